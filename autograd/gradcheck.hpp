@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+/// Finite-difference gradient checking in double precision, for ops, layers and whole models.
+namespace axon::autograd {
+
+/// Options for gradcheck; defaults follow PyTorch's gradcheck. Setters chain:
+/// `GradcheckOptions().atol(1e-6).projections(16)`.
+struct GradcheckOptions {
+  double eps_ = 1e-6;   ///< central-difference step
+  double atol_ = 1e-5;  ///< absolute tolerance
+  double rtol_ = 1e-3;  ///< relative tolerance (of the numeric value)
+  /// Full Jacobians are compared while (input elements x output elements) stays at or below this;
+  /// above it, seeded random projections are compared instead.
+  std::size_t max_jacobian_entries_ = 20000;
+  std::size_t projections_ = 6;  ///< random directions (and random single elements) per input
+  std::uint64_t seed_ = 0;       ///< seed of the random projections
+
+  GradcheckOptions& eps(double v) { return eps_ = v, *this; }
+  GradcheckOptions& atol(double v) { return atol_ = v, *this; }
+  GradcheckOptions& rtol(double v) { return rtol_ = v, *this; }
+  GradcheckOptions& max_jacobian_entries(std::size_t v) { return max_jacobian_entries_ = v, *this; }
+  GradcheckOptions& projections(std::size_t v) { return projections_ = v, *this; }
+  GradcheckOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+};
+
+/// What gradcheck found. Converts to true when the gradients agree.
+struct GradcheckResult {
+  bool ok = true;
+  std::string message;        ///< empty when ok; otherwise names the input, element, both values
+  double max_abs_error = 0;   ///< largest |analytic - numeric| seen
+  std::size_t comparisons = 0;
+  explicit operator bool() const { return ok; }
+};
+
+/// The function under test: maps the inputs to one output tensor of any shape.
+using GradcheckFunction = std::function<TensorD(const std::vector<TensorD>&)>;
+
+/// Compares the tape's gradients of `f` with central differences, for every input that
+/// requires a gradient (the others are held constant). The inputs are copied, never modified.
+GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<TensorD>& inputs,
+                          const GradcheckOptions& options = {});
+
+}  // namespace axon::autograd

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+/// Shapes, axes and NumPy broadcasting: the helpers every op shares.
+namespace axon::autograd {
+
+/// The shape of a tensor: a small vector of extents, stored inline up to rank 4.
+using Shape = xt::xarray<double>::shape_type;
+
+/// "[3,4]" for error messages; "[]" for a 0-d scalar.
+std::string shape_str(const Shape& shape);
+
+/// Product of the extents (1 for a 0-d scalar).
+std::size_t shape_numel(const Shape& shape);
+
+/// Maps a possibly negative axis into [0, rank). Throws ValueError naming `op` when out of range.
+std::size_t normalize_axis(int axis, std::size_t rank, const char* op);
+
+/// Normalises, sorts and de-duplicates a list of axes; empty means "all axes".
+std::vector<std::size_t> normalize_axes(const std::vector<int>& axes, std::size_t rank,
+                                        const char* op);
+
+/// NumPy broadcasting of two shapes. Throws ShapeError naming `op` and both shapes.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+/// Row-major strides (in elements) of a contiguous array of `shape`.
+Shape contiguous_strides(const Shape& shape);
+
+/// Strides of an operand of shape `in` read as if broadcast to `out` (0 on broadcast axes).
+/// `in` must be broadcastable to `out`.
+Shape broadcast_strides(const Shape& in, const Shape& out);
+
+}  // namespace axon::autograd

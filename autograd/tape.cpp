@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#include "autograd/tape.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+namespace axon::autograd {
+
+namespace {
+
+std::atomic<std::uint64_t> next_tape_id{1};
+std::atomic<bool> anomaly_flag{false};
+
+thread_local Tape* scoped_tape = nullptr;
+thread_local bool recording = true;
+thread_local const char* running_name = "";
+
+constexpr std::size_t kBlockSize = 1 << 16;
+
+}  // namespace
+
+Tape::Tape() : id_(next_tape_id.fetch_add(1)) {}
+
+Tape::~Tape() { release(); }
+
+void* Tape::allocate(std::size_t size, std::size_t align) {
+  for (;;) {
+    if (block_ < blocks_.size()) {
+      Block& b = blocks_[block_];
+      const auto base = reinterpret_cast<std::uintptr_t>(b.data.get());
+      std::size_t start = (base + offset_ + align - 1) / align * align - base;
+      if (start + size <= b.size) {
+        offset_ = start + size;
+        return b.data.get() + start;
+      }
+      ++block_;
+      offset_ = 0;
+      continue;
+    }
+    const std::size_t bytes = std::max(kBlockSize, size + align);
+    blocks_.push_back(Block{std::make_unique<std::byte[]>(bytes), bytes});
+  }
+}
+
+void Tape::run_backward(std::size_t last) {
+  try {
+    for (std::size_t i = last + 1; i-- > 0;) {
+      running_name = nodes_[i]->name();
+      nodes_[i]->backward();
+    }
+  } catch (...) {
+    running_name = "";
+    release();
+    throw;
+  }
+  running_name = "";
+}
+
+void Tape::release() {
+  for (std::size_t i = nodes_.size(); i-- > 0;) nodes_[i]->~Node();
+  nodes_.clear();
+  // Keep the first block for the next step; free the rest so one huge graph does not pin memory.
+  if (blocks_.size() > 1) blocks_.resize(1);
+  block_ = 0;
+  offset_ = 0;
+  id_ = next_tape_id.fetch_add(1);
+}
+
+Tape& current_tape() {
+  if (scoped_tape) return *scoped_tape;
+  thread_local Tape own;
+  return own;
+}
+
+TapeScope::TapeScope(Tape& tape) : previous_(scoped_tape) { scoped_tape = &tape; }
+TapeScope::~TapeScope() { scoped_tape = previous_; }
+
+bool grad_enabled() { return recording; }
+
+NoGradGuard::NoGradGuard() : previous_(recording) { recording = false; }
+NoGradGuard::~NoGradGuard() { recording = previous_; }
+
+void set_anomaly_enabled(bool enabled) { anomaly_flag.store(enabled); }
+bool anomaly_enabled() { return anomaly_flag.load(std::memory_order_relaxed); }
+
+AnomalyGuard::AnomalyGuard() : previous_(anomaly_enabled()) { set_anomaly_enabled(true); }
+AnomalyGuard::~AnomalyGuard() { set_anomaly_enabled(previous_); }
+
+namespace detail {
+const char* running_node_name() { return running_name; }
+}  // namespace detail
+
+}  // namespace axon::autograd

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+#include "autograd/tensor.hpp"
+
+#include <cmath>
+#include <ostream>
+#include <sstream>
+
+namespace axon::autograd {
+
+template <class T>
+BasicTensor<T>::BasicTensor(xt::xarray<T> value, bool requires_grad)
+    : impl_(std::make_shared<Impl>()) {
+  impl_->value = std::move(value);
+  impl_->requires_grad = requires_grad;
+}
+
+template <class T>
+std::size_t BasicTensor<T>::size(int axis) const {
+  return shape()[normalize_axis(axis, dim(), "size")];
+}
+
+template <class T>
+T BasicTensor<T>::item() const {
+  if (numel() != 1) {
+    throw ValueError("item: tensor of shape " + shape_str(shape()) + " has " +
+                     std::to_string(numel()) + " elements, expected exactly 1");
+  }
+  return data_ptr()[0];
+}
+
+template <class T>
+BasicTensor<T>& BasicTensor<T>::requires_grad_(bool value) {
+  if (!is_leaf()) {
+    throw GraphError("requires_grad_: only leaf tensors can change requires_grad; use detach()");
+  }
+  impl().requires_grad = value;
+  return *this;
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::grad() const {
+  if (!impl().has_grad) return BasicTensor(xt::xarray<T>(xt::zeros<T>(shape())));
+  return BasicTensor(impl().grad);
+}
+
+template <class T>
+xt::xarray<T>& BasicTensor<T>::grad_data() {
+  Impl& s = impl();
+  if (!s.has_grad) {
+    s.grad = xt::zeros<T>(s.value.shape());
+    s.has_grad = true;
+  }
+  return s.grad;
+}
+
+template <class T>
+void BasicTensor<T>::zero_grad() {
+  impl().has_grad = false;
+  impl().grad = xt::xarray<T>::from_shape({0});
+}
+
+template <class T>
+BasicTensor<T> BasicTensor<T>::detach() const {
+  return BasicTensor(impl().value);
+}
+
+template <class T>
+void BasicTensor<T>::backward(bool retain_graph) const {
+  if (numel() != 1) {
+    throw GraphError("backward: called without a gradient on a tensor of shape " +
+                     shape_str(shape()) +
+                     "; pass grad_output, or reduce to one element (e.g. sum) first");
+  }
+  backward(BasicTensor(xt::xarray<T>(xt::ones<T>(shape()))), retain_graph);
+}
+
+template <class T>
+void BasicTensor<T>::backward(const BasicTensor& grad_output, bool retain_graph) const {
+  Impl& s = impl();
+  if (!s.requires_grad) {
+    throw GraphError("backward: tensor of shape " + shape_str(shape()) +
+                     " does not require grad (no input of the ops that made it requires grad, or "
+                     "it was computed under NoGradGuard)");
+  }
+  if (grad_output.shape() != shape()) {
+    throw ShapeError("backward: grad_output of shape " + shape_str(grad_output.shape()) +
+                     " does not match the tensor's shape " + shape_str(shape()));
+  }
+  if (s.graph_id == 0) {  // a leaf: the gradient is the seed itself
+    accumulate_grad(s, xt::xarray<T>(grad_output.data()));
+    return;
+  }
+  Tape& tape = current_tape();
+  if (s.graph_id != tape.id()) {
+    throw GraphError(
+        "backward: the graph of this tensor was already released by an earlier backward() (or "
+        "it was recorded on another thread's tape); pass retain_graph=true to the first "
+        "backward() to call it twice");
+  }
+  accumulate_grad(s, xt::xarray<T>(grad_output.data()));
+  tape.run_backward(s.node_index);
+  if (!retain_graph) tape.release();
+}
+
+template <class T>
+void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
+  if (g.shape() != impl.value.shape()) {
+    throw GraphError(std::string("backward of ") + detail::running_node_name() +
+                     ": internal error: gradient of shape " + shape_str(g.shape()) +
+                     " for a tensor of shape " + shape_str(impl.value.shape()));
+  }
+  if (anomaly_enabled()) {
+    const T* p = g.data();
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      if (!std::isfinite(p[i])) {
+        std::ostringstream os;
+        os << "anomaly: backward of '" << detail::running_node_name() << "' produced "
+           << p[i] << " at element " << i << " of a gradient of shape "
+           << shape_str(g.shape());
+        throw NumericalError(os.str());
+      }
+    }
+  }
+  if (!impl.has_grad) {
+    impl.grad = std::move(g);
+    impl.has_grad = true;
+    return;
+  }
+  T* dst = impl.grad.data();
+  const T* src = g.data();
+  const std::size_t n = g.size();
+  for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+namespace detail {
+void throw_stale_input(const char* op, std::size_t input) {
+  throw GraphError(std::string(op) + ": input " + std::to_string(input) +
+                   " belongs to a graph that was already released by backward(); detach() it "
+                   "(e.g. a recurrent state carried across batches) or use retain_graph=true");
+}
+}  // namespace detail
+
+// ---- printing ----------------------------------------------------------------------------------
+
+namespace {
+template <class T>
+void print_rec(std::ostream& os, const T* data, const Shape& shape, std::size_t axis,
+               std::size_t offset, const Shape& strides) {
+  if (axis == shape.size()) {
+    os << data[offset];
+    return;
+  }
+  constexpr std::size_t kEdge = 3;
+  const std::size_t n = shape[axis];
+  os << "[";
+  for (std::size_t i = 0; i < n; ++i) {
+    if (n > 2 * kEdge + 1 && i == kEdge) {
+      os << "..., ";
+      i = n - kEdge;
+    }
+    if (i) {
+      os << ",";
+      if (axis + 1 < shape.size()) {
+        os << "\n" << std::string(axis + 8, ' ');
+      } else {
+        os << " ";
+      }
+    }
+    print_rec(os, data, shape, axis + 1, offset + i * strides[axis], strides);
+  }
+  os << "]";
+}
+}  // namespace
+
+template <class T>
+std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t) {
+  if (!t.defined()) return os << "tensor(undefined)";
+  os << "tensor(";
+  print_rec(os, t.data_ptr(), t.shape(), 0, 0, contiguous_strides(t.shape()));
+  os << ", shape=" << shape_str(t.shape());
+  if (t.requires_grad()) os << ", requires_grad";
+  return os << ")";
+}
+
+// ---- factories -------------------------------------------------------------------------------
+
+template <class T>
+BasicTensor<T> zeros(const Shape& shape, bool requires_grad) {
+  return BasicTensor<T>(xt::xarray<T>(xt::zeros<T>(shape)), requires_grad);
+}
+
+template <class T>
+BasicTensor<T> ones(const Shape& shape, bool requires_grad) {
+  return BasicTensor<T>(xt::xarray<T>(xt::ones<T>(shape)), requires_grad);
+}
+
+template <class T>
+BasicTensor<T> full(const Shape& shape, T value, bool requires_grad) {
+  xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+  v.fill(value);
+  return BasicTensor<T>(std::move(v), requires_grad);
+}
+
+template <class T>
+BasicTensor<T> scalar(T value, bool requires_grad) {
+  xt::xarray<T> v = xt::xarray<T>::from_shape({});
+  v.data()[0] = value;
+  return BasicTensor<T>(std::move(v), requires_grad);
+}
+
+template <class T>
+BasicTensor<T> arange(T start, T stop, T step) {
+  if (step == T(0) || !std::isfinite(static_cast<double>(start)) ||
+      !std::isfinite(static_cast<double>(stop))) {
+    throw ValueError("arange: step must be non-zero and bounds finite");
+  }
+  const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) /
+                                 static_cast<double>(step));
+  const std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
+  xt::xarray<T> v = xt::xarray<T>::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) v.data()[i] = static_cast<T>(start + step * static_cast<T>(i));
+  return BasicTensor<T>(std::move(v));
+}
+
+template <class T>
+BasicTensor<T> from_vector(const std::vector<T>& values, const Shape& shape, bool requires_grad) {
+  if (values.size() != shape_numel(shape)) {
+    throw ShapeError("from_vector: " + std::to_string(values.size()) +
+                     " values do not fill shape " + shape_str(shape) + " (" +
+                     std::to_string(shape_numel(shape)) + " elements)");
+  }
+  xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+  std::copy(values.begin(), values.end(), v.data());
+  return BasicTensor<T>(std::move(v), requires_grad);
+}
+
+template <class T>
+BasicTensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requires_grad) {
+  if (!(low < high)) throw ValueError("rand: low must be below high");
+  xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+  for (auto& x : v) x = static_cast<T>(gen.uniform(low, high));
+  return BasicTensor<T>(std::move(v), requires_grad);
+}
+
+template <class T>
+BasicTensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requires_grad) {
+  if (!(stddev >= T(0))) throw ValueError("randn: stddev must be non-negative");
+  xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
+  for (auto& x : v) x = static_cast<T>(gen.normal(mean, stddev));
+  return BasicTensor<T>(std::move(v), requires_grad);
+}
+
+#define AXON_INSTANTIATE(T)                                                                  \
+  template class BasicTensor<T>;                                                             \
+  template std::ostream& operator<<(std::ostream&, const BasicTensor<T>&);                   \
+  template void accumulate_grad<T>(TensorImpl<T>&, xt::xarray<T>&&);                         \
+  template BasicTensor<T> zeros<T>(const Shape&, bool);                                      \
+  template BasicTensor<T> ones<T>(const Shape&, bool);                                       \
+  template BasicTensor<T> full<T>(const Shape&, T, bool);                                    \
+  template BasicTensor<T> scalar<T>(T, bool);                                                \
+  template BasicTensor<T> arange<T>(T, T, T);                                                \
+  template BasicTensor<T> from_vector<T>(const std::vector<T>&, const Shape&, bool);         \
+  template BasicTensor<T> rand<T>(const Shape&, Generator&, T, T, bool);                     \
+  template BasicTensor<T> randn<T>(const Shape&, Generator&, T, T, bool);
+
+AXON_INSTANTIATE(float)
+AXON_INSTANTIATE(double)
+
+}  // namespace axon::autograd
