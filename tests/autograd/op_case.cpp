@@ -71,7 +71,7 @@ std::set<std::string> declared_ops(const std::string& header) {
   std::ifstream in(path);
   REQUIRE_MESSAGE(in.good(), "cannot open " << path);
   std::set<std::string> names;
-  const std::regex decl(R"(^BasicTensor<T> (\w+)\()");
+  const std::regex decl(R"(^(?:std::vector<)?BasicTensor<T>>? (\w+)\()");
   std::string line;
   while (std::getline(in, line)) {
     std::smatch m;

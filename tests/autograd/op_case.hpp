@@ -58,7 +58,7 @@ void check_gradients(const std::vector<OpCase>& table);
 void check_float_matches_double(const std::vector<OpCase>& table);
 
 /// Names of the ops declared in a header under autograd/ (e.g. "ops/elementwise.hpp"): every
-/// `BasicTensor<T> name(` declaration at the start of a line.
+/// `BasicTensor<T> name(` (or `std::vector<BasicTensor<T>> name(`) at the start of a line.
 std::set<std::string> declared_ops(const std::string& header);
 
 /// Fails for each op declared in `header` that has no row in `table` (minus `exempt`).

@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: MIT
+#include "autograd/ops/reductions.hpp"
+
+namespace axon::autograd {
+// (to be implemented)
+}  // namespace axon::autograd

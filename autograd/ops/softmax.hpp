@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "autograd/tensor.hpp"
+
+/// Softmax and log-softmax along one axis: fused primitives, stable for logits of magnitude 1e4.
+namespace axon::autograd {
+
+/// exp(x - max) / sum(exp(x - max)) along `axis`.  dx = s * (g - sum(g * s))
+template <class T>
+BasicTensor<T> softmax(const BasicTensor<T>& x, int axis = -1);
+/// x - logsumexp(x) along `axis`.  dx = g - softmax(x) * sum(g)
+template <class T>
+BasicTensor<T> log_softmax(const BasicTensor<T>& x, int axis = -1);
+
+}  // namespace axon::autograd
