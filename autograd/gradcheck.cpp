@@ -30,7 +30,8 @@ std::vector<xt::xarray<double>> analytic(const GradcheckFunction& f, Inputs& xs,
   if (y.requires_grad()) y.backward(TensorD(seed));
   std::vector<xt::xarray<double>> grads;
   for (auto& x : xs) {
-    grads.push_back(x.has_grad() ? x.grad().data() : xt::xarray<double>(xt::zeros<double>(x.shape())));
+    grads.push_back(x.has_grad() ? x.grad().data()
+                                 : xt::xarray<double>(xt::zeros<double>(x.shape())));
   }
   return grads;
 }
@@ -66,9 +67,8 @@ struct Checker {
     if ((!finite || err > opt.atol_ + opt.rtol_ * std::abs(n)) && result.ok) {
       std::ostringstream os;
       os.precision(10);
-      os << "gradcheck: " << where << ": analytic " << a << " vs numeric " << n
-         << " (|diff| " << err << " > atol " << opt.atol_ << " + rtol " << opt.rtol_
-         << " * |numeric|)";
+      os << "gradcheck: " << where << ": analytic " << a << " vs numeric " << n << " (|diff| "
+         << err << " > atol " << opt.atol_ << " + rtol " << opt.rtol_ << " * |numeric|)";
       result.ok = false;
       result.message = os.str();
     }
@@ -119,9 +119,8 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<TensorD>
         for (std::size_t j = 0; j < out_n; ++j) {
           const double numeric = (plus.data_ptr()[j] - minus.data_ptr()[j]) / (2 * eps);
           check.compare(rows[j][k].data()[i], numeric,
-                        "input " + std::to_string(k) + " element " +
-                            index_str(xs[k].shape(), i) + " of output element " +
-                            index_str(out_shape, j));
+                        "input " + std::to_string(k) + " element " + index_str(xs[k].shape(), i) +
+                            " of output element " + index_str(out_shape, j));
         }
       }
     }

@@ -34,8 +34,8 @@ struct GradcheckOptions {
 /// What gradcheck found. Converts to true when the gradients agree.
 struct GradcheckResult {
   bool ok = true;
-  std::string message;        ///< empty when ok; otherwise names the input, element, both values
-  double max_abs_error = 0;   ///< largest |analytic - numeric| seen
+  std::string message;       ///< empty when ok; otherwise names the input, element, both values
+  double max_abs_error = 0;  ///< largest |analytic - numeric| seen
   std::size_t comparisons = 0;
   explicit operator bool() const { return ok; }
 };

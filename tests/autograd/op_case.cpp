@@ -86,8 +86,8 @@ void check_every_op_has_a_row(const std::string& header, const std::vector<OpCas
   CHECK(!names.empty());
   for (const auto& name : names) {
     if (exempt.count(name)) continue;
-    const bool covered = std::any_of(table.begin(), table.end(),
-                                     [&](const OpCase& c) { return c.op == name; });
+    const bool covered =
+        std::any_of(table.begin(), table.end(), [&](const OpCase& c) { return c.op == name; });
     CHECK_MESSAGE(covered, "op '" << name << "' declared in " << header
                                   << " has no row in its op-case table");
   }

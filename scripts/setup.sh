@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs whatever is missing from Debian's packages (idempotent), configures build/ (release,
+# optimised) and compiles everything. Called by scripts/main.sh and scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  g++ meson ninja-build pkg-config          # toolchain
+  xtensor-dev libxtensor-blas-dev           # arrays
+  libopenblas-dev libtbb-dev zlib1g-dev     # BLAS, threads, gzip
+  doctest-dev clang-format                  # tests, format check
+  dataset-fashion-mnist                     # the flagship example's data
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [[ ! -f build/build.ninja ]]; then
+  meson setup build --buildtype=release
+fi
+ninja -C build
