@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+// Tests train/metrics.cpp: batch metrics, the confusion matrix, streaming metrics.
+#include <doctest/doctest.h>
+
+#include "autograd/tensor.hpp"
+#include "train/metrics.hpp"
+
+namespace axon::test {
+
+using namespace axon::train;
+using autograd::from_vector;
+
+namespace {
+// 4 samples, 3 classes. Arg-max per row: 0, 2, 1, 2.
+autograd::Tensor scores() {
+  return from_vector<float>({0.9f, 0.05f, 0.05f,  //
+                             0.1f, 0.2f, 0.7f,    //
+                             0.3f, 0.6f, 0.1f,    //
+                             0.2f, 0.3f, 0.5f},
+                            {4, 3});
+}
+}  // namespace
+
+TEST_CASE("metrics: accuracy, top-k, predicted classes") {
+  const Labels labels = {0, 2, 0, 1};
+  CHECK(predicted_classes(scores()) == Labels{0, 2, 1, 2});
+  CHECK(accuracy(scores(), labels) == doctest::Approx(0.5));
+  // top-2: row 2 has label 0 at rank 2 (0.6 > 0.3), row 3 label 1 at rank 2 (0.5 > 0.3).
+  CHECK(top_k_accuracy(scores(), labels, 2) == doctest::Approx(1.0));
+  CHECK(top_k_accuracy(scores(), labels, 1) == doctest::Approx(0.5));
+  CHECK_THROWS_AS(accuracy(scores(), Labels{0, 1}), ShapeError);
+  CHECK_THROWS_AS(accuracy(scores(), Labels{0, 1, 2, 3}), IndexError);
+  CHECK_THROWS_AS(top_k_accuracy(scores(), labels, 0), ValueError);
+}
+
+TEST_CASE("metrics: regression metrics") {
+  auto pred = from_vector<double>({1, 2, 3, 4}, {4});
+  auto target = from_vector<double>({1, 2, 4, 2}, {4});
+  CHECK(mean_squared_error(pred, target) == doctest::Approx(5.0 / 4));
+  CHECK(mean_absolute_error(pred, target) == doctest::Approx(3.0 / 4));
+  // mean 2.25; SS_tot = 1.5625 + 0.0625 + 3.0625 + 0.0625 = 4.75; SS_res = 5.
+  CHECK(r2_score(pred, target) == doctest::Approx(1.0 - 5.0 / 4.75));
+  CHECK(r2_score(target, target) == doctest::Approx(1.0));
+  CHECK_THROWS_AS(mean_squared_error(pred, from_vector<double>({1, 2}, {2})), ShapeError);
+}
+
+TEST_CASE("metrics: confusion matrix, precision, recall, F1") {
+  ConfusionMatrix cm(3);
+  cm.update(scores(), Labels{0, 2, 0, 1});
+  CHECK(cm.total() == 4);
+  CHECK(cm.count(0, 0) == 1);
+  CHECK(cm.count(0, 1) == 1);
+  CHECK(cm.count(2, 2) == 1);
+  CHECK(cm.count(1, 2) == 1);
+  CHECK(cm.accuracy() == doctest::Approx(0.5));
+  const auto p = cm.precision(), r = cm.recall(), f = cm.f1();
+  CHECK(p[0] == doctest::Approx(1.0));  // predicted 0 once, correct
+  CHECK(p[1] == doctest::Approx(0.0));
+  CHECK(p[2] == doctest::Approx(0.5));
+  CHECK(r[0] == doctest::Approx(0.5));
+  CHECK(r[1] == doctest::Approx(0.0));
+  CHECK(r[2] == doctest::Approx(1.0));
+  CHECK(f[0] == doctest::Approx(2 * 0.5 / 1.5));
+  CHECK(f[2] == doctest::Approx(2 * 0.5 / 1.5));
+  CHECK(cm.macro_f1() == doctest::Approx((f[0] + f[1] + f[2]) / 3));
+  CHECK(cm.to_string().find("truth") != std::string::npos);
+  CHECK_THROWS_AS(cm.add(3, 0), IndexError);
+  cm.reset();
+  CHECK(cm.total() == 0);
+}
+
+TEST_CASE("metrics: streaming metrics equal the whole-set value") {
+  auto s = scores();
+  const Labels labels = {0, 2, 0, 1};
+  auto acc = make_metric("accuracy");
+  auto top2 = make_metric("top2_accuracy");
+  auto f1 = make_metric("macro_f1", 3);
+  CHECK(top2->name() == "top2_accuracy");
+  for (auto* m : {acc.get(), top2.get(), f1.get()}) m->reset();
+  // Two batches of two rows each.
+  auto first = from_vector<float>({0.9f, 0.05f, 0.05f, 0.1f, 0.2f, 0.7f}, {2, 3});
+  auto second = from_vector<float>({0.3f, 0.6f, 0.1f, 0.2f, 0.3f, 0.5f}, {2, 3});
+  const Labels l1 = {0, 2}, l2 = {0, 1};
+  for (auto* m : {acc.get(), top2.get(), f1.get()}) {
+    m->update(BatchResult{first, &l1});
+    m->update(BatchResult{second, &l2});
+  }
+  CHECK(acc->value() == doctest::Approx(accuracy(s, labels)));
+  CHECK(top2->value() == doctest::Approx(1.0));
+  ConfusionMatrix cm(3);
+  cm.update(s, labels);
+  CHECK(f1->value() == doctest::Approx(cm.macro_f1()));
+
+  auto mse = make_metric("mse");
+  auto r2 = make_metric("r2");
+  auto pred = from_vector<float>({1, 2, 3, 4}, {4});
+  auto target = from_vector<float>({1, 2, 4, 2}, {4});
+  mse->reset();
+  r2->reset();
+  mse->update(BatchResult{pred, nullptr, &target});
+  r2->update(BatchResult{pred, nullptr, &target});
+  CHECK(mse->value() == doctest::Approx(1.25));
+  CHECK(r2->value() == doctest::Approx(1.0 - 5.0 / 4.75));
+  CHECK_THROWS_AS(make_metric("nonsense"), ValueError);
+  CHECK_THROWS_AS(acc->update(BatchResult{pred}), ValueError);  // no labels
+}
+
+}  // namespace axon::test

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+#include "train/history.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "autograd/error.hpp"
+#include "train/progress.hpp"
+
+namespace axon::train {
+
+void History::append(const std::string& name, double value) {
+  auto [it, inserted] = series_.try_emplace(name);
+  if (inserted) order_.push_back(name);
+  it->second.push_back(value);
+}
+
+const std::vector<double>& History::operator[](const std::string& name) const {
+  auto it = series_.find(name);
+  if (it == series_.end()) throw ValueError("History: no series named '" + name + "'");
+  return it->second;
+}
+
+std::size_t History::epochs() const {
+  std::size_t n = 0;
+  for (const auto& [name, s] : series_) n = std::max(n, s.size());
+  return n;
+}
+
+std::string History::to_csv() const {
+  std::ostringstream os;
+  os << "epoch";
+  for (const auto& name : order_) os << ',' << name;
+  os << '\n';
+  os.precision(10);
+  for (std::size_t e = 0; e < epochs(); ++e) {
+    os << e + 1;
+    for (const auto& name : order_) {
+      os << ',';
+      const auto& s = series_.at(name);
+      if (e < s.size()) os << s[e];
+    }
+    os << '\n';
+  }
+  return os.str();
+}
+
+namespace {
+
+void write_text(const std::string& path, const std::string& text, const char* what) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw IOError(std::string(what) + ": cannot open '" + path + "' for writing");
+  out << text;
+  out.flush();
+  if (!out) throw IOError(std::string(what) + ": failed writing '" + path + "'");
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+const char* kColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
+                          "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+/// One panel: axes, ticks and a polyline per series, placed at (x0, y0) with size (w, h).
+void panel(std::ostringstream& os, const std::map<std::string, std::vector<double>>& series,
+           const std::vector<std::string>& names, double x0, double y0, double w, double h,
+           const std::string& heading, std::size_t epochs, std::size_t& colour) {
+  double lo = INFINITY, hi = -INFINITY;
+  for (const auto& n : names) {
+    for (double v : series.at(n)) {
+      if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+  }
+  if (!std::isfinite(lo)) lo = 0, hi = 1;
+  if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
+  const double pad = 0.05 * (hi - lo);
+  lo -= pad;
+  hi += pad;
+  auto px = [&](std::size_t e) {
+    return x0 + (epochs > 1 ? w * static_cast<double>(e) / static_cast<double>(epochs - 1) : w / 2);
+  };
+  auto py = [&](double v) { return y0 + h - h * (v - lo) / (hi - lo); };
+  os << "<text x=\"" << x0 + w / 2 << "\" y=\"" << y0 - 12
+     << "\" text-anchor=\"middle\" font-size=\"14\">" << xml_escape(heading) << "</text>\n";
+  os << "<rect x=\"" << x0 << "\" y=\"" << y0 << "\" width=\"" << w << "\" height=\"" << h
+     << "\" fill=\"none\" stroke=\"#444\"/>\n";
+  for (int t = 0; t <= 4; ++t) {
+    const double v = lo + (hi - lo) * t / 4.0;
+    os << "<text x=\"" << x0 - 6 << "\" y=\"" << py(v) + 4
+       << "\" text-anchor=\"end\" font-size=\"10\">" << format_value(v) << "</text>\n";
+  }
+  os << "<text x=\"" << x0 << "\" y=\"" << y0 + h + 16 << "\" font-size=\"10\">1</text>\n";
+  os << "<text x=\"" << x0 + w << "\" y=\"" << y0 + h + 16
+     << "\" text-anchor=\"end\" font-size=\"10\">" << epochs << "</text>\n";
+  os << "<text x=\"" << x0 + w / 2 << "\" y=\"" << y0 + h + 30
+     << "\" text-anchor=\"middle\" font-size=\"11\">epoch</text>\n";
+  double legend_y = y0 + 14;
+  for (const auto& n : names) {
+    const char* c = kColours[colour++ % (sizeof kColours / sizeof *kColours)];
+    os << "<polyline fill=\"none\" stroke=\"" << c << "\" stroke-width=\"2\" points=\"";
+    const auto& s = series.at(n);
+    for (std::size_t e = 0; e < s.size(); ++e) {
+      if (std::isfinite(s[e])) os << px(e) << ',' << py(s[e]) << ' ';
+    }
+    os << "\"/>\n";
+    os << "<text x=\"" << x0 + w - 8 << "\" y=\"" << legend_y << "\" text-anchor=\"end\" fill=\""
+       << c << "\" font-size=\"11\">" << xml_escape(n) << "</text>\n";
+    legend_y += 14;
+  }
+}
+
+}  // namespace
+
+std::string History::to_svg(const std::string& title) const {
+  std::vector<std::string> losses, metrics;
+  for (const auto& n : order_) {
+    (n.find("loss") != std::string::npos ? losses : metrics).push_back(n);
+  }
+  const double width = 900, height = 400;
+  std::ostringstream os;
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+     << "\" viewBox=\"0 0 " << width << ' ' << height << "\" font-family=\"sans-serif\">\n";
+  os << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  os << "<text x=\"" << width / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">"
+     << xml_escape(title) << "</text>\n";
+  std::size_t colour = 0;
+  const std::size_t e = epochs();
+  if (!losses.empty()) panel(os, series_, losses, 70, 70, 340, 270, "loss", e, colour);
+  if (!metrics.empty()) panel(os, series_, metrics, 520, 70, 340, 270, "metrics", e, colour);
+  os << "</svg>\n";
+  return os.str();
+}
+
+void History::write_csv(const std::string& path) const {
+  write_text(path, to_csv(), "History::write_csv");
+}
+
+void History::write_svg(const std::string& path, const std::string& title) const {
+  write_text(path, to_svg(title), "History::write_svg");
+}
+
+}  // namespace axon::train
