@@ -90,4 +90,30 @@ class Generator {
   State state_{};
 };
 
+namespace detail {
+inline Generator*& scoped_generator_slot() {
+  thread_local Generator* slot = nullptr;
+  return slot;
+}
+}  // namespace detail
+
+/// The generator that random layers (Dropout) on this thread must draw from instead of their
+/// own, or nullptr. The batch-parallel trainer sets one per shard, derived from the seed, the step
+/// and the shard index, so random draws do not depend on how shards are scheduled on threads.
+inline Generator* scoped_generator() { return detail::scoped_generator_slot(); }
+
+/// Makes `gen` this thread's scoped generator for the scope's lifetime.
+class GeneratorScope {
+ public:
+  explicit GeneratorScope(Generator& gen) : previous_(detail::scoped_generator_slot()) {
+    detail::scoped_generator_slot() = &gen;
+  }
+  ~GeneratorScope() { detail::scoped_generator_slot() = previous_; }
+  GeneratorScope(const GeneratorScope&) = delete;
+  GeneratorScope& operator=(const GeneratorScope&) = delete;
+
+ private:
+  Generator* previous_;
+};
+
 }  // namespace axon::autograd

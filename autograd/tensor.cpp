@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "autograd/tensor.hpp"
 
+#include "autograd/grad_sink.hpp"
+
 #include <cmath>
 #include <ostream>
 #include <sstream>
@@ -119,6 +121,13 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
            << shape_str(g.shape());
         throw NumericalError(os.str());
       }
+    }
+  }
+  if (impl.graph_id == 0) {
+    // A leaf (parameter) while a shard of a batch-parallel step runs: into the shard's buffer.
+    if (LeafGradients<T>* sink = detail::leaf_sink<T>()) {
+      sink->add(impl, std::move(g));
+      return;
     }
   }
   if (!impl.has_grad) {
