@@ -15,7 +15,8 @@ template <class T>
 BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b);
 
 /// The fully connected layer's map, fused: y = x . W^T + b for x [N,in], W [out,in], b [out]
-/// (pass an undefined tensor for no bias). One GEMM with W transposed by a BLAS flag.
+/// (pass an undefined tensor for no bias). x may also be [in] -> [out] or [B,T,in] -> [B,T,out]
+/// (leading axes are rows). One GEMM with W transposed by a BLAS flag.
 /// dx = g . W, dW = g^T . x, db = column sums of g
 template <class T>
 BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
