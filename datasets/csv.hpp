@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+/// A reader for numeric CSV files with one header row.
+namespace axon::datasets {
+
+/// A numeric table: column names from the header and the values, row-major.
+struct CsvTable {
+  std::vector<std::string> columns;
+  std::vector<double> values;  ///< rows x columns.size()
+  std::size_t rows = 0;
+
+  /// Number of columns.
+  std::size_t cols() const { return columns.size(); }
+  /// The value at row `r`, column `c` (unchecked).
+  double at(std::size_t r, std::size_t c) const { return values[r * cols() + c]; }
+  /// Position of the column named `name`, or cols() when there is none.
+  std::size_t find(const std::string& name) const;
+  /// A copy of column `c`; IndexError when out of range.
+  std::vector<double> column(std::size_t c) const;
+};
+
+/// Features and target taken from a table.
+struct CsvXY {
+  std::vector<std::string> feature_names;
+  std::string target_name;
+  std::vector<double> features;  ///< rows x feature_names.size()
+  std::vector<double> target;    ///< rows
+  std::size_t rows = 0;
+
+  /// Number of feature columns.
+  std::size_t num_features() const { return feature_names.size(); }
+};
+
+/// Reads a CSV file: a header row (names may be quoted, "" escapes a quote), then rows of
+/// numbers separated by commas. Accepts a UTF-8 byte-order mark, CRLF or LF line ends, spaces
+/// around cells and blank lines. IOError naming the file, and the line and column where it
+/// applies: an empty file, a row with more or fewer cells than the header, a cell that is not a
+/// number, an unterminated quote, a duplicate column name.
+CsvTable read_csv(const std::string& path);
+
+/// Splits `table` (read from `path`) into the features and the target column `target`.
+/// IOError naming the file when the column does not exist.
+CsvXY split_target(const CsvTable& table, std::size_t target, const std::string& path);
+
+/// read_csv, with the target column chosen by name; IOError listing the columns when missing.
+CsvXY read_csv_xy(const std::string& path, const std::string& target_column);
+/// read_csv, with the target column chosen by position (0-based).
+CsvXY read_csv_xy(const std::string& path, std::size_t target_index);
+
+}  // namespace axon::datasets

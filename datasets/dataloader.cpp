@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#include "datasets/dataloader.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <span>
+#include <string>
+
+#include "autograd/error.hpp"
+#include "autograd/random.hpp"
+#include "datasets/split.hpp"
+
+namespace axon::datasets {
+
+DataLoader::DataLoader(Dataset dataset, DataLoaderOptions options)
+    : dataset_(std::move(dataset)), options_(options) {
+  if (options_.batch_size() == 0) throw ValueError("DataLoader: batch_size must be at least 1");
+}
+
+DataLoader::DataLoader(Dataset dataset, std::size_t batch_size, bool shuffle, std::uint64_t seed,
+                       bool drop_last)
+    : DataLoader(std::move(dataset),
+                 DataLoaderOptions(batch_size).shuffle(shuffle).seed(seed).drop_last(drop_last)) {}
+
+DataLoader& DataLoader::transform(BatchTransform fn) {
+  if (!fn) throw ValueError("DataLoader::transform: empty transform");
+  transforms_.push_back(std::move(fn));
+  return *this;
+}
+
+std::size_t DataLoader::num_batches() const {
+  const std::size_t n = dataset_.size(), b = options_.batch_size();
+  return options_.drop_last() ? n / b : (n + b - 1) / b;
+}
+
+std::vector<std::size_t> DataLoader::order(std::size_t epoch) const {
+  if (!options_.shuffle()) {
+    std::vector<std::size_t> identity(dataset_.size());
+    std::iota(identity.begin(), identity.end(), std::size_t{0});
+    return identity;
+  }
+  // One independent stream per epoch: epoch e does not depend on how many epochs ran before.
+  autograd::Generator gen = autograd::Generator(options_.seed()).fork(epoch);
+  return permutation(dataset_.size(), gen);
+}
+
+Batch DataLoader::make_batch(const std::vector<std::size_t>& order, std::size_t b) const {
+  if (b >= num_batches()) {
+    throw IndexError("DataLoader::make_batch: batch " + std::to_string(b) + " of an epoch of " +
+                     std::to_string(num_batches()));
+  }
+  const std::size_t start = b * options_.batch_size();
+  const std::size_t count = std::min(options_.batch_size(), order.size() - start);
+  Batch batch = dataset_.gather(std::span<const std::size_t>(order.data() + start, count));
+  for (const auto& fn : transforms_) fn(batch);
+  return batch;
+}
+
+DataLoader::Iterator::Iterator(const DataLoader* loader,
+                               std::shared_ptr<const std::vector<std::size_t>> order)
+    : loader_(loader), order_(std::move(order)) {
+  if (index_ < loader_->num_batches()) batch_ = loader_->make_batch(*order_, index_);
+}
+
+DataLoader::Iterator& DataLoader::Iterator::operator++() {
+  ++index_;
+  batch_ = index_ < loader_->num_batches() ? loader_->make_batch(*order_, index_) : Batch{};
+  return *this;
+}
+
+DataLoader::EpochRange::EpochRange(const DataLoader* loader, std::size_t epoch)
+    : loader_(loader),
+      order_(std::make_shared<const std::vector<std::size_t>>(loader->order(epoch))) {}
+
+DataLoader::Iterator DataLoader::begin() {
+  return epoch(next_epoch_++).begin();
+}
+
+}  // namespace axon::datasets

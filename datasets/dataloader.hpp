@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <vector>
+
+#include "datasets/dataset.hpp"
+
+/// Mini-batches from a Dataset: seeded, epoch-indexed shuffling and per-batch transforms.
+namespace axon::datasets {
+
+/// A transform applied in place to each batch after assembly (scale, standardise, one-hot...).
+using BatchTransform = std::function<void(Batch&)>;
+
+/// DataLoader settings, with chained setters: `DataLoaderOptions(64).shuffle(true).seed(7)`.
+class DataLoaderOptions {
+ public:
+  /// Samples per batch (at least 1).
+  explicit DataLoaderOptions(std::size_t batch_size = 32) : batch_size_(batch_size) {}
+
+  /// Samples per batch.
+  DataLoaderOptions& batch_size(std::size_t value) {
+    batch_size_ = value;
+    return *this;
+  }
+  std::size_t batch_size() const { return batch_size_; }
+  /// Whether each epoch visits the samples in a fresh random order.
+  DataLoaderOptions& shuffle(bool value) {
+    shuffle_ = value;
+    return *this;
+  }
+  bool shuffle() const { return shuffle_; }
+  /// Seed of the shuffles: epoch e's order depends only on (seed, e).
+  DataLoaderOptions& seed(std::uint64_t value) {
+    seed_ = value;
+    return *this;
+  }
+  std::uint64_t seed() const { return seed_; }
+  /// Whether a last, smaller batch is dropped.
+  DataLoaderOptions& drop_last(bool value) {
+    drop_last_ = value;
+    return *this;
+  }
+  bool drop_last() const { return drop_last_; }
+
+ private:
+  std::size_t batch_size_;
+  bool shuffle_ = false;
+  std::uint64_t seed_ = 0;
+  bool drop_last_ = false;
+};
+
+/// Iterates a data set in batches. `for (Batch& b : loader)` runs the next epoch (0, 1, 2, ... on
+/// successive loops); `for (Batch& b : loader.epoch(e))` runs epoch e explicitly. With shuffle on,
+/// epoch e's order is a Fisher-Yates permutation drawn from Generator(seed).fork(e), so any epoch
+/// can be replayed on its own. Batches are assembled lazily, one at a time.
+class DataLoader {
+ public:
+  DataLoader(Dataset dataset, DataLoaderOptions options);
+  DataLoader(Dataset dataset, std::size_t batch_size, bool shuffle = false, std::uint64_t seed = 0,
+             bool drop_last = false);
+
+  /// Appends a transform; transforms run in the order they were added. Returns *this.
+  DataLoader& transform(BatchTransform fn);
+
+  /// Batches per epoch.
+  std::size_t num_batches() const;
+  /// The data set.
+  const Dataset& dataset() const { return dataset_; }
+  /// The settings.
+  const DataLoaderOptions& options() const { return options_; }
+  /// Sample order of epoch `e` (0..n-1 when not shuffling).
+  std::vector<std::size_t> order(std::size_t epoch) const;
+  /// Batch `b` of an epoch whose sample order is `order`, transforms applied.
+  Batch make_batch(const std::vector<std::size_t>& order, std::size_t b) const;
+
+  struct Sentinel {};
+
+  /// Input iterator over one epoch's batches.
+  class Iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Batch;
+    using difference_type = std::ptrdiff_t;
+    using pointer = Batch*;
+    using reference = Batch&;
+
+    Iterator(const DataLoader* loader, std::shared_ptr<const std::vector<std::size_t>> order);
+    Batch& operator*() { return batch_; }
+    Batch* operator->() { return &batch_; }
+    Iterator& operator++();
+    /// Index of the current batch within the epoch.
+    std::size_t index() const { return index_; }
+    bool operator==(Sentinel) const { return index_ >= loader_->num_batches(); }
+
+   private:
+    const DataLoader* loader_;
+    std::shared_ptr<const std::vector<std::size_t>> order_;
+    std::size_t index_ = 0;
+    Batch batch_;
+  };
+
+  /// The batches of one epoch.
+  class EpochRange {
+   public:
+    EpochRange(const DataLoader* loader, std::size_t epoch);
+    Iterator begin() const { return Iterator(loader_, order_); }
+    Sentinel end() const { return {}; }
+    std::size_t size() const { return loader_->num_batches(); }
+
+   private:
+    const DataLoader* loader_;
+    std::shared_ptr<const std::vector<std::size_t>> order_;
+  };
+
+  /// Epoch `e`'s batches.
+  EpochRange epoch(std::size_t e) const { return EpochRange(this, e); }
+  /// Starts the next epoch (see next_epoch()) and returns its first batch.
+  Iterator begin();
+  Sentinel end() const { return {}; }
+  /// The epoch the next begin() will run.
+  std::size_t next_epoch() const { return next_epoch_; }
+  /// Sets the epoch the next begin() will run (to resume training).
+  void set_next_epoch(std::size_t e) { next_epoch_ = e; }
+
+ private:
+  Dataset dataset_;
+  DataLoaderOptions options_;
+  std::vector<BatchTransform> transforms_;
+  std::size_t next_epoch_ = 0;
+};
+
+}  // namespace axon::datasets

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+#include "datasets/idx.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <sstream>
+
+#include "autograd/error.hpp"
+
+namespace axon::datasets {
+
+const char* idx_type_name(IdxType type) {
+  switch (type) {
+    case IdxType::U8:
+      return "u8";
+    case IdxType::I8:
+      return "i8";
+    case IdxType::I16:
+      return "i16";
+    case IdxType::I32:
+      return "i32";
+    case IdxType::F32:
+      return "f32";
+    case IdxType::F64:
+      return "f64";
+  }
+  return "?";
+}
+
+std::size_t idx_type_size(IdxType type) {
+  switch (type) {
+    case IdxType::U8:
+    case IdxType::I8:
+      return 1;
+    case IdxType::I16:
+      return 2;
+    case IdxType::I32:
+    case IdxType::F32:
+      return 4;
+    case IdxType::F64:
+      return 8;
+  }
+  return 0;
+}
+
+std::size_t IdxArray::size() const {
+  return std::visit([](const auto& v) { return v.size(); }, data);
+}
+
+void IdxArray::throw_type_mismatch() const {
+  throw ValueError(std::string("IdxArray: the elements are stored as ") + idx_type_name(type) +
+                   "; get<T>()/take<T>() asked for another type (as<T>() converts)");
+}
+
+namespace {
+
+constexpr std::size_t kMagicBytes = 4;
+// Gzip data is read in chunks that start at 1 MiB and double, so memory follows the bytes really
+// present rather than the (untrusted) declared size.
+constexpr std::size_t kFirstChunkBytes = std::size_t{1} << 20;
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw IOError("idx: " + path + ": " + what);
+}
+
+std::string hex_byte(unsigned value) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02X", value & 0xFFu);
+  return buf;
+}
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+bool valid_type(std::uint8_t code) {
+  switch (code) {
+    case 0x08:
+    case 0x09:
+    case 0x0B:
+    case 0x0C:
+    case 0x0D:
+    case 0x0E:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// A stream of bytes: the file itself or its gzip decompression.
+class Source {
+ public:
+  virtual ~Source() = default;
+  /// Reads up to `n` bytes; fewer only at the end of the data. IOError on a read error.
+  virtual std::size_t read(void* dst, std::size_t n) = 0;
+  /// Whether the bytes are decompressed (offsets then count decompressed bytes).
+  virtual bool compressed() const = 0;
+};
+
+class RawSource final : public Source {
+ public:
+  RawSource(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+  ~RawSource() override { std::fclose(file_); }
+  std::size_t read(void* dst, std::size_t n) override {
+    const std::size_t got = std::fread(dst, 1, n, file_);
+    if (got < n && std::ferror(file_))
+      fail(path_, std::string("read error: ") + std::strerror(errno));
+    return got;
+  }
+  bool compressed() const override { return false; }
+  /// Size of the file in bytes.
+  std::uint64_t file_size() {
+    const long here = std::ftell(file_);
+    if (std::fseek(file_, 0, SEEK_END) != 0) fail(path_, "cannot seek to find the file size");
+    const long size = std::ftell(file_);
+    if (size < 0 || std::fseek(file_, here, SEEK_SET) != 0) fail(path_, "cannot find file size");
+    return static_cast<std::uint64_t>(size);
+  }
+
+ private:
+  std::FILE* file_;
+  std::string path_;
+};
+
+class GzSource final : public Source {
+ public:
+  GzSource(gzFile file, std::string path) : file_(file), path_(std::move(path)) {}
+  ~GzSource() override { gzclose(file_); }
+  std::size_t read(void* dst, std::size_t n) override {
+    auto* out = static_cast<unsigned char*>(dst);
+    std::size_t total = 0;
+    while (total < n) {
+      const unsigned want = static_cast<unsigned>(std::min<std::size_t>(n - total, 1u << 30));
+      const int got = gzread(file_, out + total, want);
+      if (got > 0) {
+        total += static_cast<std::size_t>(got);
+        offset_ += static_cast<std::size_t>(got);
+        continue;
+      }
+      // End of data: a clean end, or a stream cut short (zlib then reports Z_BUF_ERROR) or a
+      // corrupt one (got < 0).
+      int code = Z_OK;
+      const char* msg = gzerror(file_, &code);
+      if (got < 0 || (code != Z_OK && code != Z_STREAM_END)) {
+        std::string why = msg ? msg : "unknown error";
+        if (why.rfind(path_ + ": ", 0) == 0) why.erase(0, path_.size() + 2);
+        fail(path_, "corrupt gzip stream at decompressed byte offset " + std::to_string(offset_) +
+                        ": " + why);
+      }
+      break;
+    }
+    return total;
+  }
+  bool compressed() const override { return true; }
+
+ private:
+  gzFile file_;
+  std::string path_;
+  std::uint64_t offset_ = 0;  // decompressed bytes delivered so far
+};
+
+/// Opens `path`, choosing raw or gzip by the first two bytes (1f 8b).
+std::unique_ptr<Source> open_source(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  unsigned char head[2] = {0, 0};
+  const std::size_t got = std::fread(head, 1, 2, file);
+  if (got == 2 && head[0] == 0x1F && head[1] == 0x8B) {
+    std::fclose(file);
+    gzFile gz = gzopen(path.c_str(), "rb");
+    if (!gz) fail(path, std::string("cannot open as gzip: ") + std::strerror(errno));
+    gzbuffer(gz, 1u << 17);
+    return std::make_unique<GzSource>(gz, path);
+  }
+  std::rewind(file);
+  return std::make_unique<RawSource>(file, path);
+}
+
+/// a * b, or false when it overflows 64 bits.
+bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
+  return !__builtin_mul_overflow(a, b, &out);
+}
+
+/// Big-endian file order to host order, in place.
+template <class T>
+void to_host_order(std::vector<T>& values) {
+  if constexpr (sizeof(T) > 1 && std::endian::native == std::endian::little) {
+    using U = std::conditional_t<sizeof(T) == 2, std::uint16_t,
+                                 std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>>;
+    auto* bytes = reinterpret_cast<unsigned char*>(values.data());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      U u;
+      std::memcpy(&u, bytes + i * sizeof(T), sizeof(T));
+      if constexpr (sizeof(T) == 2) u = __builtin_bswap16(u);
+      if constexpr (sizeof(T) == 4) u = __builtin_bswap32(u);
+      if constexpr (sizeof(T) == 8) u = __builtin_bswap64(u);
+      std::memcpy(bytes + i * sizeof(T), &u, sizeof(T));
+    }
+  }
+}
+
+struct Header {
+  IdxType type;
+  std::vector<std::size_t> shape;
+  std::uint64_t count;       // elements
+  std::uint64_t data_bytes;  // count * element size
+  std::uint64_t header_bytes;
+  std::string describe() const {
+    return shape_text(shape) + " " + idx_type_name(type) + " (" + std::to_string(data_bytes) +
+           " data bytes)";
+  }
+};
+
+Header read_header(Source& src, const std::string& path) {
+  const char* unit = src.compressed() ? "decompressed data" : "file";
+  unsigned char magic[kMagicBytes];
+  const std::size_t got = src.read(magic, kMagicBytes);
+  if (got < kMagicBytes) {
+    fail(path, std::string(unit) + " is " + std::to_string(got) +
+                   " bytes long, expected at least 4 (the IDX magic 00 00 <type> <rank>)");
+  }
+  if (magic[0] != 0 || magic[1] != 0) {
+    fail(path, "bad magic: expected 0x00 0x00 at byte offset 0, found " + hex_byte(magic[0]) + " " +
+                   hex_byte(magic[1]) + " (not an IDX file)");
+  }
+  if (!valid_type(magic[2])) {
+    fail(path, "unknown element type code " + hex_byte(magic[2]) +
+                   " at byte offset 2, expected one of 0x08 0x09 0x0B 0x0C 0x0D 0x0E");
+  }
+  Header h;
+  h.type = static_cast<IdxType>(magic[2]);
+  const std::size_t rank = magic[3];
+  if (rank < 1 || rank > kIdxMaxRank) {
+    fail(path, "rank " + std::to_string(rank) + " at byte offset 3, expected 1.." +
+                   std::to_string(kIdxMaxRank));
+  }
+  unsigned char dims[4 * kIdxMaxRank];
+  const std::size_t dim_got = src.read(dims, 4 * rank);
+  if (dim_got < 4 * rank) {
+    fail(path, "truncated header: rank " + std::to_string(rank) + " needs " +
+                   std::to_string(4 * rank) + " bytes of extents from byte offset 4, found " +
+                   std::to_string(dim_got));
+  }
+  for (std::size_t i = 0; i < rank; ++i) {
+    const unsigned char* p = dims + 4 * i;
+    h.shape.push_back((std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) |
+                      (std::size_t{p[2]} << 8) | std::size_t{p[3]});
+  }
+  h.header_bytes = kMagicBytes + 4 * rank;
+  // The byte count must fit in 64 bits whichever order the extents are multiplied in: a zero
+  // extent must not hide an overflow among the others.
+  std::uint64_t forward = idx_type_size(h.type), backward = idx_type_size(h.type);
+  bool ok = true;
+  for (std::size_t i = 0; i < rank; ++i) {
+    ok = ok && checked_mul(forward, h.shape[i], forward);
+    ok = ok && checked_mul(backward, h.shape[rank - 1 - i], backward);
+  }
+  std::uint64_t total = 0;
+  ok = ok && !__builtin_add_overflow(forward, h.header_bytes, &total);
+  if (!ok) {
+    fail(path, "extents " + shape_text(h.shape) + " of " + idx_type_name(h.type) +
+                   " elements declare more than 2^64 bytes");
+  }
+  h.data_bytes = forward;
+  h.count = forward / idx_type_size(h.type);
+  return h;
+}
+
+template <class T>
+std::vector<T> read_raw_elements(RawSource& src, const Header& h, const std::string& path) {
+  // The whole size is known: compare before allocating anything.
+  const std::uint64_t size = src.file_size();
+  const std::uint64_t expected = h.header_bytes + h.data_bytes;
+  if (size < expected) {
+    fail(path, "truncated: header declares " + h.describe() + ", so " + std::to_string(expected) +
+                   " bytes in all; the file has " + std::to_string(size) +
+                   " (data ends at byte offset " + std::to_string(size) + ")");
+  }
+  if (size > expected) {
+    fail(path, std::to_string(size - expected) + " unexpected trailing byte(s) at byte offset " +
+                   std::to_string(expected) + ": header declares " + h.describe() +
+                   ", so the file should be " + std::to_string(expected) + " bytes");
+  }
+  std::vector<T> values(h.count);
+  const std::size_t got = src.read(values.data(), h.data_bytes);
+  if (got < h.data_bytes) {
+    fail(path, "file shrank while reading: data ends at byte offset " +
+                   std::to_string(h.header_bytes + got) + ", expected " + std::to_string(expected));
+  }
+  return values;
+}
+
+template <class T>
+std::vector<T> read_gz_elements(GzSource& src, const Header& h, const std::string& path) {
+  std::vector<T> values;
+  std::size_t have = 0;
+  while (have < h.count) {
+    const std::size_t target =
+        have == 0 ? std::min<std::uint64_t>(h.count,
+                                            std::max<std::size_t>(1, kFirstChunkBytes / sizeof(T)))
+                  : std::min<std::uint64_t>(h.count, 2 * have);
+    values.reserve(target);  // exactly: no doubling beyond the declared size
+    values.resize(target);
+    const std::size_t want = (target - have) * sizeof(T);
+    const std::size_t got =
+        src.read(reinterpret_cast<unsigned char*>(values.data()) + have * sizeof(T), want);
+    if (got < want) {
+      const std::uint64_t end = h.header_bytes + have * sizeof(T) + got;
+      fail(path, "truncated: the decompressed stream ends at byte offset " + std::to_string(end) +
+                     ", header declares " + h.describe() + ", so " +
+                     std::to_string(h.header_bytes + h.data_bytes) + " bytes in all");
+    }
+    have = target;
+  }
+  unsigned char extra;
+  if (src.read(&extra, 1) != 0) {
+    fail(path, "unexpected trailing data at decompressed byte offset " +
+                   std::to_string(h.header_bytes + h.data_bytes) + ": header declares " +
+                   h.describe() + ", so the stream should end there");
+  }
+  return values;
+}
+
+template <class T>
+IdxArray::Storage read_elements(Source& src, const Header& h, const std::string& path) {
+  std::vector<T> values = src.compressed()
+                              ? read_gz_elements<T>(static_cast<GzSource&>(src), h, path)
+                              : read_raw_elements<T>(static_cast<RawSource&>(src), h, path);
+  to_host_order(values);
+  return values;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) {
+  std::unique_ptr<Source> src = open_source(path);
+  const Header h = read_header(*src, path);
+  IdxArray out;
+  out.type = h.type;
+  out.shape = h.shape;
+  switch (h.type) {
+    case IdxType::U8:
+      out.data = read_elements<std::uint8_t>(*src, h, path);
+      break;
+    case IdxType::I8:
+      out.data = read_elements<std::int8_t>(*src, h, path);
+      break;
+    case IdxType::I16:
+      out.data = read_elements<std::int16_t>(*src, h, path);
+      break;
+    case IdxType::I32:
+      out.data = read_elements<std::int32_t>(*src, h, path);
+      break;
+    case IdxType::F32:
+      out.data = read_elements<float>(*src, h, path);
+      break;
+    case IdxType::F64:
+      out.data = read_elements<double>(*src, h, path);
+      break;
+  }
+  return out;
+}
+
+void write_idx(const std::string& path, const IdxArray& array, bool compress) {
+  if (array.shape.empty() || array.shape.size() > kIdxMaxRank) {
+    throw ValueError("write_idx: " + path + ": rank " + std::to_string(array.shape.size()) +
+                     ", expected 1.." + std::to_string(kIdxMaxRank));
+  }
+  std::uint64_t count = 1;
+  for (std::size_t d : array.shape) {
+    if (d > 0xFFFFFFFFull || !checked_mul(count, d, count)) {
+      throw ValueError("write_idx: " + path + ": extents " + shape_text(array.shape) +
+                       " do not fit the IDX format");
+    }
+  }
+  const std::size_t held = array.size();
+  const std::size_t type_size = idx_type_size(array.type);
+  const bool type_matches =
+      std::visit([&](const auto& v) { return sizeof(v[0]) == type_size; }, array.data);
+  if (count != held || !type_matches) {
+    throw ValueError("write_idx: " + path + ": shape " + shape_text(array.shape) + " of " +
+                     idx_type_name(array.type) + " does not match the " + std::to_string(held) +
+                     " stored elements");
+  }
+  std::string bytes = {0, 0, static_cast<char>(array.type), static_cast<char>(array.shape.size())};
+  for (std::size_t d : array.shape) {
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<char>(d >> shift));
+  }
+  const std::size_t data_start = bytes.size();
+  bytes.resize(data_start + held * type_size);
+  std::visit(
+      [&](const auto& v) {
+        auto copy = v;
+        to_host_order(copy);  // the swap is its own inverse: host order to big-endian
+        std::memcpy(bytes.data() + data_start, copy.data(), held * type_size);
+      },
+      array.data);
+  if (compress) {
+    gzFile gz = gzopen(path.c_str(), "wb");
+    if (!gz) fail(path, std::string("cannot create: ") + std::strerror(errno));
+    bool ok = true;
+    for (std::size_t at = 0; ok && at < bytes.size();) {
+      const unsigned len =
+          static_cast<unsigned>(std::min<std::size_t>(bytes.size() - at, 1u << 30));
+      ok = gzwrite(gz, bytes.data() + at, len) == static_cast<int>(len);
+      at += len;
+    }
+    if (gzclose(gz) != Z_OK || !ok) fail(path, "write failed");
+  } else {
+    std::FILE* file = std::fopen(path.c_str(), "wb");
+    if (!file) fail(path, std::string("cannot create: ") + std::strerror(errno));
+    const std::size_t wrote = std::fwrite(bytes.data(), 1, bytes.size(), file);
+    const int closed = std::fclose(file);
+    if (wrote != bytes.size() || closed != 0) fail(path, "write failed");
+  }
+}
+
+}  // namespace axon::datasets
