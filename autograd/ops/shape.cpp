@@ -1,6 +1,627 @@
 // SPDX-License-Identifier: MIT
 #include "autograd/ops/shape.hpp"
 
+#include <algorithm>
+#include <string>
+
+#include "autograd/kernels.hpp"
+
 namespace axon::autograd {
-// (to be implemented)
+
+namespace {
+
+/// "[2,-1]": an integer list for error messages.
+template <class V>
+std::string list_str(const V& values) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) s += ",";
+    s += std::to_string(values[i]);
+  }
+  return s + "]";
+}
+
+/// "[2,3], [2,4]": the shapes of a list of tensors.
+template <class T>
+std::string shapes_str(const std::vector<BasicTensor<T>>& xs) {
+  std::string s;
+  for (std::size_t i = 0; i < xs.size(); ++i) s += (i ? ", " : "") + shape_str(xs[i].shape());
+  return s;
+}
+
+/// Maps `axis` into [0, extent) (extent = rank, or rank + 1 for a new axis); ValueError naming
+/// the op and the shape otherwise.
+std::size_t checked_axis(const char* op, int axis, const Shape& shape, std::size_t extent) {
+  const auto n = static_cast<long>(extent);
+  const long a = axis < 0 ? axis + n : axis;
+  if (a < 0 || a >= n) {
+    throw ValueError(std::string(op) + ": axis " + std::to_string(axis) +
+                     " is out of range for shape " + shape_str(shape) + " (rank " +
+                     std::to_string(shape.size()) + ")");
+  }
+  return static_cast<std::size_t>(a);
+}
+
+std::size_t axis_of(const char* op, int axis, const Shape& shape) {
+  return checked_axis(op, axis, shape, shape.size());
+}
+
+/// `shape` with a new axis of `extent` inserted at position `ax` (push_back rather than
+/// svector::insert, which trips GCC 12's -Warray-bounds).
+Shape with_new_axis(const Shape& shape, std::size_t ax, std::size_t extent) {
+  Shape out;
+  for (std::size_t i = 0; i <= shape.size(); ++i) {
+    if (i == ax) out.push_back(extent);
+    if (i < shape.size()) out.push_back(shape[i]);
+  }
+  return out;
+}
+
+/// Product of the extents of axes [begin, end).
+std::size_t extent_product(const Shape& shape, std::size_t begin, std::size_t end) {
+  std::size_t n = 1;
+  for (std::size_t i = begin; i < end; ++i) n *= shape[i];
+  return n;
+}
+
+/// The shape `shape` (one extent may be -1) resolves to for `in`'s element count.
+Shape target_shape(const char* op, const Shape& in, const std::vector<long>& shape) {
+  const std::size_t n = shape_numel(in);
+  std::size_t known = 1;
+  std::size_t inferred = shape.size();  // position of the -1, if any
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1 && inferred == shape.size()) {
+      inferred = i;
+    } else if (shape[i] < 0) {
+      throw ValueError(std::string(op) + ": bad target shape " + list_str(shape) + " for " +
+                       shape_str(in) + " (only one extent may be -1, none negative)");
+    } else {
+      known *= static_cast<std::size_t>(shape[i]);
+    }
+  }
+  const bool fits = inferred < shape.size() ? (known != 0 && n % known == 0) : known == n;
+  if (!fits) {
+    throw ShapeError(std::string(op) + ": cannot reshape " + shape_str(in) + " (" +
+                     std::to_string(n) + " elements) into " + list_str(shape));
+  }
+  Shape out(shape.size());
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    out[i] = i == inferred ? n / known : static_cast<std::size_t>(shape[i]);
+  }
+  return out;
+}
+
+// ---- the strided copy every op here is built on ------------------------------------------
+
+struct Dim {
+  std::size_t extent, src, dst;  // extent and element strides in source and destination
+};
+
+/// dst[dst_offset + idx . dst_strides] = src[src_offset + idx . src_strides] for every index
+/// `idx` of `shape`. Serves permutes (permuted source strides), broadcasts (zero strides),
+/// slices and paddings (offsets and scaled strides). Size-1 axes are dropped and axes that are
+/// contiguous in both arrays merged, so runs become memcpy/fill and a transposed pair of axes
+/// is copied in cache-sized tiles.
+template <class T>
+void strided_copy(const T* src, const Shape& src_strides, std::size_t src_offset, T* dst,
+                  const Shape& dst_strides, std::size_t dst_offset, const Shape& shape) {
+  xt::svector<Dim, 8> dims;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 0) return;
+    if (shape[i] == 1) continue;
+    Dim d{shape[i], src_strides[i], dst_strides[i]};
+    if (!dims.empty() && dims.back().src == d.extent * d.src &&
+        dims.back().dst == d.extent * d.dst) {
+      dims.back() = Dim{dims.back().extent * d.extent, d.src, d.dst};
+    } else {
+      dims.push_back(d);
+    }
+  }
+  src += src_offset;
+  dst += dst_offset;
+  if (dims.empty()) {
+    dst[0] = src[0];
+    return;
+  }
+  const Dim inner = dims.back();
+  // A transposed pair: the destination runs along the last axis, the source along the one
+  // before. Copy it in tiles so both sides stay in cache.
+  const bool tiled =
+      dims.size() >= 2 && inner.dst == 1 && inner.src > 1 && dims[dims.size() - 2].src == 1;
+  const std::size_t outer_rank = dims.size() - (tiled ? 2 : 1);
+  std::size_t outer_count = 1;
+  for (std::size_t d = 0; d < outer_rank; ++d) outer_count *= dims[d].extent;
+
+  xt::svector<std::size_t, 8> index(outer_rank, 0);
+  std::size_t so = 0, dof = 0;
+  for (std::size_t k = 0; k < outer_count; ++k) {
+    const T* s = src + so;
+    T* o = dst + dof;
+    if (tiled) {
+      constexpr std::size_t kTile = 32;
+      const Dim rows = dims[dims.size() - 2];
+      for (std::size_t i0 = 0; i0 < rows.extent; i0 += kTile) {
+        const std::size_t i1 = std::min(i0 + kTile, rows.extent);
+        for (std::size_t j0 = 0; j0 < inner.extent; j0 += kTile) {
+          const std::size_t j1 = std::min(j0 + kTile, inner.extent);
+          for (std::size_t i = i0; i < i1; ++i) {
+            for (std::size_t j = j0; j < j1; ++j) o[i * rows.dst + j] = s[i + j * inner.src];
+          }
+        }
+      }
+    } else if (inner.src == 1 && inner.dst == 1) {
+      std::copy_n(s, inner.extent, o);
+    } else if (inner.src == 0 && inner.dst == 1) {
+      std::fill_n(o, inner.extent, s[0]);
+    } else {
+      for (std::size_t j = 0; j < inner.extent; ++j) o[j * inner.dst] = s[j * inner.src];
+    }
+    // Odometer over the outer axes.
+    for (std::size_t d = outer_rank; d-- > 0;) {
+      ++index[d];
+      so += dims[d].src;
+      dof += dims[d].dst;
+      if (index[d] < dims[d].extent) break;
+      so -= dims[d].src * index[d];
+      dof -= dims[d].dst * index[d];
+      index[d] = 0;
+    }
+  }
+}
+
+/// A contiguous copy of `a` with axis i of the result being axis axes[i] of `a`.
+template <class T>
+xt::xarray<T> permuted(const xt::xarray<T>& a, const std::vector<std::size_t>& axes) {
+  const Shape in_strides = contiguous_strides(a.shape());
+  Shape out_shape(axes.size()), src_strides(axes.size());
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    out_shape[i] = a.shape()[axes[i]];
+    src_strides[i] = in_strides[axes[i]];
+  }
+  xt::xarray<T> out = xt::xarray<T>::from_shape(out_shape);
+  strided_copy(a.data(), src_strides, 0, out.data(), contiguous_strides(out_shape), 0, out_shape);
+  return out;
+}
+
+/// A copy of `a`'s values under another shape with the same element count.
+template <class T>
+xt::xarray<T> reshaped(const xt::xarray<T>& a, const Shape& shape) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+  std::copy_n(a.data(), a.size(), out.data());
+  return out;
+}
+
+// ---- shared op bodies ----------------------------------------------------------------------
+
+template <class T>
+BasicTensor<T> reshape_op(const char* name, const BasicTensor<T>& x, const Shape& shape) {
+  auto ix = x.impl_ptr();
+  return make_result<T>(name, reshaped(x.data(), shape), {&x},
+                        [ix](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                          accumulate_grad(*ix, reshaped(g, ix->value.shape()));
+                        });
+}
+
+template <class T>
+BasicTensor<T> permute_op(const char* name, const BasicTensor<T>& x,
+                          const std::vector<std::size_t>& axes) {
+  std::vector<std::size_t> inverse(axes.size());
+  for (std::size_t i = 0; i < axes.size(); ++i) inverse[axes[i]] = i;
+  auto ix = x.impl_ptr();
+  return make_result<T>(name, permuted(x.data(), axes), {&x},
+                        [ix, inverse](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                          accumulate_grad(*ix, permuted(g, inverse));  // dx = permute(g, axes^-1)
+                        });
+}
+
+/// Elements begin, begin+step, ... (count of them) along axis `ax`.
+template <class T>
+BasicTensor<T> slice_op(const char* name, const BasicTensor<T>& x, std::size_t ax,
+                        std::size_t begin, std::size_t count, std::size_t step) {
+  Shape out_shape = x.shape();
+  out_shape[ax] = count;
+  Shape src_strides = contiguous_strides(x.shape());
+  const std::size_t offset = begin * src_strides[ax];
+  src_strides[ax] *= step;
+  xt::xarray<T> out = xt::xarray<T>::from_shape(out_shape);
+  strided_copy(x.data_ptr(), src_strides, offset, out.data(), contiguous_strides(out_shape), 0,
+               out_shape);
+  auto ix = x.impl_ptr();
+  return make_result<T>(name, std::move(out), {&x},
+                        [ix, src_strides, offset](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                          // dx: zeros with g written back at the sliced positions.
+                          xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+                          strided_copy(g.data(), contiguous_strides(g.shape()), 0, dx.data(),
+                                       src_strides, offset, g.shape());
+                          accumulate_grad(*ix, std::move(dx));
+                        });
+}
+
+/// make_result for a list of inputs: the stale-graph check runs on each, and the node is
+/// recorded once with the first input that requires a gradient standing for all of them.
+template <class T, class F>
+BasicTensor<T> make_list_result(const char* name, xt::xarray<T>&& value,
+                                const std::vector<BasicTensor<T>>& xs, F&& backward_fn) {
+  const BasicTensor<T>* first = nullptr;
+  if (grad_enabled()) {
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+      const auto& impl = xs[k].impl();
+      if (!impl.requires_grad) continue;
+      if (impl.graph_id != 0 && impl.graph_id != current_tape().id()) {
+        detail::throw_stale_input(name, k);
+      }
+      if (!first) first = &xs[k];
+    }
+  }
+  if (!first) return BasicTensor<T>(std::move(value));
+  return make_result<T>(name, std::move(value), {first}, std::forward<F>(backward_fn));
+}
+
+/// Joins inputs along an axis: row o of the output (of `outer` rows) is row o of input 0
+/// (inner[0] elements), then row o of input 1, ... Serves concat and stack.
+template <class T>
+BasicTensor<T> join_op(const char* name, const std::vector<BasicTensor<T>>& xs, std::size_t outer,
+                       const std::vector<std::size_t>& inner, const Shape& out_shape) {
+  std::size_t row = 0;
+  for (auto n : inner) row += n;
+  xt::xarray<T> out = xt::xarray<T>::from_shape(out_shape);
+  T* po = out.data();
+  for (std::size_t o = 0; o < outer; ++o) {
+    for (std::size_t i = 0, pos = 0; i < xs.size(); pos += inner[i], ++i) {
+      std::copy_n(xs[i].data_ptr() + o * inner[i], inner[i], po + o * row + pos);
+    }
+  }
+  std::vector<std::shared_ptr<TensorImpl<T>>> impls;
+  impls.reserve(xs.size());
+  for (const auto& x : xs) impls.push_back(x.impl_ptr());
+  return make_list_result<T>(
+      name, std::move(out), xs,
+      [impls = std::move(impls), inner, outer, row](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // dx_i = the columns of g that input i filled.
+        for (std::size_t i = 0, pos = 0; i < impls.size(); pos += inner[i], ++i) {
+          if (!impls[i]->requires_grad) continue;
+          xt::xarray<T> dx = xt::xarray<T>::from_shape(impls[i]->value.shape());
+          for (std::size_t o = 0; o < outer; ++o) {
+            std::copy_n(g.data() + o * row + pos, inner[i], dx.data() + o * inner[i]);
+          }
+          accumulate_grad(*impls[i], std::move(dx));
+        }
+      });
+}
+
+}  // namespace
+
+template <class T>
+BasicTensor<T> reshape(const BasicTensor<T>& x, const std::vector<long>& shape) {
+  return reshape_op("reshape", x, target_shape("reshape", x.shape(), shape));
+}
+
+template <class T>
+BasicTensor<T> view(const BasicTensor<T>& x, const std::vector<long>& shape) {
+  return reshape_op("view", x, target_shape("view", x.shape(), shape));
+}
+
+template <class T>
+BasicTensor<T> flatten(const BasicTensor<T>& x, int start_axis, int end_axis) {
+  const Shape& in = x.shape();
+  if (in.empty()) {  // a 0-d tensor flattens to [1], as in PyTorch
+    axis_of("flatten", start_axis, Shape{1});
+    axis_of("flatten", end_axis, Shape{1});
+    return reshape_op("flatten", x, Shape{1});
+  }
+  const std::size_t s = axis_of("flatten", start_axis, in);
+  const std::size_t e = axis_of("flatten", end_axis, in);
+  if (s > e) {
+    throw ValueError("flatten: start_axis " + std::to_string(start_axis) +
+                     " comes after end_axis " + std::to_string(end_axis) + " for shape " +
+                     shape_str(in));
+  }
+  Shape out;
+  for (std::size_t i = 0; i < s; ++i) out.push_back(in[i]);
+  out.push_back(extent_product(in, s, e + 1));
+  for (std::size_t i = e + 1; i < in.size(); ++i) out.push_back(in[i]);
+  return reshape_op("flatten", x, out);
+}
+
+template <class T>
+BasicTensor<T> transpose(const BasicTensor<T>& x, int axis0, int axis1) {
+  const std::size_t a = axis_of("transpose", axis0, x.shape());
+  const std::size_t b = axis_of("transpose", axis1, x.shape());
+  std::vector<std::size_t> axes(x.dim());
+  for (std::size_t i = 0; i < axes.size(); ++i) axes[i] = i;
+  std::swap(axes[a], axes[b]);
+  return permute_op("transpose", x, axes);
+}
+
+template <class T>
+BasicTensor<T> permute(const BasicTensor<T>& x, const std::vector<int>& axes) {
+  const std::size_t rank = x.dim();
+  const auto fail = [&] {
+    throw ValueError("permute: axes " + list_str(axes) + " are not a permutation of the " +
+                     std::to_string(rank) + " axes of shape " + shape_str(x.shape()));
+  };
+  if (axes.size() != rank) fail();
+  std::vector<std::size_t> norm;
+  std::vector<bool> seen(rank, false);
+  for (int a : axes) {
+    const long v = a < 0 ? a + static_cast<long>(rank) : a;
+    if (v < 0 || v >= static_cast<long>(rank) || seen[static_cast<std::size_t>(v)]) fail();
+    seen[static_cast<std::size_t>(v)] = true;
+    norm.push_back(static_cast<std::size_t>(v));
+  }
+  return permute_op("permute", x, norm);
+}
+
+template <class T>
+BasicTensor<T> squeeze(const BasicTensor<T>& x, const std::vector<int>& axes) {
+  const Shape& in = x.shape();
+  std::vector<bool> drop(in.size(), false);
+  if (axes.empty()) {
+    for (std::size_t i = 0; i < in.size(); ++i) drop[i] = in[i] == 1;
+  }
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    const std::size_t a = axis_of("squeeze", axes[k], in);
+    if (drop[a]) {
+      throw ValueError("squeeze: axis " + std::to_string(axes[k]) + " is repeated in " +
+                       list_str(axes) + " for shape " + shape_str(in));
+    }
+    if (in[a] != 1) {
+      throw ShapeError("squeeze: axis " + std::to_string(axes[k]) + " of shape " + shape_str(in) +
+                       " has extent " + std::to_string(in[a]) + ", not 1");
+    }
+    drop[a] = true;
+  }
+  Shape out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (!drop[i]) out.push_back(in[i]);
+  }
+  return reshape_op("squeeze", x, out);
+}
+
+template <class T>
+BasicTensor<T> unsqueeze(const BasicTensor<T>& x, int axis) {
+  const Shape& in = x.shape();
+  const std::size_t a = checked_axis("unsqueeze", axis, in, in.size() + 1);
+  return reshape_op("unsqueeze", x, with_new_axis(in, a, 1));
+}
+
+template <class T>
+BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
+  const Shape& in = x.shape();
+  bool ok = in.size() <= shape.size();
+  for (std::size_t i = 0; ok && i < in.size(); ++i) {
+    const std::size_t target = shape[shape.size() - in.size() + i];
+    ok = in[i] == target || in[i] == 1;
+  }
+  if (!ok) {
+    throw ShapeError("broadcast_to: cannot broadcast " + shape_str(in) + " to " + shape_str(shape));
+  }
+  xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
+  strided_copy(x.data_ptr(), broadcast_strides(in, shape), 0, out.data(), contiguous_strides(shape),
+               0, shape);
+  auto ix = x.impl_ptr();
+  return make_result<T>("broadcast_to", std::move(out), {&x},
+                        [ix](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                          accumulate_grad(*ix, kernels::sum_to_shape(g, ix->value.shape()));
+                        });
+}
+
+template <class T>
+BasicTensor<T> slice(const BasicTensor<T>& x, int axis, long start, long stop, long step) {
+  const std::size_t ax = axis_of("slice", axis, x.shape());
+  if (step < 1) {
+    throw ValueError("slice: step must be >= 1, got " + std::to_string(step) + " (shape " +
+                     shape_str(x.shape()) + ", axis " + std::to_string(axis) + ")");
+  }
+  // Python's rules: negative bounds count from the end, then both are clamped to [0, n].
+  const auto n = static_cast<long>(x.shape()[ax]);
+  const auto bound = [n](long i) { return std::clamp(i < 0 ? i + n : i, 0L, n); };
+  const long begin = bound(start);
+  const long end = bound(stop);
+  const long count = end > begin ? (end - begin - 1) / step + 1 : 0;
+  return slice_op("slice", x, ax, static_cast<std::size_t>(begin), static_cast<std::size_t>(count),
+                  static_cast<std::size_t>(step));
+}
+
+template <class T>
+BasicTensor<T> index_select(const BasicTensor<T>& x, int axis,
+                            const std::vector<std::size_t>& indices) {
+  const Shape& in = x.shape();
+  const std::size_t ax = axis_of("index_select", axis, in);
+  const std::size_t extent = in[ax];
+  for (std::size_t i : indices) {
+    if (i >= extent) {
+      throw IndexError("index_select: index " + std::to_string(i) + " is out of range for axis " +
+                       std::to_string(axis) + " with extent " + std::to_string(extent) +
+                       " (shape " + shape_str(in) + ")");
+    }
+  }
+  const std::size_t outer = extent_product(in, 0, ax);
+  const std::size_t inner = extent_product(in, ax + 1, in.size());
+  const std::size_t k = indices.size();
+  Shape out_shape = in;
+  out_shape[ax] = k;
+  xt::xarray<T> out = xt::xarray<T>::from_shape(out_shape);
+  for (std::size_t o = 0; o < outer; ++o) {
+    for (std::size_t j = 0; j < k; ++j) {
+      std::copy_n(x.data_ptr() + (o * extent + indices[j]) * inner, inner,
+                  out.data() + (o * k + j) * inner);
+    }
+  }
+  auto ix = x.impl_ptr();
+  return make_result<T>(
+      "index_select", std::move(out), {&x},
+      [ix, indices, outer, inner, extent](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // dx: each row of g added into the row it was picked from (repeats accumulate).
+        xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+        const std::size_t k = indices.size();
+        for (std::size_t o = 0; o < outer; ++o) {
+          for (std::size_t j = 0; j < k; ++j) {
+            const T* src = g.data() + (o * k + j) * inner;
+            T* dst = dx.data() + (o * extent + indices[j]) * inner;
+            for (std::size_t e = 0; e < inner; ++e) dst[e] += src[e];
+          }
+        }
+        accumulate_grad(*ix, std::move(dx));
+      });
+}
+
+template <class T>
+BasicTensor<T> gather(const BasicTensor<T>& x, int axis, const xt::xarray<std::size_t>& index) {
+  const Shape& in = x.shape();
+  const std::size_t ax = axis_of("gather", axis, in);
+  const Shape out_shape(index.shape().begin(), index.shape().end());
+  bool fits = out_shape.size() == in.size();
+  for (std::size_t d = 0; fits && d < in.size(); ++d) fits = d == ax || out_shape[d] <= in[d];
+  if (!fits) {
+    throw ShapeError("gather: index of shape " + shape_str(out_shape) +
+                     " must have the rank of x " + shape_str(in) +
+                     " and no larger extents off axis " + std::to_string(axis));
+  }
+  for (std::size_t i = 0; i < index.size(); ++i) {
+    if (index.data()[i] >= in[ax]) {
+      throw IndexError("gather: index " + std::to_string(index.data()[i]) +
+                       " is out of range for axis " + std::to_string(axis) + " with extent " +
+                       std::to_string(in[ax]) + " (shape " + shape_str(in) + ")");
+    }
+  }
+  // x offset of out[i] = (i's coordinates off the axis) . strides + index[i] * strides[ax]
+  Shape base = contiguous_strides(in);
+  const std::size_t axis_stride = base[ax];
+  base[ax] = 0;
+  xt::xarray<T> out = xt::xarray<T>::from_shape(out_shape);
+  {
+    const T* px = x.data_ptr();
+    const std::size_t* pi = index.data();
+    T* po = out.data();
+    kernels::for_each_broadcast(
+        out_shape, base, base,
+        [&](std::size_t i, std::size_t xb, std::size_t) { po[i] = px[xb + pi[i] * axis_stride]; });
+  }
+  auto ix = x.impl_ptr();
+  return make_result<T>(
+      "gather", std::move(out), {&x},
+      [ix, index, base, axis_stride](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // dx: g scatter-added to the positions it was read from.
+        xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+        const T* pg = g.data();
+        const std::size_t* pi = index.data();
+        T* pd = dx.data();
+        kernels::for_each_broadcast(g.shape(), base, base,
+                                    [&](std::size_t i, std::size_t xb, std::size_t) {
+                                      pd[xb + pi[i] * axis_stride] += pg[i];
+                                    });
+        accumulate_grad(*ix, std::move(dx));
+      });
+}
+
+template <class T>
+BasicTensor<T> concat(const std::vector<BasicTensor<T>>& xs, int axis) {
+  if (xs.empty()) throw ValueError("concat: needs at least one tensor, got an empty list");
+  const Shape& first = xs[0].shape();
+  const std::size_t ax = axis_of("concat", axis, first);
+  Shape out_shape = first;
+  out_shape[ax] = 0;
+  for (const auto& x : xs) {
+    bool same = x.dim() == first.size();
+    for (std::size_t d = 0; same && d < first.size(); ++d)
+      same = d == ax || x.shape()[d] == first[d];
+    if (!same) {
+      throw ShapeError("concat: shapes " + shapes_str(xs) + " differ off axis " +
+                       std::to_string(axis));
+    }
+    out_shape[ax] += x.shape()[ax];
+  }
+  const std::size_t after = extent_product(first, ax + 1, first.size());
+  std::vector<std::size_t> inner;
+  for (const auto& x : xs) inner.push_back(x.shape()[ax] * after);
+  return join_op("concat", xs, extent_product(first, 0, ax), inner, out_shape);
+}
+
+template <class T>
+BasicTensor<T> stack(const std::vector<BasicTensor<T>>& xs, int axis) {
+  if (xs.empty()) throw ValueError("stack: needs at least one tensor, got an empty list");
+  const Shape& first = xs[0].shape();
+  for (const auto& x : xs) {
+    if (x.shape() != first) throw ShapeError("stack: shapes " + shapes_str(xs) + " differ");
+  }
+  const std::size_t ax = checked_axis("stack", axis, first, first.size() + 1);
+  const Shape out_shape = with_new_axis(first, ax, xs.size());
+  const std::vector<std::size_t> inner(xs.size(), extent_product(first, ax, first.size()));
+  return join_op("stack", xs, extent_product(first, 0, ax), inner, out_shape);
+}
+
+template <class T>
+std::vector<BasicTensor<T>> split(const BasicTensor<T>& x, const std::vector<std::size_t>& sizes,
+                                  int axis) {
+  const std::size_t ax = axis_of("split", axis, x.shape());
+  std::size_t total = 0;
+  for (auto s : sizes) total += s;
+  if (total != x.shape()[ax]) {
+    throw ShapeError("split: sizes " + list_str(sizes) + " add up to " + std::to_string(total) +
+                     " but axis " + std::to_string(axis) + " of shape " + shape_str(x.shape()) +
+                     " has extent " + std::to_string(x.shape()[ax]));
+  }
+  std::vector<BasicTensor<T>> pieces;
+  pieces.reserve(sizes.size());
+  std::size_t begin = 0;
+  for (auto s : sizes) {
+    pieces.push_back(slice_op("split", x, ax, begin, s, 1));
+    begin += s;
+  }
+  return pieces;
+}
+
+template <class T>
+BasicTensor<T> pad(const BasicTensor<T>& x,
+                   const std::vector<std::pair<std::size_t, std::size_t>>& widths, T value) {
+  const Shape& in = x.shape();
+  if (widths.size() != in.size()) {
+    throw ShapeError("pad: " + std::to_string(widths.size()) +
+                     " {before, after} pairs given for shape " + shape_str(in) + " of rank " +
+                     std::to_string(in.size()));
+  }
+  Shape out_shape = in;
+  for (std::size_t i = 0; i < in.size(); ++i) out_shape[i] += widths[i].first + widths[i].second;
+  const Shape out_strides = contiguous_strides(out_shape);
+  std::size_t offset = 0;  // where x[0,...,0] lands in the result
+  for (std::size_t i = 0; i < in.size(); ++i) offset += widths[i].first * out_strides[i];
+  xt::xarray<T> out = xt::xarray<T>::from_shape(out_shape);
+  out.fill(value);
+  strided_copy(x.data_ptr(), contiguous_strides(in), 0, out.data(), out_strides, offset, in);
+  auto ix = x.impl_ptr();
+  return make_result<T>("pad", std::move(out), {&x},
+                        [ix, offset](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                          // dx = the interior of g
+                          const Shape& xs = ix->value.shape();
+                          xt::xarray<T> dx = xt::xarray<T>::from_shape(xs);
+                          strided_copy(g.data(), contiguous_strides(g.shape()), offset, dx.data(),
+                                       contiguous_strides(xs), 0, xs);
+                          accumulate_grad(*ix, std::move(dx));
+                        });
+}
+
+#define AXON_INSTANTIATE(T)                                                                      \
+  template BasicTensor<T> reshape<T>(const BasicTensor<T>&, const std::vector<long>&);           \
+  template BasicTensor<T> view<T>(const BasicTensor<T>&, const std::vector<long>&);              \
+  template BasicTensor<T> flatten<T>(const BasicTensor<T>&, int, int);                           \
+  template BasicTensor<T> transpose<T>(const BasicTensor<T>&, int, int);                         \
+  template BasicTensor<T> permute<T>(const BasicTensor<T>&, const std::vector<int>&);            \
+  template BasicTensor<T> squeeze<T>(const BasicTensor<T>&, const std::vector<int>&);            \
+  template BasicTensor<T> unsqueeze<T>(const BasicTensor<T>&, int);                              \
+  template BasicTensor<T> broadcast_to<T>(const BasicTensor<T>&, const Shape&);                  \
+  template BasicTensor<T> slice<T>(const BasicTensor<T>&, int, long, long, long);                \
+  template BasicTensor<T> index_select<T>(const BasicTensor<T>&, int,                            \
+                                          const std::vector<std::size_t>&);                      \
+  template BasicTensor<T> gather<T>(const BasicTensor<T>&, int, const xt::xarray<std::size_t>&); \
+  template BasicTensor<T> concat<T>(const std::vector<BasicTensor<T>>&, int);                    \
+  template BasicTensor<T> stack<T>(const std::vector<BasicTensor<T>>&, int);                     \
+  template std::vector<BasicTensor<T>> split<T>(const BasicTensor<T>&,                           \
+                                                const std::vector<std::size_t>&, int);           \
+  template BasicTensor<T> pad<T>(const BasicTensor<T>&,                                          \
+                                 const std::vector<std::pair<std::size_t, std::size_t>>&, T);
+
+AXON_INSTANTIATE(float)
+AXON_INSTANTIATE(double)
+
 }  // namespace axon::autograd
