@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+
+#include "nn/module.hpp"
+
+/// Activation functions as modules (no parameters), wrapping autograd/ops/activations.hpp and
+/// autograd/ops/softmax.hpp, for use inside Sequential. Each `BasicX<T>` has aliases `X` (float)
+/// and `XD` (double).
+namespace axon::nn {
+
+/// max(x, 0).
+template <class T>
+class BasicReLU : public BasicModule<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "ReLU"; }
+};
+
+/// x for x > 0, negative_slope * x otherwise (default slope 0.01, as PyTorch).
+template <class T>
+class BasicLeakyReLU : public BasicModule<T> {
+ public:
+  explicit BasicLeakyReLU(T negative_slope = T(0.01)) : negative_slope_(negative_slope) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "LeakyReLU"; }
+  std::string extra_repr() const override;
+  T negative_slope() const { return negative_slope_; }
+
+ private:
+  T negative_slope_;
+};
+
+/// x for x > 0, alpha (e^x - 1) otherwise (default alpha 1).
+template <class T>
+class BasicELU : public BasicModule<T> {
+ public:
+  explicit BasicELU(T alpha = T(1)) : alpha_(alpha) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "ELU"; }
+  std::string extra_repr() const override;
+  T alpha() const { return alpha_; }
+
+ private:
+  T alpha_;
+};
+
+/// 1 / (1 + e^-x).
+template <class T>
+class BasicSigmoid : public BasicModule<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "Sigmoid"; }
+};
+
+/// tanh(x).
+template <class T>
+class BasicTanh : public BasicModule<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "Tanh"; }
+};
+
+/// log(1 + e^(beta x)) / beta, linear where beta x > threshold (defaults 1 and 20, as PyTorch).
+template <class T>
+class BasicSoftplus : public BasicModule<T> {
+ public:
+  explicit BasicSoftplus(T beta = T(1), T threshold = T(20)) : beta_(beta), threshold_(threshold) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "Softplus"; }
+  std::string extra_repr() const override;
+
+ private:
+  T beta_;
+  T threshold_;
+};
+
+/// GELU with the tanh approximation (PyTorch's nn.GELU(approximate='tanh')).
+template <class T>
+class BasicGELU : public BasicModule<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "GELU"; }
+  std::string extra_repr() const override { return "approximate='tanh'"; }
+};
+
+/// x * sigmoid(x) (also called swish).
+template <class T>
+class BasicSiLU : public BasicModule<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "SiLU"; }
+};
+
+/// Softmax along `axis` (default -1, the last).
+template <class T>
+class BasicSoftmax : public BasicModule<T> {
+ public:
+  explicit BasicSoftmax(int axis = -1) : axis_(axis) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "Softmax"; }
+  std::string extra_repr() const override { return "axis=" + std::to_string(axis_); }
+
+ private:
+  int axis_;
+};
+
+/// Log-softmax along `axis` (default -1, the last).
+template <class T>
+class BasicLogSoftmax : public BasicModule<T> {
+ public:
+  explicit BasicLogSoftmax(int axis = -1) : axis_(axis) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "LogSoftmax"; }
+  std::string extra_repr() const override { return "axis=" + std::to_string(axis_); }
+
+ private:
+  int axis_;
+};
+
+using ReLU = BasicReLU<float>;
+using ReLUD = BasicReLU<double>;
+using LeakyReLU = BasicLeakyReLU<float>;
+using LeakyReLUD = BasicLeakyReLU<double>;
+using ELU = BasicELU<float>;
+using ELUD = BasicELU<double>;
+using Sigmoid = BasicSigmoid<float>;
+using SigmoidD = BasicSigmoid<double>;
+using Tanh = BasicTanh<float>;
+using TanhD = BasicTanh<double>;
+using Softplus = BasicSoftplus<float>;
+using SoftplusD = BasicSoftplus<double>;
+using GELU = BasicGELU<float>;
+using GELUD = BasicGELU<double>;
+using SiLU = BasicSiLU<float>;
+using SiLUD = BasicSiLU<double>;
+using Softmax = BasicSoftmax<float>;
+using SoftmaxD = BasicSoftmax<double>;
+using LogSoftmax = BasicLogSoftmax<float>;
+using LogSoftmaxD = BasicLogSoftmax<double>;
+
+}  // namespace axon::nn

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+#include "nn/flatten.hpp"
+
+#include "autograd/ops/shape.hpp"
+
+namespace axon::nn {
+
+template <class T>
+BasicTensor<T> BasicFlatten<T>::forward(const BasicTensor<T>& x) {
+  return autograd::flatten(x, start_axis_, end_axis_);
+}
+
+template class BasicFlatten<float>;
+template class BasicFlatten<double>;
+
+}  // namespace axon::nn

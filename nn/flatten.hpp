@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+
+#include "nn/module.hpp"
+
+namespace axon::nn {
+
+/// Merges axes [start_axis, end_axis] into one (negative axes count from the end). The defaults
+/// (1, -1) keep the batch axis: [N, C, H, W] -> [N, C*H*W].
+template <class T>
+class BasicFlatten : public BasicModule<T> {
+ public:
+  explicit BasicFlatten(int start_axis = 1, int end_axis = -1)
+      : start_axis_(start_axis), end_axis_(end_axis) {}
+
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "Flatten"; }
+  std::string extra_repr() const override {
+    return "start_axis=" + std::to_string(start_axis_) + ", end_axis=" + std::to_string(end_axis_);
+  }
+
+ private:
+  int start_axis_;
+  int end_axis_;
+};
+
+using Flatten = BasicFlatten<float>;
+using FlattenD = BasicFlatten<double>;
+
+}  // namespace axon::nn

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "autograd/random.hpp"
+#include "nn/module.hpp"
+
+namespace axon::nn {
+
+/// Options of Linear. `LinearOptions(784, 128).bias(false)`.
+struct LinearOptions {
+  /// A layer mapping `in_features` inputs to `out_features` outputs, with a bias.
+  LinearOptions(std::size_t in_features, std::size_t out_features)
+      : in_features_(in_features), out_features_(out_features) {}
+
+  std::size_t in_features_;
+  std::size_t out_features_;
+  bool bias_ = true;        ///< whether to add a learnt bias (default: yes)
+  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed (default 0)
+
+  LinearOptions& bias(bool v) { return bias_ = v, *this; }
+  LinearOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+};
+
+/// Fully connected layer: y = x W^T + b, with weight [out, in] and bias [out].
+///
+/// Initialisation is PyTorch's default: weight and bias both U(-1/sqrt(in), 1/sqrt(in)) (the
+/// weight via kaiming_uniform_ with a = sqrt(5)), weight drawn first. The draws come from the
+/// Generator passed to the constructor; without one, from a Generator seeded with
+/// options.seed_ (0 by default), so construction is reproducible but two layers built with the
+/// same options start equal: pass one shared Generator when building a model.
+///
+/// Input [in] -> [out], [N, in] -> [N, out], [..., in] -> [..., out] (ranks above 3 are
+/// flattened to [N, in] and restored). Any other last extent is a ShapeError naming the layer.
+template <class T>
+class BasicLinear : public BasicModule<T> {
+ public:
+  using Tensor = BasicTensor<T>;
+
+  /// Initialised from a Generator seeded with options.seed_.
+  explicit BasicLinear(const LinearOptions& options);
+  /// Initialised from `gen` (which advances).
+  BasicLinear(const LinearOptions& options, autograd::Generator& gen);
+
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "Linear"; }
+  std::string extra_repr() const override;
+
+  /// Re-draws weight and bias with the default initialisation from `gen`.
+  void reset_parameters(autograd::Generator& gen);
+
+  const LinearOptions& options() const { return options_; }
+  /// The weight [out, in].
+  Tensor& weight() { return *weight_; }
+  const Tensor& weight() const { return *weight_; }
+  /// The bias [out]; undefined when built with bias(false).
+  Tensor& bias() { return bias_ ? *bias_ : no_bias_; }
+  const Tensor& bias() const { return bias_ ? *bias_ : no_bias_; }
+
+ private:
+  void build(autograd::Generator& gen);
+
+  LinearOptions options_;
+  Tensor* weight_ = nullptr;  // stored in the module's registry
+  Tensor* bias_ = nullptr;
+  Tensor no_bias_;
+};
+
+using Linear = BasicLinear<float>;
+using LinearD = BasicLinear<double>;
+
+}  // namespace axon::nn

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "autograd/tensor.hpp"
+
+/// Modules: the building blocks of models. A module owns named parameters (trainable tensors),
+/// named buffers (non-trainable state such as running statistics) and named child modules, so
+/// every tensor of a model has a dotted name (`fc1.weight`, `0.bias`, `block.norm.running_mean`)
+/// used by state_dict() and checkpoints.
+namespace axon::nn {
+
+using autograd::BasicTensor;
+
+/// An ordered list of (dotted name, tensor): what state_dict() returns and load_state_dict() reads.
+template <class T>
+using StateDict = std::vector<std::pair<std::string, BasicTensor<T>>>;
+
+/// The base of every layer and model. Templated on the scalar type so that whole layers can be
+/// gradient-checked in double; `Module` (float) is the everyday type.
+///
+/// A user's own module is a plain class deriving from BasicModule<T>: register its parameters
+/// and children in the constructor and override forward(). Keep the reference (or a pointer to
+/// it) that register_parameter() returns and read the parameter through it in forward(): the
+/// registry owns the handle, so tools that rebind parameters (gradcheck_module) reach every use.
+///
+/// train()/eval() switch layer behaviour only (dropout, batch norm), never gradient recording
+/// (use autograd::NoGradGuard for that). Modules are neither copyable nor movable: hold them by
+/// value where they are built or by std::shared_ptr.
+template <class T>
+class BasicModule {
+ public:
+  using Tensor = BasicTensor<T>;
+  using value_type = T;
+
+  BasicModule() = default;
+  virtual ~BasicModule() = default;
+  BasicModule(const BasicModule&) = delete;
+  BasicModule& operator=(const BasicModule&) = delete;
+
+  /// The module's map from one input to one output. The default throws ValueError naming the
+  /// module (modules with other signatures, such as recurrent layers, add their own forward).
+  virtual Tensor forward(const Tensor& x);
+  /// Calls forward(x).
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  /// The module's type name as printed ("Linear"); the default is the unqualified class name.
+  virtual std::string name() const;
+  /// The arguments printed inside the parentheses ("in_features=4, out_features=3, bias=true").
+  virtual std::string extra_repr() const { return {}; }
+
+  // ---- registration (called from constructors) ------------------------------------------------
+
+  /// Adds a trainable parameter (marked requires_grad) and returns a reference to the stored
+  /// handle, valid for the module's lifetime. ValueError on a bad or duplicate name, an undefined
+  /// tensor or a non-leaf.
+  Tensor& register_parameter(const std::string& name, Tensor tensor);
+  /// Adds a buffer: state saved in state_dict() but not trained (requires_grad is left off).
+  Tensor& register_buffer(const std::string& name, Tensor tensor);
+  /// Adds a child module under `name` and returns it with its own type.
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    static_assert(std::is_base_of_v<BasicModule<T>, M>,
+                  "register_module: the child must derive from BasicModule<T> of the same T");
+    add_child(name, module);
+    return module;
+  }
+
+  // ---- traversal (registration order, children after own tensors, recursively) ---------------
+
+  /// Every parameter of this module and its descendants.
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  /// Parameters with dotted names ("fc1.weight"), in registration order.
+  StateDict<T> named_parameters(bool recurse = true) const;
+  /// Every buffer of this module and its descendants.
+  std::vector<Tensor> buffers(bool recurse = true) const;
+  /// Buffers with dotted names.
+  StateDict<T> named_buffers(bool recurse = true) const;
+  /// The direct children.
+  std::vector<std::shared_ptr<BasicModule>> children() const;
+  /// The direct children with their names.
+  std::vector<std::pair<std::string, std::shared_ptr<BasicModule>>> named_children() const;
+  /// This module (name "") and every descendant, depth first, with dotted names.
+  std::vector<std::pair<std::string, BasicModule*>> named_modules();
+  /// Calls `fn` on every descendant and then on this module (as PyTorch's apply).
+  void apply(const std::function<void(BasicModule&)>& fn);
+
+  /// The stored handle of a parameter by dotted name ("0.weight"); ValueError when absent.
+  /// Assigning to the reference rebinds the parameter.
+  Tensor& parameter(const std::string& dotted_name);
+  /// The stored handle of a buffer by dotted name; ValueError when absent.
+  Tensor& buffer(const std::string& dotted_name);
+
+  // ---- state ----------------------------------------------------------------------------------
+
+  /// Parameters then buffers of each module, dotted, in registration order (as PyTorch). The
+  /// tensors share storage with the module: detach() them for a snapshot.
+  StateDict<T> state_dict() const;
+  /// Copies values from `state` into the parameters and buffers with the same names.
+  /// ShapeError names the key and both shapes; with `strict`, missing and unexpected keys throw
+  /// ValueError listing them (without it they are ignored). Nothing is copied when it throws.
+  void load_state_dict(const StateDict<T>& state, bool strict = true);
+  /// The same from a map (e.g. read from a file).
+  void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
+
+  /// Sets training mode on this module and all descendants (recording is not affected).
+  virtual void train(bool on = true);
+  /// Same as train(false).
+  void eval() { train(false); }
+  /// Whether the module is in training mode (the default).
+  bool is_training() const { return training_; }
+
+  /// Drops the accumulated gradient of every parameter.
+  void zero_grad();
+  /// Number of scalar parameters (only those requiring gradients when `trainable_only`).
+  std::size_t num_parameters(bool trainable_only = false) const;
+
+  /// PyTorch-style multi-line description with parameter counts.
+  std::string repr() const;
+
+ private:
+  struct Entry {
+    std::string name;
+    Tensor tensor;
+  };
+  void check_new_name(const std::string& name, const char* what) const;
+  void add_child(const std::string& name, std::shared_ptr<BasicModule> module);
+  void collect(const std::string& prefix, bool params, bool recurse, StateDict<T>& out) const;
+  Tensor* find_tensor(const std::string& dotted_name, bool params);
+  void print(std::ostream& os, int indent) const;
+
+  std::deque<Entry> parameters_;  // a deque keeps references stable as entries are added
+  std::deque<Entry> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<BasicModule>>> children_;
+  bool training_ = true;
+};
+
+using Module = BasicModule<float>;
+using ModuleD = BasicModule<double>;
+
+/// Prints module.repr(), e.g.
+/// ```
+/// Sequential(  # 101770 parameters
+///   (0): Linear(in_features=784, out_features=128, bias=true)  # 100480 parameters
+///   (1): ReLU()
+///   (2): Linear(in_features=128, out_features=10, bias=true)  # 1290 parameters
+/// )
+/// ```
+template <class T>
+std::ostream& operator<<(std::ostream& os, const BasicModule<T>& module);
+
+}  // namespace axon::nn
