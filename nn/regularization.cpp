@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+#include "nn/regularization.hpp"
+
+#include <cmath>
+#include <memory>
+#include <sstream>
+#include <string>
+
+namespace axon::nn {
+
+namespace {
+
+using autograd::BasicTensor;
+using autograd::TensorImpl;
+
+template <class T>
+void check_arguments(const char* op, const std::vector<BasicTensor<T>>& params, T lambda) {
+  if (!(lambda >= T(0))) {
+    std::ostringstream os;
+    os << op << ": lambda must be non-negative, got " << lambda;
+    throw ValueError(os.str());
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    if (!params[k].defined()) {
+      throw ValueError(std::string(op) + ": parameter " + std::to_string(k) +
+                       " is an undefined tensor");
+    }
+  }
+}
+
+/// lambda sum_k sum_i f(w_ki) over a list of parameters, recorded as one node. `slope(w)` is df/dw.
+template <class T, class F, class Slope>
+BasicTensor<T> penalty(const char* op, const std::vector<BasicTensor<T>>& params, T lambda, F f,
+                       Slope slope) {
+  check_arguments(op, params, lambda);
+  double total = 0;
+  for (const auto& p : params) {
+    const T* w = p.data_ptr();
+    for (std::size_t i = 0; i < p.numel(); ++i) total += static_cast<double>(f(w[i]));
+  }
+  xt::xarray<T> value = xt::xarray<T>::from_shape({});
+  value.data()[0] = static_cast<T>(static_cast<double>(lambda) * total);
+
+  // make_result takes a fixed list of inputs: check every parameter for a released graph, then
+  // record one node with the first parameter that requires a gradient standing for all of them.
+  const BasicTensor<T>* first = nullptr;
+  std::vector<std::shared_ptr<TensorImpl<T>>> inputs;  // those requiring a gradient
+  if (autograd::grad_enabled()) {
+    for (std::size_t k = 0; k < params.size(); ++k) {
+      const auto& impl = params[k].impl();
+      if (!impl.requires_grad) continue;
+      if (impl.graph_id != 0 && impl.graph_id != autograd::current_tape().id()) {
+        autograd::detail::throw_stale_input(op, k);
+      }
+      if (!first) first = &params[k];
+      inputs.push_back(params[k].impl_ptr());
+    }
+  }
+  if (!first) return BasicTensor<T>(std::move(value));
+  return autograd::make_result<T>(
+      op, std::move(value), {first},
+      [inputs = std::move(inputs), lambda, slope](const xt::xarray<T>& g, const xt::xarray<T>&) {
+        // d/dw_ki = g lambda slope(w_ki)   [shape of each parameter]
+        const T scale = g.data()[0] * lambda;
+        for (const auto& impl : inputs) {
+          xt::xarray<T> d = xt::xarray<T>::from_shape(impl->value.shape());
+          const T* w = impl->value.data();
+          for (std::size_t i = 0; i < d.size(); ++i) d.data()[i] = scale * slope(w[i]);
+          autograd::accumulate_grad(*impl, std::move(d));
+        }
+      });
+}
+
+}  // namespace
+
+template <class T>
+BasicTensor<T> l1_penalty(const std::vector<BasicTensor<T>>& params,
+                          std::type_identity_t<T> lambda) {
+  return penalty<T>(
+      "l1_penalty", params, lambda, [](T w) { return std::abs(w); },
+      [](T w) { return w > T(0) ? T(1) : (w < T(0) ? T(-1) : T(0)); });
+}
+
+template <class T>
+BasicTensor<T> l2_penalty(const std::vector<BasicTensor<T>>& params,
+                          std::type_identity_t<T> lambda) {
+  return penalty<T>(
+      "l2_penalty", params, lambda, [](T w) { return w * w; }, [](T w) { return T(2) * w; });
+}
+
+#define AXON_INSTANTIATE(T)                                                 \
+  template BasicTensor<T> l1_penalty<T>(const std::vector<BasicTensor<T>>&, \
+                                        std::type_identity_t<T>);           \
+  template BasicTensor<T> l2_penalty<T>(const std::vector<BasicTensor<T>>&, \
+                                        std::type_identity_t<T>);
+
+AXON_INSTANTIATE(float)
+AXON_INSTANTIATE(double)
+
+}  // namespace axon::nn
