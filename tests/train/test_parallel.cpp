@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// Tests train/parallel.cpp: sharded gradients equal unsharded ones, and training is bitwise
+// reproducible whatever the thread count.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include <oneapi/tbb/info.h>
+
+#include "nn/activation.hpp"
+#include "nn/dropout.hpp"
+#include "nn/linear.hpp"
+#include "nn/losses.hpp"
+#include "nn/sequential.hpp"
+#include "optim/adam.hpp"
+#include "train/parallel.hpp"
+
+namespace axon::test {
+
+using namespace axon;
+using autograd::Generator;
+
+namespace {
+
+/// A batch of `n` random samples with `features` inputs and labels in [0, classes).
+datasets::Batch random_batch(std::size_t n, std::size_t features, std::size_t classes,
+                             std::uint64_t seed) {
+  Generator gen(seed);
+  datasets::Batch b;
+  b.inputs = autograd::randn<float>({n, features}, gen);
+  for (std::size_t i = 0; i < n; ++i) {
+    b.labels.push_back(static_cast<std::size_t>(gen.below(classes)));
+    b.indices.push_back(i);
+  }
+  return b;
+}
+
+template <class T>
+std::vector<xt::xarray<T>> gradients(nn::BasicModule<T>& model) {
+  std::vector<xt::xarray<T>> out;
+  for (auto& p : model.parameters()) out.push_back(p.grad().data());
+  return out;
+}
+
+/// Trains an MLP with dropout for `steps` sharded steps; returns its parameters' bytes and
+/// appends each step's loss to `losses`.
+std::vector<float> train_run(std::size_t threads, std::uint64_t seed, std::size_t steps,
+                             std::vector<double>& losses) {
+  train::set_num_threads(threads);
+  Generator gen(seed);
+  nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(20, 32), gen),
+                       std::make_shared<nn::ReLU>(),
+                       std::make_shared<nn::Dropout>(nn::DropoutOptions(0.3)),
+                       std::make_shared<nn::Linear>(nn::LinearOptions(32, 4), gen)};
+  optim::Adam adam(model.parameters(), optim::AdamOptions(1e-2));
+  const datasets::Batch data = random_batch(256, 20, 4, seed + 1);
+  train::ShardedStep sharded(16, seed);
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  for (std::size_t step = 0; step < steps; ++step) {
+    const std::size_t begin = (step * 64) % 256;
+    const datasets::Batch batch = train::slice_batch(data, begin, begin + 64);
+    adam.zero_grad();
+    losses.push_back(sharded.run(model, loss, batch).loss);
+    adam.step();
+  }
+  std::vector<float> params;
+  for (const auto& p : model.parameters()) {
+    params.insert(params.end(), p.data_ptr(), p.data_ptr() + p.numel());
+  }
+  return params;
+}
+
+bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("parallel: sharded gradient of one batch equals the unsharded one (double)") {
+  train::set_num_threads(2);
+  Generator gen(3);
+  nn::SequentialD model{std::make_shared<nn::LinearD>(nn::LinearOptions(6, 8), gen),
+                        std::make_shared<nn::TanhD>(),
+                        std::make_shared<nn::LinearD>(nn::LinearOptions(8, 3), gen)};
+  const datasets::Batch batch = random_batch(37, 6, 3, 11);  // shards of 8: 8,8,8,8,5
+  auto loss = [](const autograd::TensorD& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+
+  auto whole = loss(model.forward(batch.inputs.to<double>()), batch);
+  const double whole_loss = whole.item();
+  whole.backward();
+  const auto expected = gradients(model);
+  model.zero_grad();
+
+  train::BasicShardedStep<double> sharded(8, 0);
+  const auto result = sharded.run(model, loss, batch);
+  CHECK(result.outputs.size() == 5);
+  CHECK(result.loss == doctest::Approx(whole_loss).epsilon(1e-12));
+  const auto got = gradients(model);
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t p = 0; p < got.size(); ++p) {
+    double worst = 0, scale = 0;
+    for (std::size_t i = 0; i < got[p].size(); ++i) {
+      worst = std::max(worst, std::abs(got[p].data()[i] - expected[p].data()[i]));
+      scale = std::max(scale, std::abs(expected[p].data()[i]));
+    }
+    CAPTURE(p);
+    CHECK(scale > 0);
+    CHECK(worst <= 1e-12 * scale);
+  }
+  train::set_num_threads(0);
+}
+
+TEST_CASE("parallel: 50 steps with dropout are bitwise identical at 1, 2, 4 and max threads") {
+  std::vector<double> losses1, losses2, losses4, losses_max;
+  const auto p1 = train_run(1, 5, 50, losses1);
+  const auto p2 = train_run(2, 5, 50, losses2);
+  const auto p4 = train_run(4, 5, 50, losses4);
+  const auto max_threads = static_cast<std::size_t>(tbb::info::default_concurrency());
+  const auto pmax = train_run(max_threads, 5, 50, losses_max);
+  CHECK(bitwise_equal(p1, p2));
+  CHECK(bitwise_equal(p1, p4));
+  CHECK(bitwise_equal(p1, pmax));
+  CHECK(losses1 == losses2);
+  CHECK(losses1 == losses4);
+  CHECK(losses1 == losses_max);
+  CHECK(losses1.back() < losses1.front());  // it trained
+  train::set_num_threads(0);
+}
+
+TEST_CASE("parallel: the same seed twice is identical; another seed differs") {
+  std::vector<double> a_losses, b_losses, c_losses;
+  const auto a = train_run(2, 9, 10, a_losses);
+  const auto b = train_run(2, 9, 10, b_losses);
+  const auto c = train_run(2, 10, 10, c_losses);
+  CHECK(bitwise_equal(a, b));
+  CHECK(a_losses == b_losses);
+  CHECK_FALSE(bitwise_equal(a, c));
+  train::set_num_threads(0);
+}
+
+TEST_CASE("parallel: slice_batch and bad arguments") {
+  const auto b = random_batch(10, 3, 2, 1);
+  const auto s = train::slice_batch(b, 2, 5);
+  CHECK(s.size() == 3);
+  CHECK(s.inputs.shape() == autograd::Shape{3, 3});
+  CHECK(s.inputs.data()(0, 1) == b.inputs.data()(2, 1));
+  CHECK(s.labels[2] == b.labels[4]);
+  CHECK_THROWS_AS(train::slice_batch(b, 5, 11), IndexError);
+  CHECK_THROWS_AS(train::ShardedStep(0), ValueError);
+}
+
+}  // namespace axon::test

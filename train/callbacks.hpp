@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <map>
+#include <string>
+
+#include "nn/module.hpp"
+#include "optim/lr_scheduler.hpp"
+#include "optim/optimizer.hpp"
+#include "optim/reduce_lr_on_plateau.hpp"
+#include "train/history.hpp"
+
+/// Callbacks hook into fit(): early stopping, learning-rate scheduling, checkpoints, or anything
+/// a user writes by deriving from Callback.
+namespace axon::train {
+
+/// The values of one epoch: "loss", metrics, and "val_loss", "val_<metric>" with validation data.
+using EpochLogs = std::map<std::string, double>;
+
+/// What a callback can see and change during fit().
+struct TrainContext {
+  nn::Module& model;
+  optim::Optimizer& optimizer;
+  History& history;
+  std::size_t epochs;           ///< planned number of epochs
+  bool stop_training = false;   ///< set by a callback to end fit() after this epoch
+};
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_train_begin(TrainContext&) {}
+  /// `epoch` counts from 1.
+  virtual void on_epoch_begin(std::size_t /*epoch*/, TrainContext&) {}
+  virtual void on_batch_end(std::size_t /*batch*/, double /*loss*/, TrainContext&) {}
+  virtual void on_epoch_end(std::size_t /*epoch*/, const EpochLogs&, TrainContext&) {}
+  virtual void on_train_end(TrainContext&) {}
+};
+
+/// Stops training when `monitor` has not improved by more than `min_delta` for `patience`
+/// epochs. Mode "min" (losses, errors) or "max" (accuracies); "auto" picks "max" for names
+/// containing "acc", "f1", "precision", "recall" or "r2". Optionally restores the best weights.
+class EarlyStopping : public Callback {
+ public:
+  explicit EarlyStopping(std::string monitor = "val_loss", std::size_t patience = 3,
+                         double min_delta = 0.0, std::string mode = "auto",
+                         bool restore_best_weights = false);
+  void on_train_begin(TrainContext&) override;
+  void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override;
+  void on_train_end(TrainContext& ctx) override;
+  /// The epoch (from 1) training stopped at, 0 if it ran to the end.
+  std::size_t stopped_epoch() const { return stopped_epoch_; }
+  double best() const { return best_; }
+
+ private:
+  std::string monitor_;
+  std::size_t patience_;
+  double min_delta_;
+  bool maximize_;
+  bool restore_;
+  double best_ = 0;
+  std::size_t wait_ = 0, stopped_epoch_ = 0;
+  nn::StateDict<float> best_weights_;
+};
+
+/// Steps a learning-rate scheduler at the end of every epoch.
+class LRSchedulerCallback : public Callback {
+ public:
+  explicit LRSchedulerCallback(optim::LRScheduler& scheduler) : scheduler_(scheduler) {}
+  void on_epoch_end(std::size_t, const EpochLogs&, TrainContext&) override { scheduler_.step(); }
+
+ private:
+  optim::LRScheduler& scheduler_;
+};
+
+/// Steps ReduceLROnPlateau with the monitored value at the end of every epoch.
+class ReduceLROnPlateauCallback : public Callback {
+ public:
+  ReduceLROnPlateauCallback(optim::ReduceLROnPlateau& scheduler, std::string monitor = "val_loss")
+      : scheduler_(scheduler), monitor_(std::move(monitor)) {}
+  void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override;
+
+ private:
+  optim::ReduceLROnPlateau& scheduler_;
+  std::string monitor_;
+};
+
+/// Calls `save(epoch, ctx)` every `every_epochs` epochs and after the last one: the hook where a
+/// checkpoint is written.
+class CheckpointCallback : public Callback {
+ public:
+  using SaveFunction = std::function<void(std::size_t epoch, TrainContext&)>;
+  CheckpointCallback(std::size_t every_epochs, SaveFunction save);
+  void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override;
+
+ private:
+  std::size_t every_;
+  SaveFunction save_;
+};
+
+/// Calls a function at the end of each epoch (quick custom hooks without a class).
+class LambdaCallback : public Callback {
+ public:
+  using EpochFunction = std::function<void(std::size_t, const EpochLogs&, TrainContext&)>;
+  explicit LambdaCallback(EpochFunction on_epoch_end) : fn_(std::move(on_epoch_end)) {}
+  void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override {
+    fn_(epoch, logs, ctx);
+  }
+
+ private:
+  EpochFunction fn_;
+};
+
+}  // namespace axon::train

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+#include "train/parallel.hpp"
+
+#include <cblas.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <type_traits>
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/partitioner.h>
+
+#include "autograd/error.hpp"
+
+namespace axon::train {
+
+namespace {
+
+std::mutex threads_mutex;
+std::unique_ptr<tbb::global_control> threads_control;
+std::size_t threads_in_use = 0;
+
+std::size_t default_threads() {
+  if (const char* env = std::getenv("AXON_NUM_THREADS")) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v > 0) return static_cast<std::size_t>(v);
+  }
+  return static_cast<std::size_t>(tbb::info::default_concurrency());
+}
+
+}  // namespace
+
+void set_num_threads(std::size_t threads) {
+  std::lock_guard<std::mutex> lock(threads_mutex);
+  const std::size_t n = threads == 0 ? static_cast<std::size_t>(tbb::info::default_concurrency())
+                                     : threads;
+  threads_control = std::make_unique<tbb::global_control>(
+      tbb::global_control::max_allowed_parallelism, n);
+  threads_in_use = n;
+  // Shards run in parallel, each calling BLAS: one BLAS thread per shard (property 9).
+  openblas_set_num_threads(1);
+}
+
+std::size_t num_threads() {
+  {
+    std::lock_guard<std::mutex> lock(threads_mutex);
+    if (threads_in_use) return threads_in_use;
+  }
+  set_num_threads(default_threads());
+  return num_threads();
+}
+
+datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std::size_t end) {
+  const std::size_t n = batch.size();
+  if (begin > end || end > n) {
+    throw IndexError("slice_batch: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
+                     ") of a batch of " + std::to_string(n));
+  }
+  auto rows = [&](const Tensor& t) {
+    if (!t.defined()) return Tensor();
+    autograd::Shape shape = t.shape();
+    const std::size_t row = n ? t.numel() / n : 0;
+    shape[0] = end - begin;
+    xt::xarray<float> v = xt::xarray<float>::from_shape(shape);
+    if (row != 0 && end > begin) {
+      std::memcpy(v.data(), t.data_ptr() + begin * row, sizeof(float) * row * (end - begin));
+    }
+    return Tensor(std::move(v));
+  };
+  datasets::Batch out;
+  out.inputs = rows(batch.inputs);
+  out.targets = rows(batch.targets);
+  if (!batch.labels.empty()) {
+    out.labels.assign(batch.labels.begin() + static_cast<long>(begin),
+                      batch.labels.begin() + static_cast<long>(end));
+  }
+  if (!batch.indices.empty()) {
+    out.indices.assign(batch.indices.begin() + static_cast<long>(begin),
+                       batch.indices.begin() + static_cast<long>(end));
+  }
+  return out;
+}
+
+template <class T>
+BasicShardedStep<T>::BasicShardedStep(std::size_t shard_size, std::uint64_t seed)
+    : shard_size_(shard_size), root_(seed) {
+  if (shard_size == 0) throw ValueError("ShardedStep: shard_size must be at least 1");
+}
+
+template <class T>
+BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
+                                            const BasicLossFunction<T>& loss,
+                                            const datasets::Batch& batch) {
+  using TensorT = autograd::BasicTensor<T>;
+  const std::size_t n = batch.size();
+  if (n == 0) throw ValueError("ShardedStep::run: empty batch");
+  if (!batch.inputs.defined() || batch.inputs.dim() == 0 || batch.inputs.shape()[0] != n) {
+    throw ShapeError("ShardedStep::run: batch inputs do not have one row per sample");
+  }
+  const std::size_t shards = (n + shard_size_ - 1) / shard_size_;
+  while (tapes_.size() < shards) tapes_.push_back(std::make_unique<autograd::Tape>());
+  sinks_.resize(std::max(sinks_.size(), shards));
+
+  BasicStepResult<T> result;
+  result.outputs.resize(shards);
+  result.shards.resize(shards);
+  std::vector<double> losses(shards, 0.0);
+  const std::uint64_t step = step_++;
+
+  auto run_shard = [&](std::size_t s) {
+    const std::size_t begin = s * shard_size_, end = std::min(n, begin + shard_size_);
+    result.shards[s] = slice_batch(batch, begin, end);
+    autograd::Generator gen = root_.fork((step << 20) ^ s);
+    autograd::GeneratorScope gen_scope(gen);
+    autograd::LeafGradients<T>& sink = sinks_[s];
+    sink.clear();
+    autograd::GradSinkScope<T> sink_scope(sink);
+    autograd::TapeScope tape_scope(*tapes_[s]);
+    TensorT x;
+    if constexpr (std::is_same_v<T, float>) {
+      x = result.shards[s].inputs;
+    } else {
+      x = result.shards[s].inputs.template to<T>();
+    }
+    TensorT out = model.forward(x);
+    TensorT l = loss(out, result.shards[s]);
+    losses[s] = static_cast<double>(l.item());
+    if (l.requires_grad()) l.backward();
+    result.outputs[s] = out;
+  };
+
+  if (shards == 1 || num_threads() == 1) {
+    for (std::size_t s = 0; s < shards; ++s) run_shard(s);
+  } else {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, shards, 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t s = r.begin(); s != r.end(); ++s) run_shard(s);
+        },
+        tbb::simple_partitioner());
+  }
+
+  // Weighted mean loss, summed in shard order.
+  for (std::size_t s = 0; s < shards; ++s) {
+    result.loss += losses[s] * static_cast<double>(result.shards[s].size()) / static_cast<double>(n);
+  }
+
+  // Reduce each parameter's shard gradients: scale by the shard's share, then a fixed pairwise
+  // tree over shard indices (0+1, 2+3, ..., then (0+1)+(2+3), ...), independent of threads.
+  auto params = model.parameters();
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, params.size(), 1),
+      [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t p = r.begin(); p != r.end(); ++p) {
+          auto& impl = params[p].impl();
+          std::vector<xt::xarray<T>*> parts(shards, nullptr);
+          bool any = false;
+          for (std::size_t s = 0; s < shards; ++s) {
+            parts[s] = sinks_[s].find(&impl);
+            if (parts[s]) {
+              const T w = static_cast<T>(static_cast<double>(result.shards[s].size()) /
+                                         static_cast<double>(n));
+              T* d = parts[s]->data();
+              for (std::size_t i = 0, m = parts[s]->size(); i < m; ++i) d[i] *= w;
+              any = true;
+            }
+          }
+          if (!any) continue;
+          for (std::size_t stride = 1; stride < shards; stride *= 2) {
+            for (std::size_t s = 0; s + stride < shards; s += 2 * stride) {
+              if (!parts[s + stride]) continue;
+              if (!parts[s]) {
+                parts[s] = parts[s + stride];
+                continue;
+              }
+              T* d = parts[s]->data();
+              const T* o = parts[s + stride]->data();
+              for (std::size_t i = 0, m = parts[s]->size(); i < m; ++i) d[i] += o[i];
+            }
+          }
+          autograd::accumulate_grad(impl, std::move(*parts[0]));
+        }
+      },
+      tbb::simple_partitioner());
+  for (std::size_t s = 0; s < shards; ++s) sinks_[s].clear();
+  return result;
+}
+
+template class BasicShardedStep<float>;
+template class BasicShardedStep<double>;
+
+}  // namespace axon::train
