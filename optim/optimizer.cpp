@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+#include "optim/optimizer.hpp"
+
+#include <cctype>
+#include <sstream>
+
+namespace axon::optim::detail {
+
+void check_option(bool ok, const char* optimizer, const char* option, double value,
+                  const char* expected) {
+  if (ok) return;
+  std::ostringstream message;
+  message << optimizer << ": invalid " << option << " " << value << " (expected " << expected
+          << ")";
+  throw ValueError(message.str());
+}
+
+namespace {
+// Parses the decimal number at key[pos...] up to the next '.'; advances pos past the '.'.
+bool parse_index(const std::string& key, std::size_t& pos, std::size_t& index) {
+  const std::size_t start = pos;
+  index = 0;
+  while (pos < key.size() && std::isdigit(static_cast<unsigned char>(key[pos]))) {
+    index = index * 10 + static_cast<std::size_t>(key[pos] - '0');
+    ++pos;
+  }
+  if (pos == start || pos - start > 12 || pos >= key.size() || key[pos] != '.') return false;
+  ++pos;
+  return true;
+}
+}  // namespace
+
+bool parse_state_key(const std::string& key, std::size_t& index, std::string& field) {
+  const std::string prefix = "state.";
+  if (key.rfind(prefix, 0) != 0) return false;
+  std::size_t pos = prefix.size();
+  if (!parse_index(key, pos, index) || pos >= key.size()) return false;
+  field = key.substr(pos);
+  return true;
+}
+
+bool parse_group_lr_key(const std::string& key, std::size_t& group) {
+  const std::string prefix = "param_groups.";
+  if (key.rfind(prefix, 0) != 0) return false;
+  std::size_t pos = prefix.size();
+  return parse_index(key, pos, group) && key.substr(pos) == "lr";
+}
+
+}  // namespace axon::optim::detail

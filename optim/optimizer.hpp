@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+#include "autograd/error.hpp"
+#include "autograd/tensor.hpp"
+
+/// The optimizer base classes: parameter groups with their own options, per-parameter state
+/// stored beside each parameter, the step loop and state_dict. The update rules follow PyTorch
+/// (see docs/OPTIM.md); each concrete optimizer only writes the update of one parameter.
+namespace axon::optim {
+
+using autograd::BasicTensor;
+
+/// What learning-rate schedulers (and training loops) see of any optimizer.
+class OptimizerBase {
+ public:
+  virtual ~OptimizerBase() = default;
+  /// Updates every parameter that has a gradient, under NoGradGuard. Parameters without a
+  /// gradient are skipped and their state is left as it was (as PyTorch).
+  virtual void step() = 0;
+  /// Drops the gradient of every parameter.
+  virtual void zero_grad() = 0;
+  /// Number of parameter groups.
+  virtual std::size_t num_param_groups() const = 0;
+  /// Learning rate of a group; IndexError when `group` is out of range.
+  virtual double lr(std::size_t group) const = 0;
+  /// Sets the learning rate of a group; ValueError when negative.
+  virtual void set_lr(std::size_t group, double lr) = 0;
+  /// The optimizer's name as in error messages ("Adam").
+  virtual const char* name() const = 0;
+};
+
+/// An optimizer's saved state as named arrays and scalars, ready for a checkpoint. Parameters are
+/// numbered across groups in order, as in PyTorch's state_dict: arrays "state.<i>.<name>"
+/// (e.g. "state.0.exp_avg"), scalars "state.<i>.step" (present once parameter i has been
+/// updated) and "param_groups.<g>.lr".
+template <class T>
+struct StateDict {
+  std::map<std::string, xt::xarray<T>> arrays;  ///< per-parameter state arrays
+  std::map<std::string, double> scalars;        ///< step counts and group learning rates
+};
+
+/// An optimizer of BasicTensor<T> parameters.
+template <class T>
+class BasicOptimizer : public OptimizerBase {
+ public:
+  /// Every parameter, group after group.
+  virtual std::vector<BasicTensor<T>> parameters() const = 0;
+  /// A copy of the per-parameter state and of the groups' learning rates.
+  virtual StateDict<T> state_dict() const = 0;
+  /// Restores what state_dict() returned: parameters without an entry get fresh state. Throws
+  /// ValueError for unknown keys or indices and ShapeError when an array does not fit its
+  /// parameter; nothing is changed then.
+  virtual void load_state_dict(const StateDict<T>& state) = 0;
+};
+
+using Optimizer = BasicOptimizer<float>;
+using OptimizerD = BasicOptimizer<double>;
+
+/// The value of a state array that holds nothing yet (shape [0]). A state array is in use when
+/// its shape equals its parameter's shape.
+template <class T>
+xt::xarray<T> unset_array() {
+  return xt::xarray<T>::from_shape({0});
+}
+
+/// Whether a state array holds state for `param` (it has the parameter's shape).
+template <class T>
+bool in_use(const xt::xarray<T>& array, const BasicTensor<T>& param) {
+  return array.shape() == param.shape();
+}
+
+/// One parameter group: parameters, the options used to update them, and their state
+/// (state[i] belongs to params[i]; it is created on the first step).
+template <class T, class Options, class State>
+struct ParamGroup {
+  /// A group of `params` updated with `options`.
+  ParamGroup(std::vector<BasicTensor<T>> params, Options options)
+      : params(std::move(params)), options(std::move(options)) {}
+
+  std::vector<BasicTensor<T>> params;  ///< the tensors updated in place
+  Options options;                     ///< lr and the optimizer's other options for this group
+  std::vector<State> state;            ///< state[i] is params[i]'s (e.g. AdamState)
+};
+
+/// Groups, state, the step loop and state_dict, shared by every optimizer here. A concrete
+/// optimizer implements update() for one parameter. `Options` has lr() getter and setter and
+/// validate(); `State` has a `step` count and for_each_array(f) naming its arrays.
+template <class T, class Options, class State>
+class GroupedOptimizer : public BasicOptimizer<T> {
+ public:
+  using Group = ParamGroup<T, Options, State>;
+
+  /// The groups: read or change their options (schedulers use lr()/set_lr()).
+  std::vector<Group>& param_groups() { return groups_; }
+  const std::vector<Group>& param_groups() const { return groups_; }
+  /// Appends a group. ValueError when its options are invalid, when a tensor is undefined or
+  /// not a leaf, or when a tensor is already in a group.
+  void add_param_group(Group group);
+
+  void step() override;
+  void zero_grad() override;
+  std::size_t num_param_groups() const override { return groups_.size(); }
+  double lr(std::size_t group) const override;
+  void set_lr(std::size_t group, double lr) override;
+  const char* name() const override { return name_; }
+  std::vector<BasicTensor<T>> parameters() const override;
+  StateDict<T> state_dict() const override;
+  void load_state_dict(const StateDict<T>& state) override;
+
+ protected:
+  /// Builds the optimizer from groups; ValueError when there is no parameter at all.
+  GroupedOptimizer(const char* name, std::vector<Group> groups);
+  /// Updates `param`, which has a gradient of its own shape, in place (runs under NoGradGuard).
+  virtual void update(BasicTensor<T>& param, State& state, const Options& options) = 0;
+
+ private:
+  const char* name_;
+  std::vector<Group> groups_;
+};
+
+namespace detail {
+/// Throws ValueError "<optimizer>: invalid <option> <value> (expected <expected>)" unless ok.
+void check_option(bool ok, const char* optimizer, const char* option, double value,
+                  const char* expected);
+/// Splits "state.<i>.<field>" into i and field; false when the key is not of that form.
+bool parse_state_key(const std::string& key, std::size_t& index, std::string& field);
+/// Reads g from "param_groups.<g>.lr"; false when the key is not of that form.
+bool parse_group_lr_key(const std::string& key, std::size_t& group);
+}  // namespace detail
+
+}  // namespace axon::optim

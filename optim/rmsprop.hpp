@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "optim/optimizer.hpp"
+
+/// RMSprop (Hinton's lecture 6e; centered variant from Graves, 2013), as torch.optim.RMSprop:
+///   g = g + weight_decay p
+///   square_avg = alpha square_avg + (1 - alpha) g^2
+///   grad_avg = alpha grad_avg + (1 - alpha) g                  (centered)
+///   avg = sqrt(square_avg - grad_avg^2) (centered) or sqrt(square_avg), then avg += eps
+///   buf = momentum buf + g / avg, p = p - lr buf               (momentum > 0)
+///   p = p - lr g / avg                                         (otherwise)
+namespace axon::optim {
+
+/// Options of RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, no weight decay, no momentum.
+class RMSpropOptions {
+ public:
+  explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
+
+  double lr() const { return lr_; }
+  RMSpropOptions& lr(double value) { return set(lr_, value); }
+  /// Smoothing constant of the averages.
+  double alpha() const { return alpha_; }
+  RMSpropOptions& alpha(double value) { return set(alpha_, value); }
+  double eps() const { return eps_; }
+  RMSpropOptions& eps(double value) { return set(eps_, value); }
+  double weight_decay() const { return weight_decay_; }
+  RMSpropOptions& weight_decay(double value) { return set(weight_decay_, value); }
+  double momentum() const { return momentum_; }
+  RMSpropOptions& momentum(double value) { return set(momentum_, value); }
+  /// Normalise by an estimate of the gradient's variance instead of its second moment.
+  bool centered() const { return centered_; }
+  RMSpropOptions& centered(bool value) { return set(centered_, value); }
+  /// Ascend instead of descend (the update uses -g).
+  bool maximize() const { return maximize_; }
+  RMSpropOptions& maximize(bool value) { return set(maximize_, value); }
+
+  /// ValueError naming RMSprop and the option: lr, alpha, eps, weight_decay, momentum >= 0.
+  void validate() const;
+
+ private:
+  template <class V>
+  RMSpropOptions& set(V& field, V value) {
+    field = std::move(value);
+    return *this;
+  }
+
+  double lr_;
+  double alpha_ = 0.99;
+  double eps_ = 1e-8;
+  double weight_decay_ = 0;
+  double momentum_ = 0;
+  bool centered_ = false;
+  bool maximize_ = false;
+};
+
+/// RMSprop's state of one parameter.
+template <class T>
+struct RMSpropState {
+  std::int64_t step = 0;                             ///< updates applied so far
+  xt::xarray<T> square_avg = unset_array<T>();       ///< average of g^2
+  xt::xarray<T> momentum_buffer = unset_array<T>();  ///< in use when momentum > 0
+  xt::xarray<T> grad_avg = unset_array<T>();         ///< average of g (centered only)
+
+  template <class F>
+  void for_each_array(F&& f) {
+    f("square_avg", square_avg);
+    f("momentum_buffer", momentum_buffer);
+    f("grad_avg", grad_avg);
+  }
+  template <class F>
+  void for_each_array(F&& f) const {
+    f("square_avg", square_avg);
+    f("momentum_buffer", momentum_buffer);
+    f("grad_avg", grad_avg);
+  }
+};
+
+/// The RMSprop optimizer. `RMSprop(params, RMSpropOptions(1e-3).momentum(0.9).centered(true))`.
+template <class T>
+class BasicRMSprop final : public GroupedOptimizer<T, RMSpropOptions, RMSpropState<T>> {
+ public:
+  using Group = ParamGroup<T, RMSpropOptions, RMSpropState<T>>;
+  /// One group of `params`.
+  explicit BasicRMSprop(std::vector<BasicTensor<T>> params,
+                        RMSpropOptions options = RMSpropOptions());
+  /// Several groups, each with its own options.
+  explicit BasicRMSprop(std::vector<Group> groups);
+
+ private:
+  void update(BasicTensor<T>& param, RMSpropState<T>& state,
+              const RMSpropOptions& options) override;
+};
+
+using RMSprop = BasicRMSprop<float>;
+using RMSpropD = BasicRMSprop<double>;
+
+extern template class GroupedOptimizer<float, RMSpropOptions, RMSpropState<float>>;
+extern template class GroupedOptimizer<double, RMSpropOptions, RMSpropState<double>>;
+extern template class BasicRMSprop<float>;
+extern template class BasicRMSprop<double>;
+
+}  // namespace axon::optim
