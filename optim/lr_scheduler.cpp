@@ -10,7 +10,7 @@ namespace axon::optim {
 LRScheduler::LRScheduler(OptimizerBase& optimizer, const char* name)
     : name_(name), optimizer_(optimizer) {
   for (std::size_t g = 0; g < optimizer_.num_param_groups(); ++g) {
-    base_lrs_.push_back(optimizer_.lr(g));
+    base_lrs_.push_back(optimizer_.initial_lr(g));
   }
 }
 

@@ -28,7 +28,8 @@ class LRScheduler {
   std::int64_t last_epoch() const { return last_epoch_; }
   /// The lr of each group as last set by this scheduler.
   const std::vector<double>& last_lr() const { return last_lr_; }
-  /// The lr of each group when the scheduler was built.
+  /// Each group's base lr: its lr when the first scheduler was attached to the optimizer
+  /// (OptimizerBase::initial_lr, as PyTorch's initial_lr).
   const std::vector<double>& base_lrs() const { return base_lrs_; }
 
   /// {"last_epoch", "base_lrs.<g>"}: what a checkpoint saves (the lrs live in the optimizer's).

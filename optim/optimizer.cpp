@@ -39,11 +39,22 @@ bool parse_state_key(const std::string& key, std::size_t& index, std::string& fi
   return true;
 }
 
-bool parse_group_lr_key(const std::string& key, std::size_t& group) {
+bool parse_group_key(const std::string& key, std::size_t& group, std::string& field) {
   const std::string prefix = "param_groups.";
   if (key.rfind(prefix, 0) != 0) return false;
   std::size_t pos = prefix.size();
-  return parse_index(key, pos, group) && key.substr(pos) == "lr";
+  if (!parse_index(key, pos, group) || pos >= key.size()) return false;
+  field = key.substr(pos);
+  return true;
 }
 
 }  // namespace axon::optim::detail
+
+namespace axon::optim {
+
+double OptimizerBase::initial_lr(std::size_t group) {
+  const double current = lr(group);  // range check
+  return initial_lrs_.emplace(group, current).first->second;
+}
+
+}  // namespace axon::optim

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -36,12 +37,27 @@ class OptimizerBase {
   virtual void set_lr(std::size_t group, double lr) = 0;
   /// The optimizer's name as in error messages ("Adam").
   virtual const char* name() const = 0;
+
+  /// The lr a group had when the first scheduler was attached to it (PyTorch's `initial_lr`,
+  /// the schedulers' base lr): the first call records the group's current lr, later calls return
+  /// the recorded value. IndexError when `group` is out of range.
+  double initial_lr(std::size_t group);
+  /// The recorded initial lrs, by group (saved in state_dict).
+  const std::map<std::size_t, double>& initial_lrs() const { return initial_lrs_; }
+
+ protected:
+  /// Replaces the recorded initial lrs (load_state_dict).
+  void set_initial_lrs(std::map<std::size_t, double> values) { initial_lrs_ = std::move(values); }
+
+ private:
+  std::map<std::size_t, double> initial_lrs_;
 };
 
 /// An optimizer's saved state as named arrays and scalars, ready for a checkpoint. Parameters are
 /// numbered across groups in order, as in PyTorch's state_dict: arrays "state.<i>.<name>"
 /// (e.g. "state.0.exp_avg"), scalars "state.<i>.step" (present once parameter i has been
-/// updated) and "param_groups.<g>.lr".
+/// updated), "param_groups.<g>.lr" and, once a scheduler has recorded it,
+/// "param_groups.<g>.initial_lr".
 template <class T>
 struct StateDict {
   std::map<std::string, xt::xarray<T>> arrays;  ///< per-parameter state arrays
@@ -133,8 +149,8 @@ void check_option(bool ok, const char* optimizer, const char* option, double val
                   const char* expected);
 /// Splits "state.<i>.<field>" into i and field; false when the key is not of that form.
 bool parse_state_key(const std::string& key, std::size_t& index, std::string& field);
-/// Reads g from "param_groups.<g>.lr"; false when the key is not of that form.
-bool parse_group_lr_key(const std::string& key, std::size_t& group);
+/// Splits "param_groups.<g>.<field>" into g and field; false when the key is not of that form.
+bool parse_group_key(const std::string& key, std::size_t& group, std::string& field);
 }  // namespace detail
 
 }  // namespace axon::optim

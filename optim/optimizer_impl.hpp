@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -102,6 +103,9 @@ StateDict<T> GroupedOptimizer<T, Options, State>::state_dict() const {
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const Group& group = groups_[g];
     dict.scalars["param_groups." + std::to_string(g) + ".lr"] = group.options.lr();
+    if (auto it = this->initial_lrs().find(g); it != this->initial_lrs().end()) {
+      dict.scalars["param_groups." + std::to_string(g) + ".initial_lr"] = it->second;
+    }
     for (std::size_t i = 0; i < group.params.size(); ++i, ++index) {
       if (i >= group.state.size() || group.state[i].step == 0) continue;
       const std::string prefix = "state." + std::to_string(index) + ".";
@@ -125,18 +129,19 @@ void GroupedOptimizer<T, Options, State>::load_state_dict(const StateDict<T>& di
   std::vector<State> fresh(slots.size());
   std::vector<double> lrs(groups_.size());
   for (std::size_t g = 0; g < groups_.size(); ++g) lrs[g] = groups_[g].options.lr();
+  std::map<std::size_t, double> initial_lrs;
 
   // Check everything first, so that a bad dict changes nothing.
   for (const auto& [key, value] : dict.scalars) {
     std::size_t index = 0;
     std::string field;
-    if (detail::parse_group_lr_key(key, index)) {
+    if (detail::parse_group_key(key, index, field) && (field == "lr" || field == "initial_lr")) {
       if (index >= groups_.size()) {
         throw ValueError(who + ": load_state_dict: " + key + " but the optimizer has " +
                          std::to_string(groups_.size()) + " groups");
       }
       detail::check_option(value >= 0, name_, "learning rate", value, ">= 0");
-      lrs[index] = value;
+      (field == "lr" ? lrs[index] : initial_lrs[index]) = value;
     } else if (detail::parse_state_key(key, index, field) && field == "step") {
       if (index >= slots.size()) {
         throw ValueError(who + ": load_state_dict: " + key + " but the optimizer has " +
@@ -180,6 +185,7 @@ void GroupedOptimizer<T, Options, State>::load_state_dict(const StateDict<T>& di
     group.state[slots[k].second] = std::move(fresh[k]);
   }
   for (std::size_t g = 0; g < groups_.size(); ++g) groups_[g].options.lr(lrs[g]);
+  this->set_initial_lrs(std::move(initial_lrs));
 }
 
 }  // namespace axon::optim

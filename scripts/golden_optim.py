@@ -105,6 +105,9 @@ SCHEDULERS = {
                                                       total_iters=6)],
     "warmup_then_exponential": lambda o: [S.LinearLR(o, start_factor=0.1, total_iters=3),
                                           S.ExponentialLR(o, gamma=0.9)],
+    # The cosine's base lr is the lr before the warmup (initial_lr); past t_max it rises again.
+    "warmup_then_cosine": lambda o: [S.LinearLR(o, start_factor=0.2, total_iters=3),
+                                     S.CosineAnnealingLR(o, T_max=4, eta_min=0.001)],
 }
 PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.91, 0.905, 0.7, 0.71, 0.72, 0.73, 0.69, 0.695, 0.7]
 PLATEAUS = {

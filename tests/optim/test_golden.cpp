@@ -176,6 +176,12 @@ std::map<std::string, std::function<Schedulers(OptimizerBase&)>> scheduler_facto
       v.push_back(std::make_unique<ExponentialLR>(o, 0.9));
       return v;
     }},
+    {"warmup_then_cosine", [](OptimizerBase& o) {
+      Schedulers v;
+      v.push_back(std::make_unique<LinearWarmup>(o, 0.2, 3));
+      v.push_back(std::make_unique<CosineAnnealingLR>(o, 4, 0.001));
+      return v;
+    }},
   };
   // clang-format on
 }

@@ -154,6 +154,24 @@ TEST_CASE("optim: ReduceLROnPlateau in max mode, with a floor per group") {
   CHECK_THROWS_AS(resumed.load_state_dict({}), ValueError);
 }
 
+TEST_CASE("optim: the first scheduler records each group's initial lr, saved with the optimizer") {
+  auto sgd = make_sgd(0.5);
+  CHECK(sgd.initial_lrs().empty());
+  LinearWarmup warmup(sgd, 0.1, 4);
+  CHECK(sgd.lr(0) == doctest::Approx(0.05));
+  CosineAnnealingLR cosine(sgd, 10);
+  CHECK(cosine.base_lrs()[0] == 0.5);  // not the warmed-down 0.05
+  CHECK(sgd.initial_lr(0) == 0.5);
+  CHECK_THROWS_AS(sgd.initial_lr(1), IndexError);
+
+  const auto dict = sgd.state_dict();
+  CHECK(dict.scalars.at("param_groups.0.initial_lr") == 0.5);
+  auto other = make_sgd(0.5);
+  other.load_state_dict(dict);
+  CHECK(other.initial_lrs().at(0) == 0.5);
+  CHECK(other.lr(0) == doctest::Approx(0.05));
+}
+
 TEST_CASE("optim: schedulers drive float optimizers") {
   Tensor w = zeros<float>({2}, true);
   Adam adam({w}, AdamOptions(0.01));
