@@ -60,9 +60,9 @@ xt::xarray<T> binary_map(const xt::xarray<T>& a, const xt::xarray<T>& b, const S
     const T s = pa[0];
     for (std::size_t i = 0; i < n; ++i) o[i] = f(s, pb[i]);
   } else {
-    for_each_broadcast(out_shape, broadcast_strides(a.shape(), out_shape),
-                       broadcast_strides(b.shape(), out_shape),
-                       [&](std::size_t i, std::size_t ja, std::size_t jb) { o[i] = f(pa[ja], pb[jb]); });
+    for_each_broadcast(
+        out_shape, broadcast_strides(a.shape(), out_shape), broadcast_strides(b.shape(), out_shape),
+        [&](std::size_t i, std::size_t ja, std::size_t jb) { o[i] = f(pa[ja], pb[jb]); });
   }
   return out;
 }
@@ -100,6 +100,21 @@ template <class T>
 xt::xarray<T> sum_to_shape(xt::xarray<T>&& grad, const Shape& target) {
   if (grad.shape() == target) return std::move(grad);
   return sum_to_shape(static_cast<const xt::xarray<T>&>(grad), target);
+}
+
+/// f(0) + ... + f(n-1) in a fixed order: element k goes to partial sum k % 8 and the eight
+/// partials are added pairwise. The order depends only on n, so results are bitwise
+/// reproducible; the independent partials let the compiler vectorise and lower rounding error.
+template <class T, class F>
+T ordered_sum(std::size_t n, F&& f) {
+  constexpr std::size_t lanes = 8;
+  T acc[lanes] = {};
+  std::size_t k = 0;
+  for (; k + lanes <= n; k += lanes) {
+    for (std::size_t l = 0; l < lanes; ++l) acc[l] += f(k + l);
+  }
+  for (std::size_t l = 0; k + l < n; ++l) acc[l] += f(k + l);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
 }  // namespace axon::autograd::kernels

@@ -1,6 +1,163 @@
 // SPDX-License-Identifier: MIT
 #include "autograd/ops/softmax.hpp"
 
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "autograd/kernels.hpp"
+
 namespace axon::autograd {
-// (to be implemented)
+
+namespace {
+
+using kernels::ordered_sum;
+
+/// The input read as a row-major block [outer, n, inner] with the softmax axis in the middle;
+/// row j = o * inner + i holds the elements (o, 0..n-1, i).
+struct Rows {
+  std::size_t outer = 1, n = 1, inner = 1;
+  std::size_t count() const { return outer * inner; }
+};
+
+Rows rows_of(const char* op, const Shape& shape, int axis) {
+  std::size_t a = 0;
+  try {
+    a = normalize_axis(axis, shape.size(), op);
+  } catch (const ValueError& e) {
+    throw ValueError(std::string(e.what()) + " (input shape " + shape_str(shape) + ")");
+  }
+  Rows b;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    (d < a ? b.outer : d == a ? b.n : b.inner) *= shape[d];
+  }
+  return b;
+}
+
+/// Calls f(k, j) for each element k, with j its row.
+template <class F>
+void for_each_element(const Rows& b, F&& f) {
+  if (b.inner == 1) {
+    for (std::size_t o = 0; o < b.outer; ++o) {
+      for (std::size_t r = 0; r < b.n; ++r) f(o * b.n + r, o);
+    }
+    return;
+  }
+  for (std::size_t o = 0; o < b.outer; ++o) {
+    for (std::size_t r = 0; r < b.n; ++r) {
+      const std::size_t k = (o * b.n + r) * b.inner, j = o * b.inner;
+      for (std::size_t i = 0; i < b.inner; ++i) f(k + i, j + i);
+    }
+  }
+}
+
+/// s[j] = sum over row j of f(k, j), in a fixed order (rows of inner == 1: ordered_sum).
+template <class T, class F>
+std::vector<T> row_sums(const Rows& b, F&& f) {
+  std::vector<T> s(b.count(), T(0));
+  if (b.inner == 1) {
+    for (std::size_t o = 0; o < b.outer; ++o) {
+      s[o] = ordered_sum<T>(b.n, [&](std::size_t r) { return f(o * b.n + r, o); });
+    }
+  } else {
+    for_each_element(b, [&](std::size_t k, std::size_t j) { s[j] += f(k, j); });
+  }
+  return s;
+}
+
+/// The max of each row (-inf for an empty or all -inf row; NaN is left to propagate via exp).
+template <class T>
+std::vector<T> row_max(const Rows& b, const T* x) {
+  std::vector<T> m(b.count(), -std::numeric_limits<T>::infinity());
+  for_each_element(b, [&](std::size_t k, std::size_t j) { m[j] = x[k] > m[j] ? x[k] : m[j]; });
+  return m;
+}
+
+/// Per row: the max (kept -inf to mark all -inf rows) and the shift actually subtracted before
+/// exp (the max when finite, else 0, so a +inf never meets inf - inf here).
+template <class T>
+struct Shifted {
+  std::vector<T> max;
+  std::vector<T> shift;
+};
+
+template <class T>
+Shifted<T> shifts(const Rows& b, const T* x) {
+  Shifted<T> s{row_max(b, x), {}};
+  s.shift = s.max;
+  for (T& v : s.shift) v = std::isfinite(v) ? v : T(0);
+  return s;
+}
+
+}  // namespace
+
+template <class T>
+BasicTensor<T> softmax(const BasicTensor<T>& x, int axis) {
+  const Rows b = rows_of("softmax", x.shape(), axis);
+  const T* px = x.data_ptr();
+  const Shifted<T> s = shifts(b, px);
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  T* y = out.data();
+  for_each_element(b, [&](std::size_t k, std::size_t j) { y[k] = std::exp(px[k] - s.shift[j]); });
+  const std::vector<T> total = row_sums<T>(b, [y](std::size_t k, std::size_t) { return y[k]; });
+  // An all -inf row (everything masked) gives zeros rather than 0/0.
+  const T neg_inf = -std::numeric_limits<T>::infinity();
+  for_each_element(b, [&](std::size_t k, std::size_t j) {
+    y[k] = s.max[j] == neg_inf ? T(0) : y[k] / total[j];
+  });
+  auto ix = x.impl_ptr();
+  return make_result<T>(
+      "softmax", std::move(out), {&x}, [ix, b](const xt::xarray<T>& g, const xt::xarray<T>& o) {
+        // dx = s * (g - sum_row(g * s))
+        const T* pg = g.data();
+        const T* po = o.data();
+        const std::vector<T> dot =
+            row_sums<T>(b, [&](std::size_t k, std::size_t) { return pg[k] * po[k]; });
+        xt::xarray<T> dx = xt::xarray<T>::from_shape(o.shape());
+        T* d = dx.data();
+        for_each_element(b, [&](std::size_t k, std::size_t j) { d[k] = po[k] * (pg[k] - dot[j]); });
+        accumulate_grad(*ix, std::move(dx));
+      });
+}
+
+template <class T>
+BasicTensor<T> log_softmax(const BasicTensor<T>& x, int axis) {
+  const Rows b = rows_of("log_softmax", x.shape(), axis);
+  const T* px = x.data_ptr();
+  const Shifted<T> s = shifts(b, px);
+  std::vector<T> log_total =
+      row_sums<T>(b, [&](std::size_t k, std::size_t j) { return std::exp(px[k] - s.shift[j]); });
+  for (T& v : log_total) v = std::log(v);
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  T* y = out.data();
+  // (x - shift) - log(sum exp(x - shift)): the subtraction of the max comes first, so logits of
+  // 1e4 keep their differences exactly. An all -inf row stays -inf rather than -inf - -inf.
+  const T neg_inf = -std::numeric_limits<T>::infinity();
+  for_each_element(b, [&](std::size_t k, std::size_t j) {
+    y[k] = s.max[j] == neg_inf ? neg_inf : (px[k] - s.shift[j]) - log_total[j];
+  });
+  auto ix = x.impl_ptr();
+  return make_result<T>(
+      "log_softmax", std::move(out), {&x}, [ix, b](const xt::xarray<T>& g, const xt::xarray<T>& o) {
+        // dx = g - exp(out) * sum_row(g)
+        const T* pg = g.data();
+        const T* po = o.data();
+        const std::vector<T> gsum =
+            row_sums<T>(b, [pg](std::size_t k, std::size_t) { return pg[k]; });
+        xt::xarray<T> dx = xt::xarray<T>::from_shape(o.shape());
+        T* d = dx.data();
+        for_each_element(
+            b, [&](std::size_t k, std::size_t j) { d[k] = pg[k] - std::exp(po[k]) * gsum[j]; });
+        accumulate_grad(*ix, std::move(dx));
+      });
+}
+
+#define AXON_INSTANTIATE(T)                                       \
+  template BasicTensor<T> softmax<T>(const BasicTensor<T>&, int); \
+  template BasicTensor<T> log_softmax<T>(const BasicTensor<T>&, int);
+
+AXON_INSTANTIATE(float)
+AXON_INSTANTIATE(double)
+
 }  // namespace axon::autograd
