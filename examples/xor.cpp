@@ -1,67 +1,74 @@
 // SPDX-License-Identifier: MIT
-// XOR with a 2-3-1 sigmoid network, mean squared error and plain gradient descent (lr 0.1),
-// written directly against the autograd engine: the smallest complete training loop.
-#include <chrono>
+// XOR with a 2-3-1 sigmoid network, mean squared error and plain gradient descent (SGD, lr 0.1)
+// on the full batch of four points: the smallest complete training loop with nn and optim.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <string>
+#include <memory>
 
-#include "autograd/autograd.hpp"
+#include "datasets/synthetic.hpp"
+#include "examples/common.hpp"
+#include "nn/activation.hpp"
+#include "nn/linear.hpp"
+#include "nn/losses.hpp"
+#include "nn/sequential.hpp"
+#include "optim/sgd.hpp"
 
-using namespace axon::autograd;
+using namespace axon;
 
-int main(int argc, char** argv) {
-  int epochs = 20000;
-  std::uint64_t seed = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--epochs") epochs = std::atoi(argv[i + 1]);
-    if (flag == "--seed") seed = std::strtoull(argv[i + 1], nullptr, 10);
-  }
+int main(int argc, char** argv) try {
+  // With seed 0 every prediction is within 0.1 of its target after about 18,000 epochs (seeds
+  // 0-9 need 12,000 to 44,000: plain gradient descent idles on the plateau at loss 0.25 first);
+  // 30,000 leaves a margin and runs in a fraction of a second.
+  examples::Args args;
+  args.epochs = 30000;
+  args.seed = 0;
+  examples::parse_args(argc, argv, args,
+                       examples::kEpochs | examples::kThreads | examples::kSeed | examples::kSave);
 
-  const auto x = from_vector<float>({0, 0, 0, 1, 1, 0, 1, 1}, {4, 2});
-  const auto y = from_vector<float>({0, 1, 1, 0}, {4, 1});
+  const datasets::Dataset points = datasets::make_xor();
+  const datasets::Batch all =
+      points.gather(std::vector<std::size_t>{0, 1, 2, 3});  // x [4,2], y [4,1]
 
-  Generator gen(seed);
-  auto w1 = rand<float>({3, 2}, gen, -1.0f, 1.0f, true);  // [out, in], as nn::Linear
-  auto b1 = rand<float>({3}, gen, -1.0f, 1.0f, true);
-  auto w2 = rand<float>({1, 3}, gen, -1.0f, 1.0f, true);
-  auto b2 = rand<float>({1}, gen, -1.0f, 1.0f, true);
-  const float lr = 0.1f;
+  autograd::Generator gen(args.seed);
+  nn::Sequential model{
+      std::make_shared<nn::Linear>(nn::LinearOptions(2, 3), gen), std::make_shared<nn::Sigmoid>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions(3, 1), gen), std::make_shared<nn::Sigmoid>()};
+  optim::SGD optimizer(model.parameters(), optim::SGDOptions(0.1));
 
-  const auto start = std::chrono::steady_clock::now();
-  float last_loss = 0;
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
-    auto hidden = sigmoid(linear(x, w1, b1));  // [4,3]
-    auto out = sigmoid(linear(hidden, w2, b2));  // [4,1]
-    auto loss = mean((out - y) * (out - y));
+  examples::Stopwatch clock;
+  double loss_value = 0;
+  for (std::size_t epoch = 1; epoch <= args.epochs; ++epoch) {
+    optimizer.zero_grad();
+    auto loss = nn::mse_loss(model(all.inputs), all.targets);
     loss.backward();
-    {
-      NoGradGuard no_grad;  // the update itself is not recorded
-      for (auto* p : {&w1, &b1, &w2, &b2}) {
-        p->data() -= lr * p->grad_data();
-        p->zero_grad();
-      }
-    }
-    last_loss = loss.item();
-    if (epoch % (epochs / 10 > 0 ? epochs / 10 : 1) == 0) {
-      std::printf("epoch %6d  loss %.6f\n", epoch, last_loss);
+    optimizer.step();
+    loss_value = loss.item();
+    if (epoch % std::max<std::size_t>(args.epochs / 10, 1) == 0) {
+      std::printf("epoch %6zu  loss %.6f\n", epoch, loss_value);
     }
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = clock.seconds();
 
-  NoGradGuard no_grad;
-  const auto pred = sigmoid(linear(sigmoid(linear(x, w1, b1)), w2, b2));
-  float worst = 0;
-  for (int i = 0; i < 4; ++i) {
-    const float p = pred.data()(i, 0), t = y.data()(i, 0);
-    worst = std::max(worst, std::abs(p - t));
-    std::printf("xor(%g, %g) = %.4f  (target %g)\n", x.data()(i, 0), x.data()(i, 1), p, t);
+  autograd::NoGradGuard no_grad;
+  const auto prediction = model(all.inputs);
+  double worst = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const float p = prediction.data()(i, 0), t = all.targets.data()(i, 0);
+    worst = std::max(worst, static_cast<double>(std::abs(p - t)));
+    std::printf("xor(%g, %g) = %.4f  (target %g)\n", all.inputs.data()(i, 0),
+                all.inputs.data()(i, 1), p, t);
   }
-  std::printf(
-      "{\"example\":\"xor\",\"epochs\":%d,\"final_loss\":%.6f,\"max_abs_error\":%.4f,"
-      "\"train_seconds\":%.3f,\"solved\":%s}\n",
-      epochs, last_loss, worst, seconds, worst < 0.1f ? "true" : "false");
-  return worst < 0.1f ? 0 : 1;
+  examples::save_if_asked(model, args);
+  const bool solved = worst < 0.1;
+  examples::JsonLine("xor")
+      .add("epochs", args.epochs)
+      .add("final_loss", loss_value)
+      .add("max_abs_error", worst)
+      .add("train_seconds", seconds)
+      .add("solved", solved)
+      .print();
+  return solved ? 0 : 1;
+} catch (const std::exception& e) {
+  return examples::report_error(e);
 }

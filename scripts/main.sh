@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-./build/examples/xor "$@"
+./build/examples/fashion_mnist_mlp "$@"

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// Boston house prices: a 13-10-1 ReLU network regresses the median value (in $1000s) from 13
+// standardised features, trained full batch with Adam on a fixed 80/20 split. Success: a test
+// MSE at least 4x lower than the baseline that always predicts the training mean. (Adam's
+// default lr 1e-3 is too slow for 1,000 full-batch steps here: it reaches 1.2x to 3.8x.)
+#include <cstdio>
+#include <memory>
+#include <numeric>
+
+#include "datasets/bundled.hpp"
+#include "datasets/dataloader.hpp"
+#include "datasets/split.hpp"
+#include "datasets/transforms.hpp"
+#include "examples/common.hpp"
+#include "nn/activation.hpp"
+#include "nn/linear.hpp"
+#include "nn/losses.hpp"
+#include "nn/sequential.hpp"
+#include "optim/adam.hpp"
+#include "train/metrics.hpp"
+
+using namespace axon;
+
+/// All of `data` as one batch, inputs standardised with `scaler`.
+datasets::Batch whole(const datasets::Dataset& data, const datasets::Standardizer& scaler) {
+  datasets::DataLoader loader(data, data.size());
+  loader.transform(scaler);
+  return *loader.begin();
+}
+
+int main(int argc, char** argv) try {
+  examples::Args args;
+  args.epochs = 1000;
+  args.seed = 2;  // the split and the initialisation; seeds 0-9 give 4.1x to 12x the baseline
+  args.data = datasets::default_data_dir();
+  examples::parse_args(
+      argc, argv, args,
+      examples::kEpochs | examples::kThreads | examples::kSeed | examples::kData | examples::kSave);
+
+  const auto boston = datasets::load_boston(args.data);
+  const auto parts = datasets::random_split(boston.data, {0.8, 0.2}, args.seed);
+  const datasets::Dataset& train_set = parts[0];
+  const datasets::Dataset& test_set = parts[1];
+  datasets::Standardizer scaler;
+  scaler.fit(train_set);  // training statistics only: the test set stays unseen
+  const datasets::Batch train = whole(train_set, scaler), test = whole(test_set, scaler);
+  std::printf("Boston: %zu training and %zu test samples, %zu features\n", train_set.size(),
+              test_set.size(), boston.feature_names.size());
+
+  autograd::Generator gen(args.seed);
+  nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(13, 10), gen),
+                       std::make_shared<nn::ReLU>(),
+                       std::make_shared<nn::Linear>(nn::LinearOptions(10, 1), gen)};
+  optim::Adam optimizer(model.parameters(), optim::AdamOptions(0.01));
+
+  examples::Stopwatch clock;
+  for (std::size_t epoch = 1; epoch <= args.epochs; ++epoch) {
+    optimizer.zero_grad();
+    auto loss = nn::mse_loss(model(train.inputs), train.targets);
+    loss.backward();
+    optimizer.step();
+    if (epoch % std::max<std::size_t>(args.epochs / 10, 1) == 0) {
+      std::printf("epoch %5zu  train mse %8.3f\n", epoch, loss.item());
+    }
+  }
+  const double seconds = clock.seconds();
+
+  autograd::NoGradGuard no_grad;
+  model.eval();
+  const double test_mse = train::mean_squared_error(model(test.inputs), test.targets);
+  const auto& y = train.targets.data();
+  const float train_mean = std::accumulate(y.begin(), y.end(), 0.0f) / y.size();
+  const auto baseline = autograd::full<float>(test.targets.shape(), train_mean);
+  const double baseline_mse = train::mean_squared_error(baseline, test.targets);
+  std::printf("test mse %.3f, baseline (always %.2f) %.3f: %.1fx better\n", test_mse, train_mean,
+              baseline_mse, baseline_mse / test_mse);
+
+  examples::save_if_asked(model, args);
+  const bool ok = test_mse * 4 <= baseline_mse;
+  examples::JsonLine("boston_regression")
+      .add("epochs", args.epochs)
+      .add("test_mse", test_mse)
+      .add("baseline_mse", baseline_mse)
+      .add("improvement", baseline_mse / test_mse)
+      .add("train_seconds", seconds)
+      .add("beats_baseline_4x", ok)
+      .print();
+  return ok ? 0 : 1;
+} catch (const std::exception& e) {
+  return examples::report_error(e);
+}

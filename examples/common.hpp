@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include "autograd/error.hpp"
+#include "nn/module.hpp"
+#include "train/parallel.hpp"
+
+/// What every example shares: the standard flags (DESIGN.md, "Interfaces the project keeps
+/// stable"), the one-line JSON result and a stopwatch.
+namespace axon::examples {
+
+/// The standard flags; an example lists those that apply to it and rejects the others.
+enum Flag : unsigned {
+  kEpochs = 1u << 0,     ///< --epochs N (>= 1)
+  kBatchSize = 1u << 1,  ///< --batch-size B (>= 1)
+  kThreads = 1u << 2,    ///< --threads T (0: every core)
+  kSeed = 1u << 3,       ///< --seed S
+  kData = 1u << 4,       ///< --data DIR
+  kSave = 1u << 5,       ///< --save PATH
+  kAllFlags = (1u << 6) - 1,
+};
+
+/// The flags' values; an example sets its defaults before parsing.
+struct Args {
+  std::size_t epochs = 1;
+  std::size_t batch_size = 32;
+  std::size_t threads = 0;  ///< 0: every core, or $AXON_NUM_THREADS when set
+  std::uint64_t seed = 0;
+  std::string data;
+  std::string save;  ///< empty: nothing is saved
+};
+
+/// A bad command line: an unknown flag, a flag the example does not take, a missing or bad value.
+class UsageError : public ValueError {
+ public:
+  using ValueError::ValueError;
+};
+
+namespace detail {
+
+inline std::uint64_t parse_number(std::string_view flag, std::string_view text, std::uint64_t min) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min) {
+    throw UsageError(std::string(flag) + " expects an integer >= " + std::to_string(min) +
+                     ", got '" + std::string(text) + "'");
+  }
+  return value;
+}
+
+inline std::string usage(std::string_view program, const Args& d, unsigned flags) {
+  std::string text = "usage: " + std::string(program);
+  auto line = [&](Flag f, const char* name, const std::string& help) {
+    if (flags & f) text += std::string("\n  ") + name + help;
+  };
+  line(kEpochs, "--epochs N      ",
+       "passes over the training data (default " + std::to_string(d.epochs) + ")");
+  line(kBatchSize, "--batch-size B  ",
+       "samples per batch (default " + std::to_string(d.batch_size) + ")");
+  line(kThreads, "--threads T     ", "training threads, 0 for every core (default 0)");
+  line(kSeed, "--seed S        ",
+       "seed of the initialisation and shuffles (default " + std::to_string(d.seed) + ")");
+  line(kData, "--data DIR      ", "data directory (default " + d.data + ")");
+  line(kSave, "--save PATH     ", "write the trained parameters to PATH");
+  return text + "\n  --help          this message";
+}
+
+}  // namespace detail
+
+/// Reads `--flag value` and `--flag=value` pairs into `args` (whose values are the defaults).
+/// Throws UsageError naming the flag for anything not in `flags` or a missing or bad value.
+inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned flags) {
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i], value;
+    const bool inline_value = flag.find('=') != std::string::npos;
+    if (inline_value) value = flag.substr(flag.find('=') + 1), flag.resize(flag.find('='));
+    const Flag known = flag == "--epochs"       ? kEpochs
+                       : flag == "--batch-size" ? kBatchSize
+                       : flag == "--threads"    ? kThreads
+                       : flag == "--seed"       ? kSeed
+                       : flag == "--data"       ? kData
+                       : flag == "--save"       ? kSave
+                                                : Flag{};
+    if (known == Flag{}) throw UsageError("unknown flag '" + flag + "'");
+    if (!(flags & known)) throw UsageError(flag + " does not apply to this example");
+    if (!inline_value) {
+      if (i + 1 >= argc) throw UsageError(flag + " needs a value");
+      value = argv[++i];
+    }
+    if (known == kEpochs) args.epochs = detail::parse_number(flag, value, 1);
+    if (known == kBatchSize) args.batch_size = detail::parse_number(flag, value, 1);
+    if (known == kThreads) args.threads = detail::parse_number(flag, value, 0);
+    if (known == kSeed) args.seed = detail::parse_number(flag, value, 0);
+    if ((known == kData || known == kSave) && value.empty()) throw UsageError(flag + " is empty");
+    if (known == kData) args.data = value;
+    if (known == kSave) args.save = value;
+  }
+}
+
+/// parse_flags for main(): `--help` prints the usage and exits 0; a UsageError prints itself and
+/// the usage to stderr and exits 2. Then applies --threads (train::set_num_threads).
+inline void parse_args(int argc, char** argv, Args& args, unsigned flags) {
+  const std::string_view path = argc > 0 ? argv[0] : "example";
+  const std::string_view program = path.substr(path.find_last_of('/') + 1);
+  const Args defaults = args;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
+      std::printf("%s\n", detail::usage(program, defaults, flags).c_str());
+      std::exit(0);
+    }
+  }
+  try {
+    parse_flags(argc, argv, args, flags);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "%.*s: error: %s\n%s\n", static_cast<int>(program.size()), program.data(),
+                 e.what(), detail::usage(program, defaults, flags).c_str());
+    std::exit(2);
+  }
+  train::set_num_threads(args.threads);
+}
+
+/// Handles --save PATH once training is done. Checkpoints (safetensors) are not in the library
+/// yet, so for now this says so on stderr and saves nothing.
+template <class T>
+void save_if_asked(const nn::BasicModule<T>& /*model*/, const Args& args) {
+  if (args.save.empty()) return;
+  std::fprintf(stderr, "warning: --save %s: checkpoint saving is not available yet; not saved\n",
+               args.save.c_str());
+}
+
+/// For main's catch: prints the error and returns the exit code 1.
+inline int report_error(const std::exception& e) {
+  std::fprintf(stderr, "error: %s\n", e.what());
+  return 1;
+}
+
+/// Seconds since construction.
+class Stopwatch {
+ public:
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+/// One line of flat JSON, the last line an example prints:
+/// `JsonLine("xor").add("epochs", 20000).add("solved", true).print();`
+class JsonLine {
+ public:
+  explicit JsonLine(const std::string& example) { add("example", example); }
+
+  JsonLine& add(const std::string& key, const std::string& value) {
+    std::string quoted = "\"";
+    for (const char c : value) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\u%04x", c);
+        quoted += hex;
+      } else {
+        quoted += c;
+      }
+    }
+    return raw(key, quoted + "\"");
+  }
+  JsonLine& add(const std::string& key, const char* value) { return add(key, std::string(value)); }
+  JsonLine& add(const std::string& key, bool value) { return raw(key, value ? "true" : "false"); }
+  template <std::integral I>
+  JsonLine& add(const std::string& key, I value) {
+    return raw(key, std::to_string(value));
+  }
+  /// Six significant digits; NaN and infinities (not JSON) become null.
+  JsonLine& add(const std::string& key, double value) {
+    if (!std::isfinite(value)) return raw(key, "null");
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", value);
+    return raw(key, text);
+  }
+
+  std::string str() const { return "{" + body_ + "}"; }
+  /// Prints the line to stdout and flushes.
+  void print() const {
+    std::printf("%s\n", str().c_str());
+    std::fflush(stdout);
+  }
+
+ private:
+  JsonLine& raw(const std::string& key, const std::string& json) {
+    body_ += (body_.empty() ? "\"" : ",\"") + key + "\":" + json;
+    return *this;
+  }
+  std::string body_;
+};
+
+}  // namespace axon::examples

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// The flagship: a 784-64-64-10 ReLU MLP classifies Fashion-MNIST's 28x28 clothing images with
+// softmax cross-entropy and Adam (lr 1e-3, batch 128) for 10 epochs, trained batch-parallel by
+// train::fit. PyTorch reaches a test accuracy of 0.874-0.876 with this model and these settings;
+// this program fails below 0.865 at 10 epochs or more.
+#include <cstdio>
+#include <memory>
+
+#include "datasets/dataloader.hpp"
+#include "datasets/mnist.hpp"
+#include "datasets/transforms.hpp"
+#include "examples/common.hpp"
+#include "nn/activation.hpp"
+#include "nn/flatten.hpp"
+#include "nn/linear.hpp"
+#include "nn/sequential.hpp"
+#include "optim/adam.hpp"
+#include "train/fit.hpp"
+
+using namespace axon;
+
+int main(int argc, char** argv) try {
+  examples::Args args;
+  args.epochs = 10;
+  args.batch_size = 128;
+  args.data = datasets::kFashionMnistDir;
+  examples::parse_args(argc, argv, args, examples::kAllFlags);
+
+  // Images stay uint8 in memory; each batch is converted to float and scaled to [0, 1].
+  datasets::DataLoader train_loader(
+      datasets::load_fashion_mnist(datasets::Split::Train, args.data),
+      datasets::DataLoaderOptions(args.batch_size).shuffle(true).seed(args.seed));
+  train_loader.transform(datasets::scale_to_unit());
+  datasets::DataLoader test_loader(datasets::load_fashion_mnist(datasets::Split::Test, args.data),
+                                   datasets::DataLoaderOptions(1000));
+  test_loader.transform(datasets::scale_to_unit());
+
+  autograd::Generator gen(args.seed);
+  nn::Sequential model{std::make_shared<nn::Flatten>(),  // [B,28,28] -> [B,784]
+                       std::make_shared<nn::Linear>(nn::LinearOptions(784, 64), gen),
+                       std::make_shared<nn::ReLU>(),
+                       std::make_shared<nn::Linear>(nn::LinearOptions(64, 64), gen),
+                       std::make_shared<nn::ReLU>(),
+                       std::make_shared<nn::Linear>(nn::LinearOptions(64, 10), gen)};
+  std::printf("%s\n", model.repr().c_str());
+  optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-3));
+
+  examples::Stopwatch clock;
+  train::fit(model, optimizer, train::cross_entropy_loss(), train_loader,
+             train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed));
+  const double seconds = clock.seconds();
+  const double samples_per_second =
+      static_cast<double>(args.epochs * train_loader.dataset().size()) / seconds;
+
+  const auto test = train::evaluate(model, train::cross_entropy_loss(), test_loader, {"accuracy"});
+  const double accuracy = test.at("accuracy");
+  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
+              test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
+
+  examples::save_if_asked(model, args);
+  examples::JsonLine("fashion_mnist_mlp")
+      .add("epochs", args.epochs)
+      .add("test_accuracy", accuracy)
+      .add("test_loss", test.at("loss"))
+      .add("train_seconds", seconds)
+      .add("samples_per_second", samples_per_second)
+      .add("threads", train::num_threads())
+      .print();
+  return args.epochs >= 10 && accuracy < 0.865 ? 1 : 0;
+} catch (const std::exception& e) {
+  return examples::report_error(e);
+}
