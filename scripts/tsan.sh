@@ -11,7 +11,7 @@ fi
 ninja -C build-tsan tests/axon_tests
 # OpenBLAS is not instrumented; its worker threads are off (one BLAS thread per shard).
 export OPENBLAS_NUM_THREADS=1
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp ${TSAN_OPTIONS:-}"
 if (($#)); then
   ./build-tsan/tests/axon_tests "$@"
 else
