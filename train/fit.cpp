@@ -5,7 +5,11 @@
 #include <iostream>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
 #include "autograd/error.hpp"
+#include "io/checkpoint.hpp"
+#include "nn/dropout.hpp"
 #include "nn/losses.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
@@ -49,7 +53,111 @@ class ModeGuard {
   bool training_;
 };
 
+/// The Dropout layers of a model that draw from their own generators, by generator name
+/// ("dropout.<dotted module name>").
+std::map<std::string, nn::Dropout*> dropout_layers(nn::Module& model) {
+  std::map<std::string, nn::Dropout*> out;
+  for (const auto& [name, module] : model.named_modules()) {
+    if (auto* d = dynamic_cast<nn::Dropout*>(module)) out["dropout." + name] = d;
+  }
+  return out;
+}
+
+/// The history as JSON text: {"loss": ["0.69", ...], ...} in first-use order, each value as
+/// text that reads back exactly (NaN included).
+std::string history_to_json(const History& history) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& name : history.names()) {
+    auto& series = j[name] = nlohmann::ordered_json::array();
+    for (double v : history[name]) series.push_back(io::format_double(v));
+  }
+  return j.dump();
+}
+
+History history_from_json(const std::string& text, const std::string& path) {
+  History history;
+  try {
+    const auto j = nlohmann::ordered_json::parse(text);
+    for (const auto& [name, series] : j.items()) {
+      for (const auto& v : series) {
+        history.append(name, io::parse_double(v.get<std::string>(), path + ": history"));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw IOError(path + ": the saved history is not valid: " + e.what());
+  }
+  return history;
+}
+
+/// Whether two state dicts have the same keys.
+bool same_keys(const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
+  if (a.size() != b.size()) return false;
+  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+    if (ia->first != ib->first) return false;
+  }
+  return true;
+}
+
+/// Checks that a training checkpoint fits this run's schedulers and Dropout layers (called
+/// before the checkpoint changes anything).
+void check_resumable(const io::TrainingState& state, const FitOptions& options,
+                     const std::map<std::string, nn::Dropout*>& dropouts) {
+  const std::string& path = options.resume_path_;
+  if (state.schedulers.size() != options.schedulers_.size()) {
+    throw ValueError("fit: resume from " + path + ": it holds " +
+                     std::to_string(state.schedulers.size()) + " scheduler states but fit has " +
+                     std::to_string(options.schedulers_.size()) + " schedulers");
+  }
+  for (std::size_t i = 0; i < options.schedulers_.size(); ++i) {
+    const auto it = state.schedulers.find(std::to_string(i));
+    if (it == state.schedulers.end() || !same_keys(it->second, options.schedulers_[i].state())) {
+      throw ValueError("fit: resume from " + path + ": scheduler " + std::to_string(i) +
+                       " does not match the saved one");
+    }
+  }
+  for (const auto& [name, layer] : dropouts) {
+    if (!state.generators.count(name)) {
+      throw ValueError("fit: resume from " + path + ": no saved generator for " + name);
+    }
+  }
+  if (state.generators.size() != dropouts.size()) {
+    throw ValueError("fit: resume from " + path + ": it holds " +
+                     std::to_string(state.generators.size()) + " generators but the model has " +
+                     std::to_string(dropouts.size()) + " Dropout layers");
+  }
+  if (!state.extra.count("history")) {
+    throw IOError(path + ": a training checkpoint written by fit holds extra.history");
+  }
+}
+
 }  // namespace
+
+FitOptions& FitOptions::checkpoint(std::string path, std::size_t every_epochs) {
+  if (every_epochs == 0) throw ValueError("FitOptions::checkpoint: every_epochs must be >= 1");
+  checkpoint_path_ = std::move(path);
+  checkpoint_every_ = every_epochs;
+  return *this;
+}
+
+FitOptions& FitOptions::scheduler(optim::LRScheduler& s) {
+  schedulers_.push_back({[&s](const EpochLogs&) { s.step(); }, [&s] { return s.state_dict(); },
+                         [&s](const std::map<std::string, double>& d) { s.load_state_dict(d); }});
+  return *this;
+}
+
+FitOptions& FitOptions::scheduler(optim::ReduceLROnPlateau& s, std::string monitor) {
+  schedulers_.push_back({[&s, monitor](const EpochLogs& logs) {
+                           const auto it = logs.find(monitor);
+                           if (it == logs.end()) {
+                             throw ValueError("fit: ReduceLROnPlateau monitors '" + monitor +
+                                              "', which this epoch's logs do not have");
+                           }
+                           s.step(it->second);
+                         },
+                         [&s] { return s.state_dict(); },
+                         [&s](const std::map<std::string, double>& d) { s.load_state_dict(d); }});
+  return *this;
+}
 
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
             datasets::DataLoader& train, const FitOptions& options,
@@ -63,9 +171,42 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   ShardedStep sharded(options.shard_size_, options.seed_);
   auto metrics = make_metrics(options.metrics_, train.dataset().num_classes());
   const std::size_t total = samples_per_epoch(train);
+  const auto dropouts = dropout_layers(model);
+  std::size_t first_epoch = 1;
+  std::uint64_t global_step = 0;
+
+  if (!options.resume_path_.empty()) {
+    const io::TrainingState state = io::load_training_checkpoint(
+        options.resume_path_, model, optimizer,
+        [&](const io::TrainingState& s) { check_resumable(s, options, dropouts); });
+    for (std::size_t i = 0; i < options.schedulers_.size(); ++i) {
+      options.schedulers_[i].load(state.schedulers.at(std::to_string(i)));
+    }
+    for (const auto& [name, layer] : dropouts) {
+      autograd::Generator gen;
+      gen.set_state(state.generators.at(name));
+      layer->set_generator(gen);
+    }
+    sharded.set_steps(state.shard_steps);
+    history = history_from_json(state.extra.at("history"), options.resume_path_);
+    first_epoch = static_cast<std::size_t>(state.epoch) + 1;
+    global_step = state.step;
+  }
+  const auto save_checkpoint = [&](std::size_t epoch) {
+    io::TrainingState state;
+    state.epoch = epoch;
+    state.step = global_step;
+    state.shard_steps = sharded.steps();
+    for (const auto& [name, layer] : dropouts) state.generators[name] = layer->generator().state();
+    for (std::size_t i = 0; i < options.schedulers_.size(); ++i) {
+      state.schedulers[std::to_string(i)] = options.schedulers_[i].state();
+    }
+    state.extra["history"] = history_to_json(history);
+    io::save_training_checkpoint(options.checkpoint_path_, model, optimizer, state);
+  };
 
   for (auto& cb : options.callbacks_) cb->on_train_begin(ctx);
-  for (std::size_t epoch = 1; epoch <= options.epochs_; ++epoch) {
+  for (std::size_t epoch = first_epoch; epoch <= options.epochs_; ++epoch) {
     for (auto& cb : options.callbacks_) cb->on_epoch_begin(epoch, ctx);
     model.train();
     for (auto& m : metrics) m->reset();
@@ -89,6 +230,7 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
         update_metrics(metrics, output, batch);
       }
       optimizer.step();
+      ++global_step;
       loss_sum += batch_loss * static_cast<double>(batch.size());
       seen += batch.size();
       if (options.verbose_ > 0 && interactive) {
@@ -114,6 +256,11 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
     for (const auto& [name, value] : val_values) history.append(name, value), logs[name] = value;
     if (options.verbose_ > 0) bar.finish(train_values, val_values);
     for (auto& cb : options.callbacks_) cb->on_epoch_end(epoch, logs, ctx);
+    for (const auto& s : options.schedulers_) s.step(logs);
+    const bool last = epoch == options.epochs_ || ctx.stop_training;
+    if (!options.checkpoint_path_.empty() && (epoch % options.checkpoint_every_ == 0 || last)) {
+      save_checkpoint(epoch);
+    }
     if (ctx.stop_training) break;
   }
   for (auto& cb : options.callbacks_) cb->on_train_end(ctx);
@@ -132,9 +279,9 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   std::iota(train_idx.begin(), train_idx.end(), std::size_t{0});
   std::iota(val_idx.begin(), val_idx.end(), n - n_val);
   auto make_loader = [&](const std::vector<std::size_t>& idx, bool shuffle) {
-    datasets::DataLoader loader(data.subset(idx), datasets::DataLoaderOptions(options.batch_size_)
-                                                      .shuffle(shuffle)
-                                                      .seed(options.seed_));
+    datasets::DataLoader loader(
+        data.subset(idx),
+        datasets::DataLoaderOptions(options.batch_size_).shuffle(shuffle).seed(options.seed_));
     for (const auto& t : options.transforms_) loader.transform(t);
     return loader;
   };

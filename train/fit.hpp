@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,12 +21,32 @@
 /// (train/parallel.hpp): results are bitwise identical whatever the thread count.
 namespace axon::train {
 
+/// A learning-rate scheduler that fit() steps after each epoch (after the callbacks) and whose
+/// state its training checkpoints save and restore.
+struct SchedulerHook {
+  std::function<void(const EpochLogs&)> step;                      ///< advance one epoch
+  std::function<std::map<std::string, double>()> state;            ///< its state_dict()
+  std::function<void(const std::map<std::string, double>&)> load;  ///< its load_state_dict()
+};
+
 /// fit()'s settings, with chained setters: `FitOptions().epochs(10).metrics({"accuracy"})`.
+///
+/// Checkpoints and resuming (io/checkpoint.hpp, docs/CHECKPOINTS.md):
+/// ```
+/// auto options = FitOptions().epochs(20).scheduler(step_lr).checkpoint("run.safetensors", 5);
+/// fit(model, adam, loss, loader, options);                        // writes every 5 epochs
+/// fit(model2, adam2, loss, loader, options.resume("run.safetensors"));  // continues exactly
+/// ```
+/// A resumed run produces the same parameters, bit for bit, as an uninterrupted one: the
+/// checkpoint holds the model, the optimizer state, the schedulers given here, the epoch, the
+/// step counters, the Dropout layers' own generators and the history so far. Callbacks keep no
+/// state across a resume (an EarlyStopping's patience restarts), and schedulers stepped by a
+/// callback instead of scheduler() are not saved.
 struct FitOptions {
   std::size_t epochs_ = 1;
   std::vector<std::string> metrics_;                  ///< e.g. {"accuracy", "top3_accuracy"}
   std::vector<std::shared_ptr<Callback>> callbacks_;  ///< run in order
-  int verbose_ = 1;             ///< 0: silent; 1: progress bar on a terminal, else a line per epoch
+  int verbose_ = 1;  ///< 0: silent; 1: progress bar on a terminal, else a line per epoch
   std::size_t shard_size_ = 32;  ///< samples per shard of the batch-parallel step
   bool parallel_ = true;         ///< false: one tape per batch, no sharding
   std::uint64_t seed_ = 0;       ///< root of the shards' random streams (Dropout)
@@ -34,6 +56,11 @@ struct FitOptions {
   bool shuffle_ = true;
   double validation_split_ = 0.0;  ///< last fraction of the data held out, as Keras
   std::vector<datasets::BatchTransform> transforms_;
+  // Checkpoints:
+  std::string checkpoint_path_;            ///< training checkpoint written by fit ("": none)
+  std::size_t checkpoint_every_ = 1;       ///< every this many epochs, and after the last one
+  std::string resume_path_;                ///< training checkpoint to resume from ("": start fresh)
+  std::vector<SchedulerHook> schedulers_;  ///< stepped after each epoch, saved in checkpoints
 
   FitOptions& epochs(std::size_t v) { return epochs_ = v, *this; }
   FitOptions& metrics(std::vector<std::string> v) { return metrics_ = std::move(v), *this; }
@@ -51,6 +78,18 @@ struct FitOptions {
   FitOptions& transform(datasets::BatchTransform t) {
     return transforms_.push_back(std::move(t)), *this;
   }
+  /// Writes a training checkpoint to `path` (atomically) every `every_epochs` epochs and after
+  /// the last epoch; ValueError when every_epochs is 0.
+  FitOptions& checkpoint(std::string path, std::size_t every_epochs = 1);
+  /// Resumes from the training checkpoint at `path`: restores everything it holds and trains
+  /// the epochs after the one it was written at, up to epochs(). The model, the optimizer and
+  /// the schedulers must be built as in the run that wrote it.
+  FitOptions& resume(std::string path) { return resume_path_ = std::move(path), *this; }
+  /// Steps `s` after each epoch; its state is saved in training checkpoints. `s` must outlive fit.
+  FitOptions& scheduler(optim::LRScheduler& s);
+  /// Steps `s` with the epoch's value of `monitor` ("val_loss") after each epoch; ValueError
+  /// naming `monitor` when an epoch's logs lack it.
+  FitOptions& scheduler(optim::ReduceLROnPlateau& s, std::string monitor = "val_loss");
 };
 
 /// Trains `model` for options.epochs passes over `train` and returns the per-epoch history

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: MIT
+// libFuzzer entry point for the idx reader (scripts/fuzz.sh builds and runs it).
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/targets.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  axon::fuzz::idx_target(data, size);
+  return 0;
+}
