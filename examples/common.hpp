@@ -14,7 +14,6 @@
 #include <string_view>
 
 #include "autograd/error.hpp"
-#include "nn/module.hpp"
 #include "train/parallel.hpp"
 
 /// What every example shares: the standard flags (DESIGN.md, "Interfaces the project keeps
@@ -28,7 +27,7 @@ enum Flag : unsigned {
   kThreads = 1u << 2,    ///< --threads T (0: every core)
   kSeed = 1u << 3,       ///< --seed S
   kData = 1u << 4,       ///< --data DIR
-  kSave = 1u << 5,       ///< --save PATH
+  kSave = 1u << 5,       ///< --save PATH (the trained parameters, as safetensors)
   kAllFlags = (1u << 6) - 1,
 };
 
@@ -129,15 +128,6 @@ inline void parse_args(int argc, char** argv, Args& args, unsigned flags) {
     std::exit(2);
   }
   train::set_num_threads(args.threads);
-}
-
-/// Handles --save PATH once training is done. Checkpoints (safetensors) are not in the library
-/// yet, so for now this says so on stderr and saves nothing.
-template <class T>
-void save_if_asked(const nn::BasicModule<T>& /*model*/, const Args& args) {
-  if (args.save.empty()) return;
-  std::fprintf(stderr, "warning: --save %s: checkpoint saving is not available yet; not saved\n",
-               args.save.c_str());
 }
 
 /// For main's catch: prints the error and returns the exit code 1.

@@ -11,6 +11,7 @@
 #include "datasets/split.hpp"
 #include "datasets/synthetic.hpp"
 #include "examples/common.hpp"
+#include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/linear.hpp"
@@ -100,7 +101,10 @@ int main(int argc, char** argv) try {
               model_d->num_parameters(), check.ok ? "ok" : check.message.c_str(),
               check.max_abs_error, check.comparisons);
 
-  examples::save_if_asked(*model, args);
+  if (!args.save.empty()) {
+    io::save(*model, args.save);  // safetensors, named as in state_dict(): "1.fc1.weight", ...
+    std::printf("saved the parameters to %s\n", args.save.c_str());
+  }
   const bool ok = check.ok && accuracy >= 0.95;
   examples::JsonLine("custom_module")
       .add("epochs", args.epochs)

@@ -8,6 +8,7 @@
 
 #include "datasets/synthetic.hpp"
 #include "examples/common.hpp"
+#include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
 #include "nn/losses.hpp"
@@ -59,7 +60,10 @@ int main(int argc, char** argv) try {
     std::printf("xor(%g, %g) = %.4f  (target %g)\n", all.inputs.data()(i, 0),
                 all.inputs.data()(i, 1), p, t);
   }
-  examples::save_if_asked(model, args);
+  if (!args.save.empty()) {
+    io::save(model, args.save);  // safetensors, named as in state_dict(): "0.weight", ...
+    std::printf("saved the parameters to %s\n", args.save.c_str());
+  }
   const bool solved = worst < 0.1;
   examples::JsonLine("xor")
       .add("epochs", args.epochs)
