@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+// The axon side of the harness: its name and how --threads limits its parallelism.
+#include <cblas.h>
+
+#include <memory>
+
+#include <tbb/global_control.h>
+
+#include "../harness.hpp"
+
+namespace bench {
+
+const char* framework_name() {
+  return "axon";
+}
+
+void set_threads(int n) {
+  // TBB runs the batch shards and the parallel kernels; OpenBLAS runs the GEMMs.
+  static std::unique_ptr<tbb::global_control> limit;
+  limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                static_cast<std::size_t>(n));
+  openblas_set_num_threads(n);
+}
+
+}  // namespace bench

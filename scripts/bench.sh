@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs the benchmarks of axon and, when libtorch was found at configure time, of libtorch, and
+# prints their JSON lines plus one line per workload with the ratio axon/libtorch.
+#
+#   scripts/bench.sh [WORKLOAD|all] [--threads T] [--reps N] [--rounds R]
+#
+# Each round runs axon then libtorch once per workload (same invocation, so the ratio is measured
+# under the same machine load); with --rounds R > 1 a last line gives the median ratio. The build
+# directory is $BENCH_BUILD (default build-bench), configured with -Dbench=true if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+workload=all
+rounds=1
+pass=()
+while (($#)); do
+  case "$1" in
+    --threads | --reps)
+      pass+=("$1" "$2")
+      shift 2
+      ;;
+    --rounds)
+      rounds=$2
+      shift 2
+      ;;
+    -h | --help)
+      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      workload=$1
+      shift
+      ;;
+  esac
+done
+
+build=${BENCH_BUILD:-build-bench}
+if [[ ! -f $build/build.ninja ]]; then
+  meson setup "$build" --buildtype=release -Dbench=true >/dev/null
+fi
+targets=(bench/axon_bench)
+have_torch=0
+if grep -q '^build bench/torch_bench:' "$build/build.ninja"; then
+  targets+=(bench/torch_bench)
+  have_torch=1
+fi
+ninja -C "$build" "${targets[@]}" >/dev/null
+
+axon=$build/bench/axon_bench
+torch=$build/bench/torch_bench
+if ((!have_torch)); then
+  echo "bench: libtorch not found when $build was configured (apt-get install libtorch-dev," \
+    "then: meson setup --reconfigure $build); running axon only" >&2
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+for ((round = 1; round <= rounds; round++)); do
+  names=("$workload")
+  if [[ $workload == all ]]; then mapfile -t names < <("$axon" --list); fi
+  for name in "${names[@]}"; do
+    "$axon" --workload "$name" "${pass[@]}" | tee -a "$out"
+    if ((have_torch)); then
+      # Status 3: libtorch has no version of this workload (not an error).
+      "$torch" --workload "$name" "${pass[@]}" | tee -a "$out" || [[ $? -eq 3 ]]
+      # The ratio of this round's pair.
+      tail -n 2 "$out" | python3 scripts/bench_ratio.py
+    fi
+  done
+done
+if ((have_torch && rounds > 1)); then
+  python3 scripts/bench_ratio.py --summary <"$out"
+fi
