@@ -38,7 +38,7 @@ void* Tape::allocate(std::size_t size, std::size_t align) {
       continue;
     }
     const std::size_t bytes = std::max(kBlockSize, size + align);
-    blocks_.push_back(Block{std::make_unique<std::byte[]>(bytes), bytes});
+    blocks_.push_back(Block{std::make_unique_for_overwrite<std::byte[]>(bytes), bytes});
   }
 }
 

@@ -19,11 +19,26 @@
 /// on the tape. Copying a tensor copies the handle (like PyTorch), not the data.
 namespace axon::autograd {
 
+namespace detail {
+/// An array of shape [0] to copy from. A copy of it owns no heap memory and costs about a third
+/// of a new `from_shape({0})`; a default-constructed xarray instead allocates one element.
+/// Never destroyed, so it can be copied at any point of program exit.
+template <class T>
+const xt::xarray<T>& empty_array() {
+  static const auto* empty = new xt::xarray<T>(xt::xarray<T>::from_shape({0}));
+  return *empty;
+}
+}  // namespace detail
+
 /// The state behind a tensor handle. Op implementations use it directly.
+///
+/// Both arrays start empty (shape [0]) rather than default-constructed: a default xarray is 0-d
+/// with one heap element, which every recorded op allocated and freed again for nothing
+/// (bench/README.md, tape_overhead).
 template <class T>
 struct TensorImpl {
-  xt::xarray<T> value;
-  xt::xarray<T> grad;  ///< meaningful only when has_grad
+  xt::xarray<T> value = detail::empty_array<T>();
+  xt::xarray<T> grad = detail::empty_array<T>();  ///< meaningful only when has_grad
   bool has_grad = false;
   bool requires_grad = false;
   std::uint64_t graph_id = 0;  ///< id of the tape recording that produced it; 0 for a leaf
@@ -164,7 +179,7 @@ class FunctionNode final : public Node {
     if (!out_->has_grad) return;
     fn_(static_cast<const xt::xarray<T>&>(out_->grad),
         static_cast<const xt::xarray<T>&>(out_->value));
-    out_->grad = xt::xarray<T>::from_shape({0});
+    out_->grad = xt::xarray<T>(detail::empty_array<T>());
     out_->has_grad = false;
   }
 

@@ -20,11 +20,12 @@ BasicTensor<T> binary_op(const char* name, const BasicTensor<T>& a, const BasicT
                          Fwd fwd, DA da, DB db) {
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape(), name);
   xt::xarray<T> out = kernels::binary_map(a.data(), b.data(), out_shape, fwd);
-  auto ia = a.impl_ptr();
-  auto ib = b.impl_ptr();
+  // The impl pointers are copied straight into the closure: each extra shared_ptr copy is an
+  // atomic increment and decrement per op.
   return make_result<T>(
       name, std::move(out), {&a, &b},
-      [ia, ib, da, db](const xt::xarray<T>& g, const xt::xarray<T>& o) {
+      [ia = a.impl_ptr(), ib = b.impl_ptr(), da, db](const xt::xarray<T>& g,
+                                                     const xt::xarray<T>& o) {
         const Shape& os = o.shape();
         const Shape sa = broadcast_strides(ia->value.shape(), os);
         const Shape sb = broadcast_strides(ib->value.shape(), os);
@@ -55,9 +56,8 @@ BasicTensor<T> binary_op(const char* name, const BasicTensor<T>& a, const BasicT
 template <class T, class Fwd, class DX>
 BasicTensor<T> unary_op(const char* name, const BasicTensor<T>& a, Fwd fwd, DX dx) {
   xt::xarray<T> out = kernels::unary_map(a.data(), fwd);
-  auto ia = a.impl_ptr();
   return make_result<T>(name, std::move(out), {&a},
-                        [ia, dx](const xt::xarray<T>& g, const xt::xarray<T>& o) {
+                        [ia = a.impl_ptr(), dx](const xt::xarray<T>& g, const xt::xarray<T>& o) {
                           xt::xarray<T> d = xt::xarray<T>::from_shape(o.shape());
                           const T* pa = ia->value.data();
                           const T* pg = g.data();
