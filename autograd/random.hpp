@@ -100,7 +100,9 @@ inline Generator*& scoped_generator_slot() {
 /// The generator that random layers (Dropout) on this thread must draw from instead of their
 /// own, or nullptr. The batch-parallel trainer sets one per shard, derived from the seed, the step
 /// and the shard index, so random draws do not depend on how shards are scheduled on threads.
-inline Generator* scoped_generator() { return detail::scoped_generator_slot(); }
+inline Generator* scoped_generator() {
+  return detail::scoped_generator_slot();
+}
 
 /// Makes `gen` this thread's scoped generator for the scope's lifetime.
 class GeneratorScope {

@@ -21,7 +21,9 @@ constexpr std::size_t kBlockSize = 1 << 16;
 
 Tape::Tape() : id_(next_tape_id.fetch_add(1)) {}
 
-Tape::~Tape() { release(); }
+Tape::~Tape() {
+  release();
+}
 
 void* Tape::allocate(std::size_t size, std::size_t align) {
   for (;;) {
@@ -72,22 +74,42 @@ Tape& current_tape() {
   return own;
 }
 
-TapeScope::TapeScope(Tape& tape) : previous_(scoped_tape) { scoped_tape = &tape; }
-TapeScope::~TapeScope() { scoped_tape = previous_; }
+TapeScope::TapeScope(Tape& tape) : previous_(scoped_tape) {
+  scoped_tape = &tape;
+}
+TapeScope::~TapeScope() {
+  scoped_tape = previous_;
+}
 
-bool grad_enabled() { return recording; }
+bool grad_enabled() {
+  return recording;
+}
 
-NoGradGuard::NoGradGuard() : previous_(recording) { recording = false; }
-NoGradGuard::~NoGradGuard() { recording = previous_; }
+NoGradGuard::NoGradGuard() : previous_(recording) {
+  recording = false;
+}
+NoGradGuard::~NoGradGuard() {
+  recording = previous_;
+}
 
-void set_anomaly_enabled(bool enabled) { anomaly_flag.store(enabled); }
-bool anomaly_enabled() { return anomaly_flag.load(std::memory_order_relaxed); }
+void set_anomaly_enabled(bool enabled) {
+  anomaly_flag.store(enabled);
+}
+bool anomaly_enabled() {
+  return anomaly_flag.load(std::memory_order_relaxed);
+}
 
-AnomalyGuard::AnomalyGuard() : previous_(anomaly_enabled()) { set_anomaly_enabled(true); }
-AnomalyGuard::~AnomalyGuard() { set_anomaly_enabled(previous_); }
+AnomalyGuard::AnomalyGuard() : previous_(anomaly_enabled()) {
+  set_anomaly_enabled(true);
+}
+AnomalyGuard::~AnomalyGuard() {
+  set_anomaly_enabled(previous_);
+}
 
 namespace detail {
-const char* running_node_name() { return running_name; }
+const char* running_node_name() {
+  return running_name;
+}
 }  // namespace detail
 
 }  // namespace axon::autograd

@@ -116,9 +116,8 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
     for (std::size_t i = 0; i < g.size(); ++i) {
       if (!std::isfinite(p[i])) {
         std::ostringstream os;
-        os << "anomaly: backward of '" << detail::running_node_name() << "' produced "
-           << p[i] << " at element " << i << " of a gradient of shape "
-           << shape_str(g.shape());
+        os << "anomaly: backward of '" << detail::running_node_name() << "' produced " << p[i]
+           << " at element " << i << " of a gradient of shape " << shape_str(g.shape());
         throw NumericalError(os.str());
       }
     }
@@ -227,7 +226,8 @@ BasicTensor<T> arange(T start, T stop, T step) {
                                  static_cast<double>(step));
   const std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
   xt::xarray<T> v = xt::xarray<T>::from_shape({n});
-  for (std::size_t i = 0; i < n; ++i) v.data()[i] = static_cast<T>(start + step * static_cast<T>(i));
+  for (std::size_t i = 0; i < n; ++i)
+    v.data()[i] = static_cast<T>(start + step * static_cast<T>(i));
   return BasicTensor<T>(std::move(v));
 }
 
@@ -259,17 +259,17 @@ BasicTensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool 
   return BasicTensor<T>(std::move(v), requires_grad);
 }
 
-#define AXON_INSTANTIATE(T)                                                                  \
-  template class BasicTensor<T>;                                                             \
-  template std::ostream& operator<<(std::ostream&, const BasicTensor<T>&);                   \
-  template void accumulate_grad<T>(TensorImpl<T>&, xt::xarray<T>&&);                         \
-  template BasicTensor<T> zeros<T>(const Shape&, bool);                                      \
-  template BasicTensor<T> ones<T>(const Shape&, bool);                                       \
-  template BasicTensor<T> full<T>(const Shape&, T, bool);                                    \
-  template BasicTensor<T> scalar<T>(T, bool);                                                \
-  template BasicTensor<T> arange<T>(T, T, T);                                                \
-  template BasicTensor<T> from_vector<T>(const std::vector<T>&, const Shape&, bool);         \
-  template BasicTensor<T> rand<T>(const Shape&, Generator&, T, T, bool);                     \
+#define AXON_INSTANTIATE(T)                                                          \
+  template class BasicTensor<T>;                                                     \
+  template std::ostream& operator<<(std::ostream&, const BasicTensor<T>&);           \
+  template void accumulate_grad<T>(TensorImpl<T>&, xt::xarray<T> &&);                \
+  template BasicTensor<T> zeros<T>(const Shape&, bool);                              \
+  template BasicTensor<T> ones<T>(const Shape&, bool);                               \
+  template BasicTensor<T> full<T>(const Shape&, T, bool);                            \
+  template BasicTensor<T> scalar<T>(T, bool);                                        \
+  template BasicTensor<T> arange<T>(T, T, T);                                        \
+  template BasicTensor<T> from_vector<T>(const std::vector<T>&, const Shape&, bool); \
+  template BasicTensor<T> rand<T>(const Shape&, Generator&, T, T, bool);             \
   template BasicTensor<T> randn<T>(const Shape&, Generator&, T, T, bool);
 
 AXON_INSTANTIATE(float)

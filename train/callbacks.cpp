@@ -59,7 +59,8 @@ void EarlyStopping::on_epoch_end(std::size_t epoch, const EpochLogs& logs, Train
     wait_ = 0;
     if (restore_) {
       best_weights_.clear();
-      for (const auto& [name, t] : ctx.model.state_dict()) best_weights_.emplace_back(name, t.detach());
+      for (const auto& [name, t] : ctx.model.state_dict())
+        best_weights_.emplace_back(name, t.detach());
     }
     return;
   }

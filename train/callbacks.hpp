@@ -25,8 +25,8 @@ struct TrainContext {
   nn::Module& model;
   optim::Optimizer& optimizer;
   History& history;
-  std::size_t epochs;           ///< planned number of epochs
-  bool stop_training = false;   ///< set by a callback to end fit() after this epoch
+  std::size_t epochs;          ///< planned number of epochs
+  bool stop_training = false;  ///< set by a callback to end fit() after this epoch
 };
 
 class Callback {

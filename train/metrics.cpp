@@ -44,8 +44,7 @@ void check_same_shape(const char* op, const BasicTensor<T>& a, const BasicTensor
 template <class T>
 Labels predicted_classes(const BasicTensor<T>& scores) {
   if (scores.dim() != 2) {
-    throw ShapeError("predicted_classes: expected scores [N,C], got " +
-                     shape_str(scores.shape()));
+    throw ShapeError("predicted_classes: expected scores [N,C], got " + shape_str(scores.shape()));
   }
   const std::size_t n = scores.shape()[0], c = scores.shape()[1];
   Labels out(n, 0);
@@ -152,12 +151,14 @@ void ConfusionMatrix::update(const BasicTensor<T>& scores, const Labels& labels)
   for (std::size_t i = 0; i < labels.size(); ++i) add(labels[i], pred[i]);
 }
 
-void ConfusionMatrix::reset() { std::fill(counts_.begin(), counts_.end(), 0); }
+void ConfusionMatrix::reset() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+}
 
 std::size_t ConfusionMatrix::count(std::size_t truth, std::size_t predicted) const {
   if (truth >= classes_ || predicted >= classes_) {
-    throw IndexError("ConfusionMatrix::count: class out of range for " +
-                     std::to_string(classes_) + " classes");
+    throw IndexError("ConfusionMatrix::count: class out of range for " + std::to_string(classes_) +
+                     " classes");
   }
   return counts_[truth * classes_ + predicted];
 }
@@ -212,9 +213,15 @@ double mean_of(const std::vector<double>& v) {
 }
 }  // namespace
 
-double ConfusionMatrix::macro_precision() const { return mean_of(precision()); }
-double ConfusionMatrix::macro_recall() const { return mean_of(recall()); }
-double ConfusionMatrix::macro_f1() const { return mean_of(f1()); }
+double ConfusionMatrix::macro_precision() const {
+  return mean_of(precision());
+}
+double ConfusionMatrix::macro_recall() const {
+  return mean_of(recall());
+}
+double ConfusionMatrix::macro_f1() const {
+  return mean_of(f1());
+}
 
 std::string ConfusionMatrix::to_string() const {
   std::ostringstream os;
@@ -326,7 +333,8 @@ std::unique_ptr<Metric> make_metric(const std::string& name, std::size_t classes
       if (k > 0) return std::make_unique<TopKAccuracy>(k);
     }
   }
-  if (name == "mse" || name == "mae" || name == "r2") return std::make_unique<RegressionMetric>(name);
+  if (name == "mse" || name == "mae" || name == "r2")
+    return std::make_unique<RegressionMetric>(name);
   if (name == "macro_f1" || name == "macro_precision" || name == "macro_recall") {
     if (classes == 0) throw ValueError("metric " + name + ": needs the number of classes");
     return std::make_unique<MacroMetric>(name, classes);
@@ -336,13 +344,13 @@ std::unique_ptr<Metric> make_metric(const std::string& name, std::size_t classes
                    "macro_precision, macro_recall)");
 }
 
-#define AXON_INSTANTIATE(T)                                                               \
-  template Labels predicted_classes<T>(const BasicTensor<T>&);                            \
-  template double accuracy<T>(const BasicTensor<T>&, const Labels&);                      \
-  template double top_k_accuracy<T>(const BasicTensor<T>&, const Labels&, std::size_t);   \
-  template double mean_squared_error<T>(const BasicTensor<T>&, const BasicTensor<T>&);    \
-  template double mean_absolute_error<T>(const BasicTensor<T>&, const BasicTensor<T>&);   \
-  template double r2_score<T>(const BasicTensor<T>&, const BasicTensor<T>&);              \
+#define AXON_INSTANTIATE(T)                                                             \
+  template Labels predicted_classes<T>(const BasicTensor<T>&);                          \
+  template double accuracy<T>(const BasicTensor<T>&, const Labels&);                    \
+  template double top_k_accuracy<T>(const BasicTensor<T>&, const Labels&, std::size_t); \
+  template double mean_squared_error<T>(const BasicTensor<T>&, const BasicTensor<T>&);  \
+  template double mean_absolute_error<T>(const BasicTensor<T>&, const BasicTensor<T>&); \
+  template double r2_score<T>(const BasicTensor<T>&, const BasicTensor<T>&);            \
   template void ConfusionMatrix::update<T>(const BasicTensor<T>&, const Labels&);
 
 AXON_INSTANTIATE(float)

@@ -22,7 +22,8 @@ using Labels = std::vector<std::size_t>;
 template <class T>
 Labels predicted_classes(const BasicTensor<T>& scores);
 
-/// Fraction of rows whose arg-max equals the label. ShapeError if scores is not [N,C] with N labels.
+/// Fraction of rows whose arg-max equals the label. ShapeError if scores is not [N,C] with N
+/// labels.
 template <class T>
 double accuracy(const BasicTensor<T>& scores, const Labels& labels);
 

@@ -38,10 +38,10 @@ std::size_t default_threads() {
 
 void set_num_threads(std::size_t threads) {
   std::lock_guard<std::mutex> lock(threads_mutex);
-  const std::size_t n = threads == 0 ? static_cast<std::size_t>(tbb::info::default_concurrency())
-                                     : threads;
-  threads_control = std::make_unique<tbb::global_control>(
-      tbb::global_control::max_allowed_parallelism, n);
+  const std::size_t n =
+      threads == 0 ? static_cast<std::size_t>(tbb::info::default_concurrency()) : threads;
+  threads_control =
+      std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, n);
   threads_in_use = n;
   // Shards run in parallel, each calling BLAS: one BLAS thread per shard (property 9).
   openblas_set_num_threads(1);
@@ -148,7 +148,8 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
 
   // Weighted mean loss, summed in shard order.
   for (std::size_t s = 0; s < shards; ++s) {
-    result.loss += losses[s] * static_cast<double>(result.shards[s].size()) / static_cast<double>(n);
+    result.loss +=
+        losses[s] * static_cast<double>(result.shards[s].size()) / static_cast<double>(n);
   }
 
   // Reduce each parameter's shard gradients: scale by the shard's share, then a fixed pairwise

@@ -10,7 +10,9 @@
 
 namespace axon::train {
 
-bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+bool stdout_is_terminal() {
+  return ::isatty(STDOUT_FILENO) == 1;
+}
 
 std::string format_value(double v) {
   char buf[32];
@@ -42,9 +44,8 @@ std::string join(const Values& values) {
 
 }  // namespace
 
-ProgressBar::ProgressBar(std::ostream& out, bool interactive, std::size_t epoch,
-                         std::size_t epochs, std::size_t total_samples,
-                         double min_interval_seconds)
+ProgressBar::ProgressBar(std::ostream& out, bool interactive, std::size_t epoch, std::size_t epochs,
+                         std::size_t total_samples, double min_interval_seconds)
     : out_(out),
       interactive_(interactive),
       epoch_(epoch),
@@ -77,7 +78,8 @@ void ProgressBar::update(std::size_t samples_done, const Values& values) {
   std::string bar(filled, '=');
   if (filled < kWidth) bar += '>' + std::string(kWidth - filled - 1, ' ');
   const double rate = t > 0 ? static_cast<double>(samples_done) / t : 0.0;
-  const double eta = rate > 0 ? static_cast<double>(total_ - std::min(total_, samples_done)) / rate : 0;
+  const double eta =
+      rate > 0 ? static_cast<double>(total_ - std::min(total_, samples_done)) / rate : 0;
   std::string line = "Epoch " + std::to_string(epoch_) + "/" + std::to_string(epochs_) + " [" +
                      bar + "] " + counters(samples_done) + "  ETA " + format_seconds(eta) +
                      join(values);

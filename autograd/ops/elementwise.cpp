@@ -215,8 +215,7 @@ BasicTensor<T> minimum(const BasicTensor<T>& a, const BasicTensor<T>& b) {
 }
 
 template <class T>
-BasicTensor<T> where(const BasicTensor<T>& mask, const BasicTensor<T>& a,
-                     const BasicTensor<T>& b) {
+BasicTensor<T> where(const BasicTensor<T>& mask, const BasicTensor<T>& a, const BasicTensor<T>& b) {
   const Shape ab = broadcast_shapes(a.shape(), b.shape(), "where");
   const Shape out_shape = broadcast_shapes(mask.shape(), ab, "where");
   // Read all three through broadcast strides into the output's row-major order.
@@ -242,23 +241,24 @@ BasicTensor<T> where(const BasicTensor<T>& mask, const BasicTensor<T>& a,
   }
   auto ia = a.impl_ptr();
   auto ib = b.impl_ptr();
-  return make_result<T>(
-      "where", std::move(out), {&a, &b},
-      [ia, ib, m = std::move(m)](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        const T* pe = m.data();
-        const T* pg = g.data();
-        const std::size_t n = g.size();
-        if (ia->requires_grad) {
-          xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
-          for (std::size_t i = 0; i < n; ++i) d.data()[i] = pe[i] != T(0) ? pg[i] : T(0);
-          accumulate_grad(*ia, sum_to_shape(std::move(d), ia->value.shape()));
-        }
-        if (ib->requires_grad) {
-          xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
-          for (std::size_t i = 0; i < n; ++i) d.data()[i] = pe[i] != T(0) ? T(0) : pg[i];
-          accumulate_grad(*ib, sum_to_shape(std::move(d), ib->value.shape()));
-        }
-      });
+  return make_result<T>("where", std::move(out), {&a, &b},
+                        [ia, ib, m = std::move(m)](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                          const T* pe = m.data();
+                          const T* pg = g.data();
+                          const std::size_t n = g.size();
+                          if (ia->requires_grad) {
+                            xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
+                            for (std::size_t i = 0; i < n; ++i)
+                              d.data()[i] = pe[i] != T(0) ? pg[i] : T(0);
+                            accumulate_grad(*ia, sum_to_shape(std::move(d), ia->value.shape()));
+                          }
+                          if (ib->requires_grad) {
+                            xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
+                            for (std::size_t i = 0; i < n; ++i)
+                              d.data()[i] = pe[i] != T(0) ? T(0) : pg[i];
+                            accumulate_grad(*ib, sum_to_shape(std::move(d), ib->value.shape()));
+                          }
+                        });
 }
 
 template <class T>
@@ -290,33 +290,33 @@ BasicTensor<T> ge(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   template BasicTensor<T> NAME<T>(const BasicTensor<T>&, const BasicTensor<T>&);
 #define AXON_UNARY(T, NAME) template BasicTensor<T> NAME<T>(const BasicTensor<T>&);
 #define AXON_SCALAR(T, NAME) template BasicTensor<T> NAME<T>(const BasicTensor<T>&, T);
-#define AXON_INSTANTIATE(T)                                                                    \
-  AXON_BINARY(T, add)                                                                          \
-  AXON_BINARY(T, sub)                                                                          \
-  AXON_BINARY(T, mul)                                                                          \
-  AXON_BINARY(T, div)                                                                          \
-  AXON_BINARY(T, pow)                                                                          \
-  AXON_BINARY(T, maximum)                                                                      \
-  AXON_BINARY(T, minimum)                                                                      \
-  AXON_BINARY(T, eq)                                                                           \
-  AXON_BINARY(T, ne)                                                                           \
-  AXON_BINARY(T, lt)                                                                           \
-  AXON_BINARY(T, le)                                                                           \
-  AXON_BINARY(T, gt)                                                                           \
-  AXON_BINARY(T, ge)                                                                           \
-  AXON_SCALAR(T, add)                                                                          \
-  AXON_SCALAR(T, mul)                                                                          \
-  AXON_SCALAR(T, div)                                                                          \
-  AXON_SCALAR(T, rsub)                                                                         \
-  AXON_SCALAR(T, rdiv)                                                                         \
-  AXON_SCALAR(T, pow)                                                                          \
-  AXON_UNARY(T, neg)                                                                           \
-  AXON_UNARY(T, exp)                                                                           \
-  AXON_UNARY(T, log)                                                                           \
-  AXON_UNARY(T, sqrt)                                                                          \
-  AXON_UNARY(T, abs)                                                                           \
-  template BasicTensor<T> clamp<T>(const BasicTensor<T>&, T, T);                               \
-  template BasicTensor<T> where<T>(const BasicTensor<T>&, const BasicTensor<T>&,               \
+#define AXON_INSTANTIATE(T)                                                      \
+  AXON_BINARY(T, add)                                                            \
+  AXON_BINARY(T, sub)                                                            \
+  AXON_BINARY(T, mul)                                                            \
+  AXON_BINARY(T, div)                                                            \
+  AXON_BINARY(T, pow)                                                            \
+  AXON_BINARY(T, maximum)                                                        \
+  AXON_BINARY(T, minimum)                                                        \
+  AXON_BINARY(T, eq)                                                             \
+  AXON_BINARY(T, ne)                                                             \
+  AXON_BINARY(T, lt)                                                             \
+  AXON_BINARY(T, le)                                                             \
+  AXON_BINARY(T, gt)                                                             \
+  AXON_BINARY(T, ge)                                                             \
+  AXON_SCALAR(T, add)                                                            \
+  AXON_SCALAR(T, mul)                                                            \
+  AXON_SCALAR(T, div)                                                            \
+  AXON_SCALAR(T, rsub)                                                           \
+  AXON_SCALAR(T, rdiv)                                                           \
+  AXON_SCALAR(T, pow)                                                            \
+  AXON_UNARY(T, neg)                                                             \
+  AXON_UNARY(T, exp)                                                             \
+  AXON_UNARY(T, log)                                                             \
+  AXON_UNARY(T, sqrt)                                                            \
+  AXON_UNARY(T, abs)                                                             \
+  template BasicTensor<T> clamp<T>(const BasicTensor<T>&, T, T);                 \
+  template BasicTensor<T> where<T>(const BasicTensor<T>&, const BasicTensor<T>&, \
                                    const BasicTensor<T>&);
 
 AXON_INSTANTIATE(float)

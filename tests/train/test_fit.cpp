@@ -27,7 +27,8 @@ datasets::Dataset blobs(std::size_t n, std::uint64_t seed) {
   std::vector<std::size_t> y;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t c = i % 2;
-    for (int f = 0; f < 4; ++f) x.push_back(static_cast<float>((c ? 1.0 : -1.0) + 0.5 * gen.normal()));
+    for (int f = 0; f < 4; ++f)
+      x.push_back(static_cast<float>((c ? 1.0 : -1.0) + 0.5 * gen.normal()));
     y.push_back(c);
   }
   return datasets::Dataset::classification(std::move(x), {4}, std::move(y), 2);
@@ -48,9 +49,9 @@ TEST_CASE("fit: trains, records history, evaluates, predicts; one line per epoch
   datasets::DataLoader train_loader(blobs(200, 1), 20, true, 3);
   datasets::DataLoader val_loader(blobs(60, 2), 30);
   std::ostringstream out;
-  const auto history = train::fit(*model, adam, train::cross_entropy_loss(), train_loader,
-                                  train::FitOptions().epochs(5).metrics({"accuracy"}).out(out),
-                                  &val_loader);
+  const auto history =
+      train::fit(*model, adam, train::cross_entropy_loss(), train_loader,
+                 train::FitOptions().epochs(5).metrics({"accuracy"}).out(out), &val_loader);
   CHECK(history.names() ==
         std::vector<std::string>{"loss", "accuracy", "val_loss", "val_accuracy"});
   CHECK(history.epochs() == 5);
@@ -94,16 +95,16 @@ TEST_CASE("fit: Keras-style validation_split, early stopping, checkpoints, sched
   auto checkpoint = std::make_shared<train::CheckpointCallback>(
       3, [&](std::size_t epoch, train::TrainContext&) { saved.push_back(epoch); });
   std::ostringstream out;
-  const auto history = train::fit(
-      *model, adam, train::cross_entropy_loss(), blobs(100, 5),
-      train::FitOptions()
-          .epochs(10)
-          .batch_size(25)
-          .validation_split(0.2)
-          .out(out)
-          .callback(early)
-          .callback(checkpoint)
-          .callback(std::make_shared<train::LRSchedulerCallback>(scheduler)));
+  const auto history =
+      train::fit(*model, adam, train::cross_entropy_loss(), blobs(100, 5),
+                 train::FitOptions()
+                     .epochs(10)
+                     .batch_size(25)
+                     .validation_split(0.2)
+                     .out(out)
+                     .callback(early)
+                     .callback(checkpoint)
+                     .callback(std::make_shared<train::LRSchedulerCallback>(scheduler)));
   // Epoch 1 sets the best val_loss; epochs 2 and 3 do not improve: stop after epoch 3.
   CHECK(early->stopped_epoch() == 3);
   CHECK(history.epochs() == 3);
