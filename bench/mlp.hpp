@@ -19,8 +19,8 @@ inline constexpr double kLearningRate = 1e-3;
 inline constexpr const char* kDataDir = "/usr/share/datasets/fashion-mnist";
 /// Training FLOPs per sample: forward 2*P, weight gradients 2*P, input gradients of the two
 /// upper layers 2*(128*64 + 64*10) (the first layer's input needs none); P = 109,184 weights.
-inline constexpr double kFlopsPerSample = 4.0 * (784 * 128 + 128 * 64 + 64 * 10) +
-                                          2.0 * (128 * 64 + 64 * 10);
+inline constexpr double kFlopsPerSample =
+    4.0 * (784 * 128 + 128 * 64 + 64 * 10) + 2.0 * (128 * 64 + 64 * 10);
 
 /// Peak resident set size of this process in MB (ru_maxrss is in kB on Linux).
 inline double peak_rss_mb() {

@@ -23,17 +23,16 @@ using namespace axon;
 
 Result run(const Options& opt) {
   train::set_num_threads(static_cast<std::size_t>(opt.threads));
-  const auto data = datasets::load_fashion_mnist(datasets::Split::Train, mlp::kDataDir)
-                        .reshaped({784});
+  const auto data =
+      datasets::load_fashion_mnist(datasets::Split::Train, mlp::kDataDir).reshaped({784});
   datasets::DataLoader loader(data, mlp::kBatch, /*shuffle=*/true, /*seed=*/0);
   loader.transform(datasets::scale_to_unit());
 
   autograd::Generator gen(0);
-  nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(784, 128), gen),
-                       std::make_shared<nn::ReLU>(),
-                       std::make_shared<nn::Linear>(nn::LinearOptions(128, 64), gen),
-                       std::make_shared<nn::ReLU>(),
-                       std::make_shared<nn::Linear>(nn::LinearOptions(64, 10), gen)};
+  nn::Sequential model{
+      std::make_shared<nn::Linear>(nn::LinearOptions(784, 128), gen), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions(128, 64), gen), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Linear>(nn::LinearOptions(64, 10), gen)};
   optim::Adam adam(model.parameters(), optim::AdamOptions(mlp::kLearningRate));
   train::ShardedStep step;
   const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
