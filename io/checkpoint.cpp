@@ -112,21 +112,28 @@ template <class T>
 TrainingState load_training_checkpoint(const std::string& path, nn::BasicModule<T>& model,
                                        optim::BasicOptimizer<T>& optimizer,
                                        const std::function<void(const TrainingState&)>& check) {
-  const SafetensorsFile file = SafetensorsFile::read(path);
-  const Metadata& meta = file.metadata();
-  const auto get = [&](const char* key) -> const std::string& {
+  const auto get_from = [&](const Metadata& meta, const char* key) -> const std::string& {
     const auto it = meta.find(key);
     if (it == meta.end()) {
       throw IOError(path + ": not a training checkpoint: no \"" + key + "\" in __metadata__");
     }
     return it->second;
   };
-  if (get(kKind) != "training") {
-    throw IOError(path + ": not a training checkpoint: " + kKind + " is \"" + get(kKind) + "\"");
-  }
-  if (get(kVersion) != "1") {
-    throw IOError(path + ": unsupported training checkpoint version \"" + get(kVersion) + "\"");
-  }
+  // The kind of file and the model's names and shapes are checked on the header, before the data
+  // is read.
+  const SafetensorsFile file = SafetensorsFile::read(path, [&](const Header& header) {
+    const std::string& kind = get_from(header.metadata, kKind);
+    if (kind != "training") {
+      throw IOError(path + ": not a training checkpoint: " + kKind + " is \"" + kind + "\"");
+    }
+    const std::string& version = get_from(header.metadata, kVersion);
+    if (version != "1") {
+      throw IOError(path + ": unsupported training checkpoint version \"" + version + "\"");
+    }
+    detail::plan_load(model, header.tensors, path, /*strict=*/true, "model.", nullptr);
+  });
+  const Metadata& meta = file.metadata();
+  const auto get = [&](const char* key) -> const std::string& { return get_from(meta, key); };
   TrainingState state;
   state.epoch = parse_u64(get("epoch"), path + ": epoch");
   state.step = parse_u64(get("step"), path + ": step");
@@ -168,7 +175,8 @@ TrainingState load_training_checkpoint(const std::string& path, nn::BasicModule<
   }
   // Check the model, then restore the optimizer (which checks its state before changing
   // anything), then copy the model's tensors, which cannot fail any more.
-  const auto plan = detail::plan_load(model, file, /*strict=*/true, "model.");
+  const auto plan =
+      detail::plan_load(model, file.tensors(), path, /*strict=*/true, "model.", &file);
   if (check) check(state);
   optimizer.load_state_dict(dict);
   detail::commit_load(plan, file);

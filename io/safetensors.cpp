@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <type_traits>
 
 #include "autograd/error.hpp"
@@ -91,10 +92,14 @@ void read_at(int fd, void* dst, std::uint64_t size, std::uint64_t offset, const 
   }
 }
 
-std::unique_ptr<unsigned char[]> allocate(std::uint64_t bytes) {
+std::unique_ptr<unsigned char[]> allocate(std::uint64_t bytes, const std::string& source) {
   // One byte at least, so that bytes() is never a null pointer.
-  return std::unique_ptr<unsigned char[]>(
-      new unsigned char[static_cast<std::size_t>(std::max<std::uint64_t>(bytes, 1))]);
+  try {
+    return std::unique_ptr<unsigned char[]>(
+        new unsigned char[static_cast<std::size_t>(std::max<std::uint64_t>(bytes, 1))]);
+  } catch (const std::bad_alloc&) {
+    fail(source, "cannot allocate " + std::to_string(bytes) + " bytes for the tensor data");
+  }
 }
 
 // ---- element conversion ------------------------------------------------------------------------
@@ -218,7 +223,8 @@ std::size_t convert(const TensorInfo& info, const unsigned char* src, T* dst) {
 
 }  // namespace
 
-SafetensorsFile SafetensorsFile::read(const std::string& path) {
+SafetensorsFile SafetensorsFile::read(const std::string& path,
+                                      const std::function<void(const Header&)>& check) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   const std::uint64_t size = open_regular(path, fd);
   check_file_size(size, path);
@@ -232,7 +238,8 @@ SafetensorsFile SafetensorsFile::read(const std::string& path) {
     read_at(fd.get(), json.data(), n, 8, path);
     header = parse_header(json, data_bytes, path);
   }
-  auto data = allocate(data_bytes);
+  if (check) check(header);
+  auto data = allocate(data_bytes, path);
   read_at(fd.get(), data.get(), data_bytes, 8 + n, path);
   return SafetensorsFile(path, std::move(header), std::move(data));
 }
@@ -243,7 +250,7 @@ SafetensorsFile SafetensorsFile::parse(std::string_view bytes, const std::string
   const std::uint64_t n = header_length(p, bytes.size(), source);
   const std::uint64_t data_bytes = bytes.size() - 8 - n;
   Header header = parse_header(bytes.substr(8, static_cast<std::size_t>(n)), data_bytes, source);
-  auto data = allocate(data_bytes);
+  auto data = allocate(data_bytes, source);
   if (data_bytes > 0) std::memcpy(data.get(), p + 8 + n, static_cast<std::size_t>(data_bytes));
   return SafetensorsFile(source, std::move(header), std::move(data));
 }

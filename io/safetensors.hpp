@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -71,8 +72,12 @@ Header parse_header(std::string_view json, std::uint64_t data_bytes, const std::
 /// one buffer (memory: the file's size plus the header's index).
 class SafetensorsFile {
  public:
-  /// Reads and checks `path`. IOError naming the file for anything wrong with it.
-  static SafetensorsFile read(const std::string& path);
+  /// Reads and checks `path`. IOError naming the file for anything wrong with it, or when its
+  /// data cannot be allocated. `check`, when given, sees the checked header before the data is
+  /// read and may throw to stop there (a load whose names or shapes do not fit fails without
+  /// reading, or allocating, the data).
+  static SafetensorsFile read(const std::string& path,
+                              const std::function<void(const Header&)>& check = {});
   /// The same checks on a file's bytes held in memory (`source` names it in errors).
   static SafetensorsFile parse(std::string_view bytes, const std::string& source);
   /// Reads and checks only the header of `path` (the data section's size is taken from the

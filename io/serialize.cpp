@@ -44,11 +44,12 @@ void save(const nn::BasicModule<T>& module, const std::string& path, const Metad
 namespace detail {
 
 template <class T>
-PlannedLoad<T> plan_load(nn::BasicModule<T>& module, const SafetensorsFile& file, bool strict,
-                         const std::string& prefix) {
+PlannedLoad<T> plan_load(nn::BasicModule<T>& module, const std::vector<TensorInfo>& tensors,
+                         const std::string& source, bool strict, const std::string& prefix,
+                         const SafetensorsFile* file) {
   PlannedLoad<T> plan;
   std::map<std::string_view, const TensorInfo*> in_file;
-  for (const TensorInfo& t : file.tensors()) {
+  for (const TensorInfo& t : tensors) {
     if (t.name.compare(0, prefix.size(), prefix) == 0) {
       in_file.emplace(std::string_view(t.name).substr(prefix.size()), &t);
     }
@@ -64,15 +65,14 @@ PlannedLoad<T> plan_load(nn::BasicModule<T>& module, const SafetensorsFile& file
     used[it->first] = true;
     const TensorInfo& info = *it->second;
     if (info.shape != as_shape(tensor.shape())) {
-      throw ShapeError(file.source() + ": tensor '" + info.name + "' has shape " +
+      throw ShapeError(source + ": tensor '" + info.name + "' has shape " +
                        autograd::shape_str(autograd::Shape(info.shape.begin(), info.shape.end())) +
                        " in the file but the module's '" + name + "' has shape " +
                        autograd::shape_str(tensor.shape()));
     }
-    if (info.dtype != dtype_of<T>() && !file.converts_exactly<T>(info)) {
-      throw ValueError(file.source() + ": tensor '" + info.name + "' has dtype " +
-                       dtype_name(info.dtype) + ", whose values do not all convert exactly to " +
-                       dtype_name(dtype_of<T>()));
+    if (file && info.dtype != dtype_of<T>() && !file->converts_exactly<T>(info)) {
+      throw ValueError(source + ": tensor '" + info.name + "' has dtype " + dtype_name(info.dtype) +
+                       ", whose values do not all convert exactly to " + dtype_name(dtype_of<T>()));
     }
     plan.copies.emplace_back(tensor, &info);
   }
@@ -80,7 +80,7 @@ PlannedLoad<T> plan_load(nn::BasicModule<T>& module, const SafetensorsFile& file
     if (!used.count(name)) plan.result.unexpected_keys.push_back(info->name);
   }
   if (strict && (!plan.result.missing_keys.empty() || !plan.result.unexpected_keys.empty())) {
-    std::string msg = file.source() + ": the file does not match " + module.name() + ":";
+    std::string msg = source + ": the file does not match " + module.name() + ":";
     if (!plan.result.missing_keys.empty()) {
       msg += " missing tensors " + join_names(plan.result.missing_keys) + ";";
     }
@@ -106,14 +106,18 @@ void commit_load(const PlannedLoad<T>& plan, const SafetensorsFile& file) {
 template <class T>
 LoadResult load(nn::BasicModule<T>& module, const SafetensorsFile& file, bool strict,
                 const std::string& prefix) {
-  detail::PlannedLoad<T> plan = detail::plan_load(module, file, strict, prefix);
+  detail::PlannedLoad<T> plan =
+      detail::plan_load(module, file.tensors(), file.source(), strict, prefix, &file);
   detail::commit_load(plan, file);
   return std::move(plan.result);
 }
 
 template <class T>
 LoadResult load(nn::BasicModule<T>& module, const std::string& path, bool strict) {
-  const SafetensorsFile file = SafetensorsFile::read(path);
+  // Names and shapes are checked on the header, before the data is read.
+  const SafetensorsFile file = SafetensorsFile::read(path, [&](const Header& header) {
+    detail::plan_load(module, header.tensors, path, strict, "", nullptr);
+  });
   return load(module, file, strict);
 }
 
@@ -122,8 +126,9 @@ LoadResult load(nn::BasicModule<T>& module, const std::string& path, bool strict
   template void save(const nn::BasicModule<T>&, const std::string&, const Metadata&);              \
   template LoadResult load(nn::BasicModule<T>&, const std::string&, bool);                         \
   template LoadResult load(nn::BasicModule<T>&, const SafetensorsFile&, bool, const std::string&); \
-  template detail::PlannedLoad<T> detail::plan_load(nn::BasicModule<T>&, const SafetensorsFile&,   \
-                                                    bool, const std::string&);                     \
+  template detail::PlannedLoad<T> detail::plan_load(                                               \
+      nn::BasicModule<T>&, const std::vector<TensorInfo>&, const std::string&, bool,               \
+      const std::string&, const SafetensorsFile*);                                                 \
   template void detail::commit_load(const detail::PlannedLoad<T>&, const SafetensorsFile&);
 AXON_IO_INSTANTIATE(float)
 AXON_IO_INSTANTIATE(double)

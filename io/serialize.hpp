@@ -58,10 +58,13 @@ struct PlannedLoad {
   std::vector<std::pair<autograd::BasicTensor<T>, const TensorInfo*>> copies;
   LoadResult result;
 };
-/// Checks a load of `file`'s `prefix`ed tensors into `module` (throws as load() does).
+/// Checks a load of the `prefix`ed entries of `tensors` (from the file named `source`) into
+/// `module`: names and shapes, and with `file` (which holds the data) exact dtype conversions.
+/// Throws as load() does.
 template <class T>
-PlannedLoad<T> plan_load(nn::BasicModule<T>& module, const SafetensorsFile& file, bool strict,
-                         const std::string& prefix);
+PlannedLoad<T> plan_load(nn::BasicModule<T>& module, const std::vector<TensorInfo>& tensors,
+                         const std::string& source, bool strict, const std::string& prefix,
+                         const SafetensorsFile* file);
 /// Copies a planned load; cannot fail.
 template <class T>
 void commit_load(const PlannedLoad<T>& plan, const SafetensorsFile& file);

@@ -13,8 +13,17 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(idx csv safetensors)
+# The newest clang installed: clang 14 (Debian's default) rejects lambdas that capture structured
+# bindings, which the library uses; `apt-get install clang-16 libclang-rt-16-dev` provides one.
+cxx=clang++
+for v in 19 18 17 16; do
+  if command -v clang++-$v >/dev/null; then
+    cxx=clang++-$v
+    break
+  fi
+done
 if [[ ! -f build-fuzz/build.ninja ]]; then
-  CC=clang CXX=clang++ meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \
+  CC=${cxx/++/} CXX=$cxx meson setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \
     -Dtests=false -Dbench=false -Dwerror=false -Db_sanitize=address,undefined -Db_lundef=false \
     "-Dcpp_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
 fi

@@ -170,6 +170,24 @@ TEST_CASE("io/serialize: a shape that differs is a ShapeError naming the file an
   CHECK(msg.find("[8,4]") != std::string::npos);
   CHECK(state_bytes(*narrow) == before);
   CHECK_THROWS_AS(io::load(*narrow, dir.file("missing.safetensors")), IOError);
+
+  // Names and shapes are checked on the header, before the data is read or allocated: a sparse
+  // 128 GiB file whose only tensor does not fit fails at once.
+  const std::string huge = dir.file("huge.safetensors");
+  const std::string json =
+      R"({"0.weight":{"dtype":"F32","shape":[34359738368],"data_offsets":[0,137438953472]}})";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((json.size() >> (8 * i)) & 0xFF);
+  write_file(huge, bytes + json);
+  std::error_code ec;
+  std::filesystem::resize_file(huge, 8 + json.size() + (std::uint64_t{1} << 37), ec);
+  if (ec) {
+    MESSAGE("sparse files unsupported here: " << ec.message());
+  } else {
+    const std::string m = error_of<ShapeError>([&] { io::load(*narrow, huge, false); });
+    CHECK(m.find("[34359738368]") != std::string::npos);
+    CHECK_THROWS_AS(io::load(*narrow, huge), ShapeError);
+  }
 }
 
 TEST_CASE("io/serialize: a save killed at any moment leaves the previous checkpoint loadable") {
