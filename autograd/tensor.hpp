@@ -192,24 +192,22 @@ namespace detail {
 [[noreturn]] void throw_stale_input(const char* op, std::size_t input);
 }
 
-/// Wraps an op's forward result. When recording is on and an input requires a gradient, the
-/// result requires one too and `backward_fn(grad_output, output_value)` is recorded on the current
-/// tape. `backward_fn` must capture what it needs by value (impl pointers, saved arrays); it
-/// calls accumulate_grad for each input that requires a gradient.
-template <class T, class F>
-BasicTensor<T> make_result(const char* op, xt::xarray<T>&& value,
-                           std::initializer_list<const BasicTensor<T>*> inputs, F&& backward_fn) {
+namespace detail {
+/// make_result's body for any range of inputs; `get(element)` yields the BasicTensor.
+template <class T, class Range, class Get, class F>
+BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range& inputs, Get get,
+                             F&& backward_fn) {
   bool needs = false;
   if (grad_enabled()) {
-    for (const auto* in : inputs) needs = needs || in->impl().requires_grad;
+    for (const auto& in : inputs) needs = needs || get(in).impl().requires_grad;
   }
   if (!needs) return BasicTensor<T>(std::move(value));
   Tape& tape = current_tape();
   std::size_t k = 0;
-  for (const auto* in : inputs) {
-    const auto& impl = in->impl();
+  for (const auto& in : inputs) {
+    const auto& impl = get(in).impl();
     if (impl.requires_grad && impl.graph_id != 0 && impl.graph_id != tape.id()) {
-      detail::throw_stale_input(op, k);
+      throw_stale_input(op, k);
     }
     ++k;
   }
@@ -220,6 +218,32 @@ BasicTensor<T> make_result(const char* op, xt::xarray<T>&& value,
   out->node_index = tape.size();
   tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn));
   return BasicTensor<T>(std::move(out));
+}
+}  // namespace detail
+
+/// Wraps an op's forward result. When recording is on and an input requires a gradient, the
+/// result requires one too and `backward_fn(grad_output, output_value)` is recorded on the current
+/// tape. `backward_fn` must capture what it needs by value (impl pointers, saved arrays); it
+/// calls accumulate_grad for each input that requires a gradient. Every input is checked for a
+/// released graph (GraphError).
+template <class T, class F>
+BasicTensor<T> make_result(const char* op, xt::xarray<T>&& value,
+                           std::initializer_list<const BasicTensor<T>*> inputs, F&& backward_fn) {
+  return detail::record_result<T>(
+      op, std::move(value), inputs,
+      [](const BasicTensor<T>* t) -> const BasicTensor<T>& { return *t; },
+      std::forward<F>(backward_fn));
+}
+
+/// The same for a list of inputs known only at run time (concat, stack, penalties over
+/// parameters).
+template <class T, class F>
+BasicTensor<T> make_result(const char* op, xt::xarray<T>&& value,
+                           const std::vector<BasicTensor<T>>& inputs, F&& backward_fn) {
+  return detail::record_result<T>(
+      op, std::move(value), inputs,
+      [](const BasicTensor<T>& t) -> const BasicTensor<T>& { return t; },
+      std::forward<F>(backward_fn));
 }
 
 }  // namespace axon::autograd

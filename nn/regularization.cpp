@@ -41,24 +41,12 @@ BasicTensor<T> penalty(const char* op, const std::vector<BasicTensor<T>>& params
   xt::xarray<T> value = xt::xarray<T>::from_shape({});
   value.data()[0] = static_cast<T>(static_cast<double>(lambda) * total);
 
-  // make_result takes a fixed list of inputs: check every parameter for a released graph, then
-  // record one node with the first parameter that requires a gradient standing for all of them.
-  const BasicTensor<T>* first = nullptr;
   std::vector<std::shared_ptr<TensorImpl<T>>> inputs;  // those requiring a gradient
-  if (autograd::grad_enabled()) {
-    for (std::size_t k = 0; k < params.size(); ++k) {
-      const auto& impl = params[k].impl();
-      if (!impl.requires_grad) continue;
-      if (impl.graph_id != 0 && impl.graph_id != autograd::current_tape().id()) {
-        autograd::detail::throw_stale_input(op, k);
-      }
-      if (!first) first = &params[k];
-      inputs.push_back(params[k].impl_ptr());
-    }
+  for (const auto& p : params) {
+    if (p.requires_grad()) inputs.push_back(p.impl_ptr());
   }
-  if (!first) return BasicTensor<T>(std::move(value));
   return autograd::make_result<T>(
-      op, std::move(value), {first},
+      op, std::move(value), params,
       [inputs = std::move(inputs), lambda, slope](const xt::xarray<T>& g, const xt::xarray<T>&) {
         // d/dw_ki = g lambda slope(w_ki)   [shape of each parameter]
         const T scale = g.data()[0] * lambda;

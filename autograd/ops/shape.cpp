@@ -237,26 +237,6 @@ BasicTensor<T> slice_op(const char* name, const BasicTensor<T>& x, std::size_t a
                         });
 }
 
-/// make_result for a list of inputs: the stale-graph check runs on each, and the node is
-/// recorded once with the first input that requires a gradient standing for all of them.
-template <class T, class F>
-BasicTensor<T> make_list_result(const char* name, xt::xarray<T>&& value,
-                                const std::vector<BasicTensor<T>>& xs, F&& backward_fn) {
-  const BasicTensor<T>* first = nullptr;
-  if (grad_enabled()) {
-    for (std::size_t k = 0; k < xs.size(); ++k) {
-      const auto& impl = xs[k].impl();
-      if (!impl.requires_grad) continue;
-      if (impl.graph_id != 0 && impl.graph_id != current_tape().id()) {
-        detail::throw_stale_input(name, k);
-      }
-      if (!first) first = &xs[k];
-    }
-  }
-  if (!first) return BasicTensor<T>(std::move(value));
-  return make_result<T>(name, std::move(value), {first}, std::forward<F>(backward_fn));
-}
-
 /// Joins inputs along an axis: row o of the output (of `outer` rows) is row o of input 0
 /// (inner[0] elements), then row o of input 1, ... Serves concat and stack.
 template <class T>
@@ -274,7 +254,7 @@ BasicTensor<T> join_op(const char* name, const std::vector<BasicTensor<T>>& xs, 
   std::vector<std::shared_ptr<TensorImpl<T>>> impls;
   impls.reserve(xs.size());
   for (const auto& x : xs) impls.push_back(x.impl_ptr());
-  return make_list_result<T>(
+  return make_result<T>(
       name, std::move(out), xs,
       [impls = std::move(impls), inner, outer, row](const xt::xarray<T>& g, const xt::xarray<T>&) {
         // dx_i = the columns of g that input i filled.
