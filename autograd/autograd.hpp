@@ -13,5 +13,6 @@
 #include "autograd/ops/softmax.hpp"
 #include "autograd/random.hpp"
 #include "autograd/shape.hpp"
+#include "autograd/shard.hpp"
 #include "autograd/tape.hpp"
 #include "autograd/tensor.hpp"

@@ -16,6 +16,7 @@
 #include <oneapi/tbb/partitioner.h>
 
 #include "autograd/error.hpp"
+#include "autograd/shard.hpp"
 
 namespace axon::train {
 
@@ -118,6 +119,8 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
     result.shards[s] = slice_batch(batch, begin, end);
     autograd::Generator gen = root_.fork((step << 20) ^ s);
     autograd::GeneratorScope gen_scope(gen);
+    const autograd::ShardInfo info{s, shards};
+    autograd::ShardScope shard_scope(info);
     autograd::LeafGradients<T>& sink = sinks_[s];
     sink.clear();
     autograd::GradSinkScope<T> sink_scope(sink);

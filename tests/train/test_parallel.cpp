@@ -6,9 +6,13 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <utility>
 
 #include <oneapi/tbb/info.h>
 
+#include "autograd/shard.hpp"
 #include "nn/activation.hpp"
 #include "nn/dropout.hpp"
 #include "nn/linear.hpp"
@@ -142,6 +146,40 @@ TEST_CASE("parallel: the same seed twice is identical; another seed differs") {
   CHECK(a_losses == b_losses);
   CHECK_FALSE(bitwise_equal(a, c));
   train::set_num_threads(0);
+}
+
+/// Records which shard ran each forward (autograd::current_shard) and passes its input through.
+class ShardRecorder : public nn::Module {
+ public:
+  autograd::Tensor forward(const autograd::Tensor& x) override {
+    const autograd::ShardInfo* s = autograd::current_shard();
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.insert(s ? std::pair{s->index, s->count} : std::pair{std::size_t(99), std::size_t(99)});
+    primary += autograd::is_primary_shard() ? 1 : 0;
+    return x;
+  }
+  std::string name() const override { return "ShardRecorder"; }
+  std::mutex mutex;
+  std::set<std::pair<std::size_t, std::size_t>> seen;
+  int primary = 0;
+};
+
+TEST_CASE("parallel: each shard's forward sees its index; outside a step there is none") {
+  CHECK(autograd::current_shard() == nullptr);
+  CHECK(autograd::is_primary_shard());
+  train::set_num_threads(2);
+  auto recorder = std::make_shared<ShardRecorder>();
+  Generator gen(3);
+  nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(3, 2), gen), recorder};
+  train::ShardedStep sharded(4, 0);
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  sharded.run(model, loss, random_batch(10, 3, 2, 1));  // shards of 4, 4 and 2
+  const std::set<std::pair<std::size_t, std::size_t>> expected = {{0, 3}, {1, 3}, {2, 3}};
+  CHECK(recorder->seen == expected);
+  CHECK(recorder->primary == 1);
+  CHECK(autograd::current_shard() == nullptr);
 }
 
 TEST_CASE("parallel: slice_batch and bad arguments") {
