@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "datasets/dataset.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "autograd/error.hpp"
+#include "autograd/parallel_for.hpp"
 
 namespace axon::datasets {
 
@@ -156,18 +158,26 @@ Batch Dataset::gather(std::span<const std::size_t> indices) const {
   std::vector<std::size_t> rows(count);
   for (std::size_t b = 0; b < count; ++b) rows[b] = row_of(indices[b], "gather");
 
-  // One contiguous copy (or conversion) per sample row.
+  // One contiguous copy (or conversion) per sample row; rows are independent, so large batches
+  // are assembled on several threads with the same result.
+  const std::size_t rows_per_chunk =
+      std::max<std::size_t>(1, autograd::kElementwiseGrain / std::max<std::size_t>(1, row_numel));
   if (const auto* u8 = std::get_if<std::vector<std::uint8_t>>(&storage_->features)) {
-    for (std::size_t b = 0; b < count; ++b) {
-      const std::uint8_t* src = u8->data() + rows[b] * row_numel;
-      float* out = dst + b * row_numel;
-      for (std::size_t k = 0; k < row_numel; ++k) out[k] = static_cast<float>(src[k]);
-    }
+    autograd::parallel_chunks(count, rows_per_chunk, [&](std::size_t first, std::size_t last) {
+      for (std::size_t b = first; b < last; ++b) {
+        const std::uint8_t* src = u8->data() + rows[b] * row_numel;
+        float* out = dst + b * row_numel;
+        for (std::size_t k = 0; k < row_numel; ++k) out[k] = static_cast<float>(src[k]);
+      }
+    });
   } else {
     const auto& f32 = std::get<std::vector<float>>(storage_->features);
-    for (std::size_t b = 0; b < count; ++b) {
-      std::memcpy(dst + b * row_numel, f32.data() + rows[b] * row_numel, row_numel * sizeof(float));
-    }
+    autograd::parallel_chunks(count, rows_per_chunk, [&](std::size_t first, std::size_t last) {
+      for (std::size_t b = first; b < last; ++b) {
+        std::memcpy(dst + b * row_numel, f32.data() + rows[b] * row_numel,
+                    row_numel * sizeof(float));
+      }
+    });
   }
   batch.inputs = Tensor(std::move(inputs));
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "autograd/error.hpp"
+#include "autograd/parallel_for.hpp"
 
 namespace axon::datasets {
 
@@ -13,7 +14,9 @@ BatchTransform scale(float factor) {
   return [factor](Batch& batch) {
     float* x = batch.inputs.data_ptr();
     const std::size_t n = batch.inputs.numel();
-    for (std::size_t i = 0; i < n; ++i) x[i] *= factor;
+    autograd::parallel_chunks(n, autograd::kElementwiseGrain, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) x[i] *= factor;
+    });
   };
 }
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "autograd/parallel_for.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -44,12 +45,15 @@ void BasicAdagrad<T>::update(BasicTensor<T>& param, AdagradState<T>& state,
   T* p = param.data_ptr();
   const T* grad = param.grad_data().data();
   T* sum = state.sum.data();
-  for (std::size_t i = 0; i < n; ++i) {
-    const T g = sign * grad[i] + weight_decay * p[i];
-    sum[i] += g * g;
-    const T denom = std::sqrt(sum[i]) + eps;
-    p[i] += -clr * (g / denom);
-  }
+  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+                            [&](std::size_t begin, std::size_t end) {
+                              for (std::size_t i = begin; i < end; ++i) {
+                                const T g = sign * grad[i] + weight_decay * p[i];
+                                sum[i] += g * g;
+                                const T denom = std::sqrt(sum[i]) + eps;
+                                p[i] += -clr * (g / denom);
+                              }
+                            });
 }
 
 template class GroupedOptimizer<float, AdagradOptions, AdagradState<float>>;

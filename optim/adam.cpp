@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/parallel_for.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -59,25 +60,31 @@ void adam_update(BasicTensor<T>& param, AdamState<T>& state, const Options& opti
   T* __restrict v = state.exp_avg_sq.data();
   if (amsgrad) {
     T* __restrict v_max = state.max_exp_avg_sq.data();
-    for (std::size_t i = 0; i < n; ++i) {
-      const T g = sign * grad[i] + l2 * p[i];
-      p[i] *= decay_factor;
-      m[i] = beta1 * m[i] + one_minus_beta1 * g;
-      v[i] = beta2 * v[i] + one_minus_beta2 * (g * g);
-      v_max[i] = std::max(v_max[i], v[i]);
-      const T denom = std::sqrt(v_max[i]) / bias_correction2_sqrt + eps;
-      p[i] += -step_size * (m[i] / denom);
-    }
+    autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+                              [&](std::size_t begin, std::size_t end) {
+                                for (std::size_t i = begin; i < end; ++i) {
+                                  const T g = sign * grad[i] + l2 * p[i];
+                                  p[i] *= decay_factor;
+                                  m[i] = beta1 * m[i] + one_minus_beta1 * g;
+                                  v[i] = beta2 * v[i] + one_minus_beta2 * (g * g);
+                                  v_max[i] = std::max(v_max[i], v[i]);
+                                  const T denom = std::sqrt(v_max[i]) / bias_correction2_sqrt + eps;
+                                  p[i] += -step_size * (m[i] / denom);
+                                }
+                              });
     return;
   }
-  for (std::size_t i = 0; i < n; ++i) {
-    const T g = sign * grad[i] + l2 * p[i];
-    p[i] *= decay_factor;
-    m[i] = beta1 * m[i] + one_minus_beta1 * g;
-    v[i] = beta2 * v[i] + one_minus_beta2 * (g * g);
-    const T denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-    p[i] += -step_size * (m[i] / denom);
-  }
+  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+                            [&](std::size_t begin, std::size_t end) {
+                              for (std::size_t i = begin; i < end; ++i) {
+                                const T g = sign * grad[i] + l2 * p[i];
+                                p[i] *= decay_factor;
+                                m[i] = beta1 * m[i] + one_minus_beta1 * g;
+                                v[i] = beta2 * v[i] + one_minus_beta2 * (g * g);
+                                const T denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
+                                p[i] += -step_size * (m[i] / denom);
+                              }
+                            });
 }
 
 }  // namespace

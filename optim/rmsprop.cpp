@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "autograd/parallel_for.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -49,22 +50,25 @@ void BasicRMSprop<T>::update(BasicTensor<T>& param, RMSpropState<T>& state,
   T* square_avg = state.square_avg.data();
   T* grad_avg = centered ? state.grad_avg.data() : nullptr;
   T* buf = use_momentum ? state.momentum_buffer.data() : nullptr;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T g = sign * grad[i] + weight_decay * p[i];
-    square_avg[i] = alpha * square_avg[i] + one_minus_alpha * (g * g);
-    T variance = square_avg[i];
-    if (centered) {
-      grad_avg[i] = alpha * grad_avg[i] + one_minus_alpha * g;
-      variance -= grad_avg[i] * grad_avg[i];
-    }
-    const T avg = std::sqrt(variance) + eps;
-    if (use_momentum) {
-      buf[i] = momentum * buf[i] + g / avg;
-      p[i] += -lr * buf[i];
-    } else {
-      p[i] += -lr * (g / avg);
-    }
-  }
+  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+                            [&](std::size_t begin, std::size_t end) {
+                              for (std::size_t i = begin; i < end; ++i) {
+                                const T g = sign * grad[i] + weight_decay * p[i];
+                                square_avg[i] = alpha * square_avg[i] + one_minus_alpha * (g * g);
+                                T variance = square_avg[i];
+                                if (centered) {
+                                  grad_avg[i] = alpha * grad_avg[i] + one_minus_alpha * g;
+                                  variance -= grad_avg[i] * grad_avg[i];
+                                }
+                                const T avg = std::sqrt(variance) + eps;
+                                if (use_momentum) {
+                                  buf[i] = momentum * buf[i] + g / avg;
+                                  p[i] += -lr * buf[i];
+                                } else {
+                                  p[i] += -lr * (g / avg);
+                                }
+                              }
+                            });
 }
 
 template class GroupedOptimizer<float, RMSpropOptions, RMSpropState<float>>;

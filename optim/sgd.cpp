@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "optim/sgd.hpp"
 
+#include "autograd/parallel_for.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -36,10 +37,13 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
   ++state.step;
 
   if (options.momentum() == 0) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const T d = sign * grad[i] + weight_decay * p[i];
-      p[i] += -lr * d;
-    }
+    autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+                              [&](std::size_t begin, std::size_t end) {
+                                for (std::size_t i = begin; i < end; ++i) {
+                                  const T d = sign * grad[i] + weight_decay * p[i];
+                                  p[i] += -lr * d;
+                                }
+                              });
     return;
   }
   // The first step with momentum starts the buffer at d itself (no dampening), as PyTorch.
@@ -48,12 +52,15 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
   T* buf = state.momentum_buffer.data();
   const T one_minus_dampening = static_cast<T>(1 - options.dampening());
   const bool nesterov = options.nesterov();
-  for (std::size_t i = 0; i < n; ++i) {
-    const T d = sign * grad[i] + weight_decay * p[i];
-    buf[i] = first ? d : momentum * buf[i] + one_minus_dampening * d;
-    const T direction = nesterov ? d + momentum * buf[i] : buf[i];
-    p[i] += -lr * direction;
-  }
+  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+                            [&](std::size_t begin, std::size_t end) {
+                              for (std::size_t i = begin; i < end; ++i) {
+                                const T d = sign * grad[i] + weight_decay * p[i];
+                                buf[i] = first ? d : momentum * buf[i] + one_minus_dampening * d;
+                                const T direction = nesterov ? d + momentum * buf[i] : buf[i];
+                                p[i] += -lr * direction;
+                              }
+                            });
 }
 
 template class GroupedOptimizer<float, SGDOptions, SGDState<float>>;

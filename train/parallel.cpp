@@ -16,6 +16,7 @@
 #include <oneapi/tbb/partitioner.h>
 
 #include "autograd/error.hpp"
+#include "autograd/parallel_for.hpp"
 #include "autograd/shard.hpp"
 
 namespace axon::train {
@@ -156,42 +157,67 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
   }
 
   // Reduce each parameter's shard gradients: scale by the shard's share, then a fixed pairwise
-  // tree over shard indices (0+1, 2+3, ..., then (0+1)+(2+3), ...), independent of threads.
-  auto params = model.parameters();
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, params.size(), 1),
-      [&](const tbb::blocked_range<std::size_t>& r) {
-        for (std::size_t p = r.begin(); p != r.end(); ++p) {
-          auto& impl = params[p].impl();
-          std::vector<xt::xarray<T>*> parts(shards, nullptr);
-          bool any = false;
-          for (std::size_t s = 0; s < shards; ++s) {
-            parts[s] = sinks_[s].find(&impl);
-            if (parts[s]) {
-              const T w = static_cast<T>(static_cast<double>(result.shards[s].size()) /
-                                         static_cast<double>(n));
-              T* d = parts[s]->data();
-              for (std::size_t i = 0, m = parts[s]->size(); i < m; ++i) d[i] *= w;
-              any = true;
-            }
-          }
-          if (!any) continue;
-          for (std::size_t stride = 1; stride < shards; stride *= 2) {
-            for (std::size_t s = 0; s + stride < shards; s += 2 * stride) {
-              if (!parts[s + stride]) continue;
-              if (!parts[s]) {
-                parts[s] = parts[s + stride];
-                continue;
-              }
-              T* d = parts[s]->data();
-              const T* o = parts[s + stride]->data();
-              for (std::size_t i = 0, m = parts[s]->size(); i < m; ++i) d[i] += o[i];
-            }
-          }
-          autograd::accumulate_grad(impl, std::move(*parts[0]));
+  // tree over shard indices (0+1, 2+3, ..., then (0+1)+(2+3), ...), independent of threads. The
+  // tree is planned once per parameter; the work is cut into (parameter, chunk of elements)
+  // pieces so a large weight matrix spreads over every thread. Each element goes through the
+  // same operations in the same order whatever the chunking, so the bits do not change.
+  struct Plan {
+    autograd::TensorImpl<T>* impl = nullptr;
+    std::vector<std::pair<xt::xarray<T>*, T>> scaled;             // (part, weight)
+    std::vector<std::pair<xt::xarray<T>*, xt::xarray<T>*>> adds;  // dst += src, in order
+    xt::xarray<T>* root = nullptr;
+  };
+  std::vector<Plan> plans;
+  struct Piece {
+    std::size_t plan, begin, end;
+  };
+  std::vector<Piece> pieces;
+  for (auto& param : model.parameters()) {
+    Plan plan;
+    plan.impl = &param.impl();
+    std::vector<xt::xarray<T>*> parts(shards, nullptr);
+    for (std::size_t s = 0; s < shards; ++s) {
+      parts[s] = sinks_[s].find(plan.impl);
+      if (parts[s]) {
+        plan.scaled.emplace_back(
+            parts[s],
+            static_cast<T>(static_cast<double>(result.shards[s].size()) / static_cast<double>(n)));
+      }
+    }
+    if (plan.scaled.empty()) continue;
+    for (std::size_t stride = 1; stride < shards; stride *= 2) {
+      for (std::size_t s = 0; s + stride < shards; s += 2 * stride) {
+        if (!parts[s + stride]) continue;
+        if (!parts[s]) {
+          parts[s] = parts[s + stride];
+          continue;
         }
-      },
-      tbb::simple_partitioner());
+        plan.adds.emplace_back(parts[s], parts[s + stride]);
+      }
+    }
+    plan.root = parts[0];
+    const std::size_t numel = plan.root->size();
+    for (std::size_t b = 0; b < numel; b += autograd::kElementwiseGrain) {
+      pieces.push_back({plans.size(), b, std::min(numel, b + autograd::kElementwiseGrain)});
+    }
+    plans.push_back(std::move(plan));
+  }
+  autograd::parallel_chunks(pieces.size(), 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t k = first; k < last; ++k) {
+      const Piece& piece = pieces[k];
+      const Plan& plan = plans[piece.plan];
+      for (const auto& [part, w] : plan.scaled) {
+        T* d = part->data();
+        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] *= w;
+      }
+      for (const auto& [dst, src] : plan.adds) {
+        T* d = dst->data();
+        const T* o = src->data();
+        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] += o[i];
+      }
+    }
+  });
+  for (const Plan& plan : plans) autograd::accumulate_grad(*plan.impl, std::move(*plan.root));
   for (std::size_t s = 0; s < shards; ++s) sinks_[s].clear();
   return result;
 }
