@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Tests autograd/parallel_for.hpp: every index is visited exactly once, in chunks of at most the
+// grain, inline for small ranges, and the same bits come out at 1 and 2 threads.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "autograd/parallel_for.hpp"
+#include "train/parallel.hpp"
+
+namespace axon::test {
+
+TEST_CASE("parallel_chunks: covers [0, n) exactly once in chunks no larger than the grain") {
+  train::set_num_threads(2);
+  for (const std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(100),
+                              std::size_t(1000), std::size_t(4099)}) {
+    for (const std::size_t grain :
+         {std::size_t(0), std::size_t(1), std::size_t(64), std::size_t(5000)}) {
+      CAPTURE(n);
+      CAPTURE(grain);
+      std::vector<std::atomic<int>> hits(n);
+      std::atomic<std::size_t> largest{0};
+      autograd::parallel_chunks(n, grain, [&](std::size_t begin, std::size_t end) {
+        REQUIRE(begin < end);
+        std::size_t seen = largest.load();
+        while (end - begin > seen && !largest.compare_exchange_weak(seen, end - begin)) {
+        }
+        for (std::size_t i = begin; i < end; ++i) hits[i].fetch_add(1);
+      });
+      for (std::size_t i = 0; i < n; ++i) CHECK(hits[i].load() == 1);
+      CHECK(largest.load() <= std::max<std::size_t>(grain, 1));
+    }
+  }
+}
+
+TEST_CASE("parallel_chunks: a range within the grain runs inline on the calling thread") {
+  train::set_num_threads(2);
+  const auto caller = std::this_thread::get_id();
+  bool inline_call = false;
+  autograd::parallel_chunks(10, 10, [&](std::size_t begin, std::size_t end) {
+    inline_call = begin == 0 && end == 10 && std::this_thread::get_id() == caller;
+  });
+  CHECK(inline_call);
+}
+
+TEST_CASE("parallel_chunks: an elementwise update gives the same bits at 1 and 2 threads") {
+  auto run = [](std::size_t threads) {
+    train::set_num_threads(threads);
+    std::vector<float> x(100003);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 97) * 0.37f;
+    autograd::parallel_chunks(x.size(), 1000, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) x[i] = x[i] * 0.9f + 1.0f / (1.0f + x[i]);
+    });
+    return x;
+  };
+  const auto one = run(1);
+  const auto two = run(2);
+  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+  train::set_num_threads(0);
+}
+
+}  // namespace axon::test
