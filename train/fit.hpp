@@ -47,10 +47,10 @@ struct FitOptions {
   std::vector<std::string> metrics_;                  ///< e.g. {"accuracy", "top3_accuracy"}
   std::vector<std::shared_ptr<Callback>> callbacks_;  ///< run in order
   int verbose_ = 1;  ///< 0: silent; 1: progress bar on a terminal, else a line per epoch
-  std::size_t shard_size_ = 32;  ///< samples per shard of the batch-parallel step
-  bool parallel_ = true;         ///< false: one tape per batch, no sharding
-  std::uint64_t seed_ = 0;       ///< root of the shards' random streams (Dropout)
-  std::ostream* out_ = nullptr;  ///< progress output (default std::cout)
+  std::size_t shard_size_ = kDefaultShardSize;  ///< samples per shard of the batch-parallel step
+  bool parallel_ = true;                        ///< false: one tape per batch, no sharding
+  std::uint64_t seed_ = 0;                      ///< root of the shards' random streams (Dropout)
+  std::ostream* out_ = nullptr;                 ///< progress output (default std::cout)
   // For the Dataset overload only:
   std::size_t batch_size_ = 32;
   bool shuffle_ = true;
