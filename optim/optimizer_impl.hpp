@@ -153,7 +153,10 @@ void GroupedOptimizer<T, Options, State>::load_state_dict(const StateDict<T>& di
       throw ValueError(who + ": load_state_dict: unknown scalar " + key);
     }
   }
-  for (const auto& [key, array] : dict.arrays) {
+  // (A plain loop variable: clang before 16 cannot capture structured bindings in the lambda.)
+  for (const auto& entry : dict.arrays) {
+    const std::string& key = entry.first;
+    const xt::xarray<T>& array = entry.second;
     std::size_t index = 0;
     std::string field;
     if (!detail::parse_state_key(key, index, field) || index >= slots.size()) {
