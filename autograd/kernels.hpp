@@ -5,12 +5,19 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "autograd/parallel_for.hpp"
 #include "autograd/shape.hpp"
 
 /// Loop kernels shared by the ops: broadcasting maps and the one `sum_to_shape` every
 /// broadcasting backward uses (DESIGN.md property 4). Plain loops over contiguous row-major
-/// buffers; the compiler vectorises the same-shape fast paths.
+/// buffers; the compiler vectorises the same-shape fast paths, and those split over threads
+/// (parallel_chunks) once a tensor has more than kParallelGrain elements. Elementwise results do
+/// not depend on the split, so this keeps runs bitwise reproducible.
 namespace axon::autograd::kernels {
+
+/// Elements per chunk of a parallel elementwise map: tensors up to this size (everything in a
+/// typical shard of a batch-parallel step) run inline with no scheduling cost.
+inline constexpr std::size_t kParallelGrain = std::size_t(1) << 16;
 
 /// Calls `f(out_offset, a_offset, b_offset)` for every element of `out_shape` in row-major order,
 /// where a and b are read through (possibly zero) strides.
@@ -52,13 +59,19 @@ xt::xarray<T> binary_map(const xt::xarray<T>& a, const xt::xarray<T>& b, const S
   const T* pb = b.data();
   const std::size_t n = out.size();
   if (a.shape() == out_shape && b.shape() == out_shape) {
-    for (std::size_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i]);
+    parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) o[i] = f(pa[i], pb[i]);
+    });
   } else if (a.shape() == out_shape && b.size() == 1) {
     const T s = pb[0];
-    for (std::size_t i = 0; i < n; ++i) o[i] = f(pa[i], s);
+    parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) o[i] = f(pa[i], s);
+    });
   } else if (b.shape() == out_shape && a.size() == 1) {
     const T s = pa[0];
-    for (std::size_t i = 0; i < n; ++i) o[i] = f(s, pb[i]);
+    parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) o[i] = f(s, pb[i]);
+    });
   } else {
     for_each_broadcast(
         out_shape, broadcast_strides(a.shape(), out_shape), broadcast_strides(b.shape(), out_shape),
@@ -74,7 +87,9 @@ xt::xarray<T> unary_map(const xt::xarray<T>& a, F&& f) {
   T* o = out.data();
   const T* pa = a.data();
   const std::size_t n = a.size();
-  for (std::size_t i = 0; i < n; ++i) o[i] = f(pa[i]);
+  parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) o[i] = f(pa[i]);
+  });
   return out;
 }
 

@@ -4,10 +4,13 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <thread>
 #include <vector>
 
+#include "autograd/autograd.hpp"
+#include "autograd/kernels.hpp"
 #include "autograd/parallel_for.hpp"
 #include "train/parallel.hpp"
 
@@ -59,6 +62,32 @@ TEST_CASE("parallel_chunks: an elementwise update gives the same bits at 1 and 2
   const auto one = run(1);
   const auto two = run(2);
   CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+  train::set_num_threads(0);
+}
+
+TEST_CASE("elementwise ops above kParallelGrain: same bits at 1 and 2 threads, as a serial loop") {
+  using namespace autograd;
+  const std::size_t n = 3 * kernels::kParallelGrain + 5;
+  auto run = [&](std::size_t threads) {
+    train::set_num_threads(threads);
+    Generator gen(4);
+    const auto a = randn<float>({n}, gen);
+    const auto b = randn<float>({n}, gen);
+    return std::pair{(exp(a) * b + 2.0f).detach(), a};
+  };
+  const auto [one, a] = run(1);
+  const auto [two, unused] = run(2);
+  REQUIRE(one.numel() == n);
+  CHECK(std::memcmp(one.data_ptr(), two.data_ptr(), n * sizeof(float)) == 0);
+  Generator gen(4);
+  const auto a2 = randn<float>({n}, gen);
+  const auto b2 = randn<float>({n}, gen);
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float expected = std::exp(a2.data_ptr()[i]) * b2.data_ptr()[i] + 2.0f;
+    mismatches += one.data_ptr()[i] == expected ? 0 : 1;
+  }
+  CHECK(mismatches == 0);
   train::set_num_threads(0);
 }
 
