@@ -59,17 +59,17 @@ xt::xarray<T> binary_map(const xt::xarray<T>& a, const xt::xarray<T>& b, const S
   const T* pb = b.data();
   const std::size_t n = out.size();
   if (a.shape() == out_shape && b.shape() == out_shape) {
-    parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+    parallel_chunks(n, kParallelGrain, [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) o[i] = f(pa[i], pb[i]);
     });
   } else if (a.shape() == out_shape && b.size() == 1) {
     const T s = pb[0];
-    parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+    parallel_chunks(n, kParallelGrain, [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) o[i] = f(pa[i], s);
     });
   } else if (b.shape() == out_shape && a.size() == 1) {
     const T s = pa[0];
-    parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+    parallel_chunks(n, kParallelGrain, [=](std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) o[i] = f(s, pb[i]);
     });
   } else {
@@ -87,7 +87,7 @@ xt::xarray<T> unary_map(const xt::xarray<T>& a, F&& f) {
   T* o = out.data();
   const T* pa = a.data();
   const std::size_t n = a.size();
-  parallel_chunks(n, kParallelGrain, [&](std::size_t begin, std::size_t end) {
+  parallel_chunks(n, kParallelGrain, [=](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) o[i] = f(pa[i]);
   });
   return out;

@@ -29,15 +29,24 @@ inline constexpr std::size_t kElementwiseGrain = 16384;
 
 template <class F>
 void parallel_chunks(std::size_t n, std::size_t grain, const F& fn) {
+  // Each chunk calls a local copy of `fn`: once inlined, the copy's captured values become
+  // registers, so the loop's stores cannot alias them and it vectorises. Pass lambdas that
+  // capture by value ([=]); a by-reference capture reaches the caller's frame through a pointer.
   if (grain == 0) grain = 1;
   if (n <= grain) {
-    if (n > 0) fn(std::size_t(0), n);
+    if (n > 0) {
+      F local = fn;
+      local(std::size_t(0), n);
+    }
     return;
   }
   tbb::this_task_arena::isolate([&] {
     tbb::parallel_for(
         tbb::blocked_range<std::size_t>(0, n, grain),
-        [&](const tbb::blocked_range<std::size_t>& r) { fn(r.begin(), r.end()); },
+        [&fn](const tbb::blocked_range<std::size_t>& r) {
+          F local = fn;
+          local(r.begin(), r.end());
+        },
         tbb::simple_partitioner());
   });
 }

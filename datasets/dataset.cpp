@@ -162,20 +162,21 @@ Batch Dataset::gather(std::span<const std::size_t> indices) const {
   // are assembled on several threads with the same result.
   const std::size_t rows_per_chunk =
       std::max<std::size_t>(1, autograd::kElementwiseGrain / std::max<std::size_t>(1, row_numel));
+  const std::size_t* row = rows.data();
   if (const auto* u8 = std::get_if<std::vector<std::uint8_t>>(&storage_->features)) {
-    autograd::parallel_chunks(count, rows_per_chunk, [&](std::size_t first, std::size_t last) {
+    const std::uint8_t* bytes = u8->data();
+    autograd::parallel_chunks(count, rows_per_chunk, [=](std::size_t first, std::size_t last) {
       for (std::size_t b = first; b < last; ++b) {
-        const std::uint8_t* src = u8->data() + rows[b] * row_numel;
+        const std::uint8_t* src = bytes + row[b] * row_numel;
         float* out = dst + b * row_numel;
         for (std::size_t k = 0; k < row_numel; ++k) out[k] = static_cast<float>(src[k]);
       }
     });
   } else {
-    const auto& f32 = std::get<std::vector<float>>(storage_->features);
-    autograd::parallel_chunks(count, rows_per_chunk, [&](std::size_t first, std::size_t last) {
+    const float* floats = std::get<std::vector<float>>(storage_->features).data();
+    autograd::parallel_chunks(count, rows_per_chunk, [=](std::size_t first, std::size_t last) {
       for (std::size_t b = first; b < last; ++b) {
-        std::memcpy(dst + b * row_numel, f32.data() + rows[b] * row_numel,
-                    row_numel * sizeof(float));
+        std::memcpy(dst + b * row_numel, floats + row[b] * row_numel, row_numel * sizeof(float));
       }
     });
   }

@@ -14,7 +14,7 @@ BatchTransform scale(float factor) {
   return [factor](Batch& batch) {
     float* x = batch.inputs.data_ptr();
     const std::size_t n = batch.inputs.numel();
-    autograd::parallel_chunks(n, autograd::kElementwiseGrain, [&](std::size_t b, std::size_t e) {
+    autograd::parallel_chunks(n, autograd::kElementwiseGrain, [=](std::size_t b, std::size_t e) {
       for (std::size_t i = b; i < e; ++i) x[i] *= factor;
     });
   };

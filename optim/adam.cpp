@@ -23,6 +23,35 @@ template void AdamOptionsBase<AdamWOptions>::validate_as(const char*) const;
 
 namespace {
 
+/// The per-element constants of one Adam step.
+template <class T>
+struct AdamCoefficients {
+  T beta1, beta2, one_minus_beta1, one_minus_beta2, eps, l2, decay_factor, sign, step_size,
+      bias_correction2_sqrt;
+};
+
+/// Adam on elements [begin, end). Everything arrives by value or through restrict pointers, so
+/// no store can alias a constant and the loop vectorises (it runs over every parameter on every
+/// step); `amsgrad` is a template argument to keep each variant branch-free.
+template <bool amsgrad, class T>
+void adam_kernel(T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
+                 T* __restrict v_max, const AdamCoefficients<T> c, std::size_t begin,
+                 std::size_t end) {
+  for (std::size_t i = begin; i < end; ++i) {
+    const T g = c.sign * grad[i] + c.l2 * p[i];
+    p[i] *= c.decay_factor;
+    m[i] = c.beta1 * m[i] + c.one_minus_beta1 * g;
+    v[i] = c.beta2 * v[i] + c.one_minus_beta2 * (g * g);
+    T second = v[i];
+    if constexpr (amsgrad) {
+      v_max[i] = std::max(v_max[i], v[i]);
+      second = v_max[i];
+    }
+    const T denom = std::sqrt(second) / c.bias_correction2_sqrt + c.eps;
+    p[i] += -c.step_size * (m[i] / denom);
+  }
+}
+
 // One Adam/AdamW update of `param` in place; `decoupled` selects AdamW's weight decay.
 template <class T, class Options>
 void adam_update(BasicTensor<T>& param, AdamState<T>& state, const Options& options,
@@ -39,52 +68,30 @@ void adam_update(BasicTensor<T>& param, AdamState<T>& state, const Options& opti
   const double t = static_cast<double>(state.step);
   const double bias_correction1 = 1 - std::pow(options.beta1(), t);
   const double bias_correction2 = 1 - std::pow(options.beta2(), t);
-  const T step_size = static_cast<T>(options.lr() / bias_correction1);
-  const T bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+  AdamCoefficients<T> c{};
+  c.step_size = static_cast<T>(options.lr() / bias_correction1);
+  c.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+  c.beta1 = static_cast<T>(options.beta1());
+  c.beta2 = static_cast<T>(options.beta2());
+  c.one_minus_beta1 = static_cast<T>(1 - options.beta1());
+  c.one_minus_beta2 = static_cast<T>(1 - options.beta2());
+  c.eps = static_cast<T>(options.eps());
+  c.l2 = decoupled ? T(0) : static_cast<T>(options.weight_decay());
+  c.decay_factor = decoupled ? static_cast<T>(1 - options.lr() * options.weight_decay()) : T(1);
+  c.sign = options.maximize() ? T(-1) : T(1);
 
-  const T beta1 = static_cast<T>(options.beta1());
-  const T beta2 = static_cast<T>(options.beta2());
-  const T one_minus_beta1 = static_cast<T>(1 - options.beta1());
-  const T one_minus_beta2 = static_cast<T>(1 - options.beta2());
-  const T eps = static_cast<T>(options.eps());
-  const T l2 = decoupled ? T(0) : static_cast<T>(options.weight_decay());
-  const T decay_factor =
-      decoupled ? static_cast<T>(1 - options.lr() * options.weight_decay()) : T(1);
-  const T sign = options.maximize() ? T(-1) : T(1);
-
-  // Restrict-qualified pointers and a branch-free loop per variant let the compiler vectorise
-  // the update (it runs over every parameter on every step).
-  T* __restrict p = param.data_ptr();
-  const T* __restrict grad = param.grad_data().data();
-  T* __restrict m = state.exp_avg.data();
-  T* __restrict v = state.exp_avg_sq.data();
-  if (amsgrad) {
-    T* __restrict v_max = state.max_exp_avg_sq.data();
-    autograd::parallel_chunks(n, autograd::kElementwiseGrain,
-                              [&](std::size_t begin, std::size_t end) {
-                                for (std::size_t i = begin; i < end; ++i) {
-                                  const T g = sign * grad[i] + l2 * p[i];
-                                  p[i] *= decay_factor;
-                                  m[i] = beta1 * m[i] + one_minus_beta1 * g;
-                                  v[i] = beta2 * v[i] + one_minus_beta2 * (g * g);
-                                  v_max[i] = std::max(v_max[i], v[i]);
-                                  const T denom = std::sqrt(v_max[i]) / bias_correction2_sqrt + eps;
-                                  p[i] += -step_size * (m[i] / denom);
-                                }
-                              });
-    return;
-  }
-  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
-                            [&](std::size_t begin, std::size_t end) {
-                              for (std::size_t i = begin; i < end; ++i) {
-                                const T g = sign * grad[i] + l2 * p[i];
-                                p[i] *= decay_factor;
-                                m[i] = beta1 * m[i] + one_minus_beta1 * g;
-                                v[i] = beta2 * v[i] + one_minus_beta2 * (g * g);
-                                const T denom = std::sqrt(v[i]) / bias_correction2_sqrt + eps;
-                                p[i] += -step_size * (m[i] / denom);
-                              }
-                            });
+  T* p = param.data_ptr();
+  const T* grad = param.grad_data().data();
+  T* m = state.exp_avg.data();
+  T* v = state.exp_avg_sq.data();
+  T* v_max = amsgrad ? state.max_exp_avg_sq.data() : nullptr;
+  autograd::parallel_chunks(n, autograd::kElementwiseGrain, [=](std::size_t b, std::size_t e) {
+    if (amsgrad) {
+      adam_kernel<true>(p, grad, m, v, v_max, c, b, e);
+    } else {
+      adam_kernel<false>(p, grad, m, v, v_max, c, b, e);
+    }
+  });
 }
 
 }  // namespace

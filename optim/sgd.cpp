@@ -38,7 +38,7 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
 
   if (options.momentum() == 0) {
     autograd::parallel_chunks(n, autograd::kElementwiseGrain,
-                              [&](std::size_t begin, std::size_t end) {
+                              [=](std::size_t begin, std::size_t end) {
                                 for (std::size_t i = begin; i < end; ++i) {
                                   const T d = sign * grad[i] + weight_decay * p[i];
                                   p[i] += -lr * d;
@@ -53,7 +53,7 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
   const T one_minus_dampening = static_cast<T>(1 - options.dampening());
   const bool nesterov = options.nesterov();
   autograd::parallel_chunks(n, autograd::kElementwiseGrain,
-                            [&](std::size_t begin, std::size_t end) {
+                            [=](std::size_t begin, std::size_t end) {
                               for (std::size_t i = begin; i < end; ++i) {
                                 const T d = sign * grad[i] + weight_decay * p[i];
                                 buf[i] = first ? d : momentum * buf[i] + one_minus_dampening * d;
