@@ -14,6 +14,8 @@
 #include <string_view>
 
 #include "autograd/error.hpp"
+#include "io/checkpoint.hpp"
+#include "train/fit.hpp"
 #include "train/parallel.hpp"
 
 /// What every example shares: the standard flags (DESIGN.md, "Interfaces the project keeps
@@ -22,13 +24,15 @@ namespace axon::examples {
 
 /// The standard flags; an example lists those that apply to it and rejects the others.
 enum Flag : unsigned {
-  kEpochs = 1u << 0,     ///< --epochs N (>= 1)
-  kBatchSize = 1u << 1,  ///< --batch-size B (>= 1)
-  kThreads = 1u << 2,    ///< --threads T (0: every core)
-  kSeed = 1u << 3,       ///< --seed S
-  kData = 1u << 4,       ///< --data DIR
-  kSave = 1u << 5,       ///< --save PATH (the trained parameters, as safetensors)
-  kAllFlags = (1u << 6) - 1,
+  kEpochs = 1u << 0,      ///< --epochs N (>= 1)
+  kBatchSize = 1u << 1,   ///< --batch-size B (>= 1)
+  kThreads = 1u << 2,     ///< --threads T (0: every core)
+  kSeed = 1u << 3,        ///< --seed S
+  kData = 1u << 4,        ///< --data DIR
+  kSave = 1u << 5,        ///< --save PATH (the trained parameters, as safetensors)
+  kCheckpoint = 1u << 6,  ///< --checkpoint PATH (a training checkpoint, io/checkpoint.hpp)
+  kResume = 1u << 7,      ///< --resume PATH (continue from such a checkpoint)
+  kAllFlags = (1u << 8) - 1,
 };
 
 /// The flags' values; an example sets its defaults before parsing.
@@ -38,7 +42,9 @@ struct Args {
   std::size_t threads = 0;  ///< 0: every core, or $AXON_NUM_THREADS when set
   std::uint64_t seed = 0;
   std::string data;
-  std::string save;  ///< empty: nothing is saved
+  std::string save;        ///< empty: nothing is saved
+  std::string checkpoint;  ///< empty: no training checkpoint is written
+  std::string resume;      ///< empty: training starts fresh
 };
 
 /// A bad command line: an unknown flag, a flag the example does not take, a missing or bad value.
@@ -73,6 +79,10 @@ inline std::string usage(std::string_view program, const Args& d, unsigned flags
        "seed of the initialisation and shuffles (default " + std::to_string(d.seed) + ")");
   line(kData, "--data DIR      ", "data directory (default " + d.data + ")");
   line(kSave, "--save PATH     ", "write the trained parameters to PATH");
+  line(kCheckpoint, "--checkpoint P  ",
+       "write a training checkpoint to P (model, optimizer, epoch, random streams)");
+  line(kResume, "--resume P      ",
+       "continue from the training checkpoint P up to --epochs (same result as one run)");
   return text + "\n  --help          this message";
 }
 
@@ -91,6 +101,8 @@ inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned 
                        : flag == "--seed"       ? kSeed
                        : flag == "--data"       ? kData
                        : flag == "--save"       ? kSave
+                       : flag == "--checkpoint" ? kCheckpoint
+                       : flag == "--resume"     ? kResume
                                                 : Flag{};
     if (known == Flag{}) throw UsageError("unknown flag '" + flag + "'");
     if (!(flags & known)) throw UsageError(flag + " does not apply to this example");
@@ -102,9 +114,14 @@ inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned 
     if (known == kBatchSize) args.batch_size = detail::parse_number(flag, value, 1);
     if (known == kThreads) args.threads = detail::parse_number(flag, value, 0);
     if (known == kSeed) args.seed = detail::parse_number(flag, value, 0);
-    if ((known == kData || known == kSave) && value.empty()) throw UsageError(flag + " is empty");
+    if ((known == kData || known == kSave || known == kCheckpoint || known == kResume) &&
+        value.empty()) {
+      throw UsageError(flag + " is empty");
+    }
     if (known == kData) args.data = value;
     if (known == kSave) args.save = value;
+    if (known == kCheckpoint) args.checkpoint = value;
+    if (known == kResume) args.resume = value;
   }
 }
 
@@ -128,6 +145,40 @@ inline void parse_args(int argc, char** argv, Args& args, unsigned flags) {
     std::exit(2);
   }
   train::set_num_threads(args.threads);
+}
+
+/// fit's options with --checkpoint (written after every epoch) and --resume applied.
+inline train::FitOptions with_checkpoints(const Args& args, train::FitOptions options) {
+  if (!args.checkpoint.empty()) options.checkpoint(args.checkpoint, 1);
+  if (!args.resume.empty()) {
+    options.resume(args.resume);
+    std::printf("resuming from %s\n", args.resume.c_str());
+  }
+  return options;
+}
+
+/// For examples with a hand-written loop: restores the model and the optimizer from --resume
+/// (when given) and returns the number of epochs already done (0 when starting fresh).
+template <class T>
+std::size_t resume_training(const Args& args, nn::BasicModule<T>& model,
+                            optim::BasicOptimizer<T>& optimizer) {
+  if (args.resume.empty()) return 0;
+  const io::TrainingState state = io::load_training_checkpoint(args.resume, model, optimizer);
+  std::printf("resumed from %s after epoch %llu\n", args.resume.c_str(),
+              static_cast<unsigned long long>(state.epoch));
+  return static_cast<std::size_t>(state.epoch);
+}
+
+/// For examples with a hand-written loop: writes --checkpoint (when given) after `epochs_done`.
+template <class T>
+void save_checkpoint(const Args& args, const nn::BasicModule<T>& model,
+                     const optim::BasicOptimizer<T>& optimizer, std::size_t epochs_done) {
+  if (args.checkpoint.empty()) return;
+  io::TrainingState state;
+  state.epoch = epochs_done;
+  state.step = epochs_done;
+  io::save_training_checkpoint(args.checkpoint, model, optimizer, state);
+  std::printf("wrote the training checkpoint %s\n", args.checkpoint.c_str());
 }
 
 /// For main's catch: prints the error and returns the exit code 1.

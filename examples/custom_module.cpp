@@ -57,7 +57,8 @@ int main(int argc, char** argv) try {
   args.batch_size = 32;
   examples::parse_args(argc, argv, args,
                        examples::kEpochs | examples::kBatchSize | examples::kThreads |
-                           examples::kSeed | examples::kSave);
+                           examples::kSeed | examples::kSave | examples::kCheckpoint |
+                           examples::kResume);
 
   const auto parts =
       datasets::random_split(datasets::make_spirals(300, 0.02, args.seed), {0.8, 0.2}, args.seed);
@@ -74,13 +75,13 @@ int main(int argc, char** argv) try {
       });
   examples::Stopwatch clock;
   train::fit(*model, optimizer, train::cross_entropy_loss(), parts[0],
-             train::FitOptions()
-                 .epochs(args.epochs)
-                 .batch_size(args.batch_size)
-                 .seed(args.seed)
-                 .metrics({"accuracy"})
-                 .verbose(0)
-                 .callback(every_20_epochs));
+             examples::with_checkpoints(args, train::FitOptions()
+                                                  .epochs(args.epochs)
+                                                  .batch_size(args.batch_size)
+                                                  .seed(args.seed)
+                                                  .metrics({"accuracy"})
+                                                  .verbose(0)
+                                                  .callback(every_20_epochs)));
   const double seconds = clock.seconds();
   datasets::DataLoader test_loader(parts[1], parts[1].size());
   const double accuracy = train::evaluate(*model, {}, test_loader, {"accuracy"}).at("accuracy");

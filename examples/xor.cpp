@@ -25,7 +25,8 @@ int main(int argc, char** argv) try {
   args.epochs = 30000;
   args.seed = 0;
   examples::parse_args(argc, argv, args,
-                       examples::kEpochs | examples::kThreads | examples::kSeed | examples::kSave);
+                       examples::kEpochs | examples::kThreads | examples::kSeed | examples::kSave |
+                           examples::kCheckpoint | examples::kResume);
 
   const datasets::Dataset points = datasets::make_xor();
   const datasets::Batch all =
@@ -39,7 +40,8 @@ int main(int argc, char** argv) try {
 
   examples::Stopwatch clock;
   double loss_value = 0;
-  for (std::size_t epoch = 1; epoch <= args.epochs; ++epoch) {
+  const std::size_t done = examples::resume_training(args, model, optimizer);
+  for (std::size_t epoch = done + 1; epoch <= args.epochs; ++epoch) {
     optimizer.zero_grad();
     auto loss = nn::mse_loss(model(all.inputs), all.targets);
     loss.backward();
@@ -50,6 +52,7 @@ int main(int argc, char** argv) try {
     }
   }
   const double seconds = clock.seconds();
+  examples::save_checkpoint(args, model, optimizer, std::max(done, args.epochs));
 
   autograd::NoGradGuard no_grad;
   const auto prediction = model(all.inputs);

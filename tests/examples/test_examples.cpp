@@ -230,4 +230,65 @@ TEST_CASE("examples: --save writes the trained parameters as safetensors that io
   CHECK(bad.output.find("/nonexistent/axon/model.safetensors") != std::string::npos);
 }
 
+namespace {
+/// The bytes of a file ("" when it cannot be read).
+std::string file_bytes(const std::filesystem::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return "";
+  std::string bytes;
+  char buffer[65536];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, f)) > 0) bytes.append(buffer, got);
+  std::fclose(f);
+  return bytes;
+}
+
+/// Trains `example` for `first` epochs writing a checkpoint, resumes it up to `total` epochs,
+/// and checks the saved parameters are byte-identical to those of one run of `total` epochs.
+void check_resume_matches_one_run(const std::string& example, const std::string& flags,
+                                  std::size_t first, std::size_t total) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("axon-resume-" + example + "-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string checkpoint = (dir / "run.ckpt").string();
+  const std::string resumed = (dir / "resumed.safetensors").string();
+  const std::string straight = (dir / "straight.safetensors").string();
+  const auto epochs = [](std::size_t n) { return " --epochs " + std::to_string(n); };
+
+  const Run part =
+      run_example(example, flags + epochs(first) + " --checkpoint '" + checkpoint + "'");
+  INFO("first part:\n", part.output);
+  // Exit code 1 only says a short run missed the example's target (xor unsolved).
+  REQUIRE((part.exit_code == 0 || part.exit_code == 1));
+  REQUIRE(std::filesystem::exists(checkpoint));
+  const Run rest = run_example(
+      example, flags + epochs(total) + " --resume '" + checkpoint + "' --save '" + resumed + "'");
+  INFO("resumed part:\n", rest.output);
+  const Run one = run_example(example, flags + epochs(total) + " --save '" + straight + "'");
+  CHECK(rest.exit_code == one.exit_code);
+  CHECK(rest.output.find("resum") != std::string::npos);
+  const std::string a = file_bytes(resumed), b = file_bytes(straight);
+  CHECK(!a.empty());
+  CHECK(a == b);
+  CHECK(raw_value(rest.json, "final_loss") == raw_value(one.json, "final_loss"));
+  CHECK(raw_value(rest.json, "test_accuracy") == raw_value(one.json, "test_accuracy"));
+  std::filesystem::remove_all(dir);
+}
+}  // namespace
+
+TEST_CASE("examples: --resume from a --checkpoint gives the same parameters as one run") {
+  SUBCASE("xor, hand-written loop") {
+    check_resume_matches_one_run("xor", "", 300, 700);
+  }
+  SUBCASE("fashion_mnist_small, fit with batch parallelism") {
+    if (!fashion_mnist_installed()) return;
+    check_resume_matches_one_run("fashion_mnist_small", " --threads 2", 1, 2);
+  }
+  SUBCASE("a checkpoint that does not exist is an error naming it") {
+    const Run run = run_example("xor", "--resume /nonexistent/axon/run.ckpt", true);
+    CHECK(run.exit_code == 1);
+    CHECK(run.output.find("/nonexistent/axon/run.ckpt") != std::string::npos);
+  }
+}
+
 }  // namespace axon::test
