@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "autograd/autograd.hpp"
+#include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/batchnorm.hpp"
 #include "nn/embedding.hpp"
@@ -21,6 +22,7 @@
 #include "nn/losses.hpp"
 #include "nn/sequential.hpp"
 #include "optim/sgd.hpp"
+#include "tests/datasets/files.hpp"
 #include "tests/nn/golden_norm.hpp"
 #include "train/parallel.hpp"
 
@@ -74,6 +76,24 @@ TEST_CASE("nn: BatchNorm parameters, buffers and state_dict names as PyTorch") {
   CHECK(plain.state_dict().empty());
   CHECK_FALSE(plain.weight().defined());
   CHECK_FALSE(plain.running_mean().defined());
+}
+
+TEST_CASE("nn: BatchNorm's running statistics survive a safetensors save and load") {
+  nn::BatchNorm2d trained(3);
+  Generator gen(2);
+  trained.forward(randn<float>({4, 3, 2, 2}, gen, 1.0f, 3.0f));
+  trained.forward(randn<float>({4, 3, 2, 2}, gen, 1.0f, 3.0f));
+  TempDir dir;
+  io::save(trained, dir.file("bn.safetensors"));
+  nn::BatchNorm2d fresh(3);
+  io::load(fresh, dir.file("bn.safetensors"));
+  CHECK(fresh.running_mean().data() == trained.running_mean().data());
+  CHECK(fresh.running_var().data() == trained.running_var().data());
+  CHECK(fresh.num_batches_tracked().item() == 2.0f);
+  fresh.eval();
+  trained.eval();
+  const auto x = randn<float>({2, 3, 2, 2}, gen);
+  CHECK(fresh.forward(x).data() == trained.forward(x).data());
 }
 
 TEST_CASE("nn: BatchNorm matches PyTorch: training output, running stats, gradients, eval") {
