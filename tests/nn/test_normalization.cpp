@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "autograd/autograd.hpp"
+#include "datasets/dataloader.hpp"
+#include "datasets/text.hpp"
 #include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/batchnorm.hpp"
@@ -243,6 +245,20 @@ TEST_CASE("nn: Embedding init N(0,1) with a zero padding row, lookups match PyTo
   CHECK(max_diff(emb.weight().grad(), g::emb_grad_weight) < 1e-12);
   // The integer overload gives the same rows.
   CHECK(emb.forward({4, 1, 0, 1, 4, 2}, {2, 3}).data() == y.data());
+}
+
+TEST_CASE("nn: Embedding takes the [B, T] index batches of datasets::text_sequences") {
+  const std::string text = "the cat sat on the mat; the rat ate the hat.";
+  const datasets::CharVocab vocab(text);
+  datasets::DataLoader loader(datasets::text_sequences(text, vocab, 8), 2);
+  nn::Embedding emb(nn::EmbeddingOptions(vocab.size(), 4));
+  datasets::Batch batch = *loader.begin();
+  const auto e = emb.forward(batch.inputs);
+  REQUIRE(e.shape() == Shape{2, 8, 4});
+  // Position (1, 3) holds the row of its character.
+  const auto k = static_cast<std::size_t>(batch.inputs.data()(1, 3));
+  CHECK(k == vocab.index_of(text[8 + 3]));
+  for (std::size_t j = 0; j < 4; ++j) CHECK(e.data()(1, 3, j) == emb.weight().data()(k, j));
 }
 
 TEST_CASE("nn: normalisation layers pass gradcheck_module in double") {
