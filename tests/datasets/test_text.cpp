@@ -3,7 +3,10 @@
 // windows through a DataLoader, target indices, the unigram entropy and the bundled text.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +34,15 @@ TEST_CASE("datasets/text: read_text_file keeps the bytes, errors name the file")
                        IOError);
   CHECK_THROWS_WITH_AS(datasets::read_text_file(dir.path().string()),
                        doctest::Contains("is a directory"), IOError);
+  // A file without read permission (root reads it anyway, so only checked for other users).
+  if (geteuid() != 0) {
+    const std::string locked = dir.file("locked.txt");
+    write_file(locked, "secret");
+    std::filesystem::permissions(locked, std::filesystem::perms::none);
+    CHECK_THROWS_WITH_AS(datasets::read_text_file(locked),
+                         doctest::Contains((locked + ": cannot open for reading").c_str()),
+                         IOError);
+  }
 }
 
 TEST_CASE("datasets/text: CharVocab is the sorted distinct bytes, mapped both ways") {
