@@ -3,6 +3,7 @@
 // primary shard of a batch-parallel step update the running buffers.
 #include "nn/batchnorm.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "autograd/error.hpp"
@@ -58,6 +59,19 @@ auto BasicBatchNorm<T>::forward(const Tensor& x) -> Tensor {
                      " with C = " + std::to_string(options_.num_features_));
   }
   const double eps = options_.eps_;
+  const bool batch_stats = this->is_training() || !running_mean_;
+  if (batch_stats && x.numel() / std::max<std::size_t>(x.shape()[1], 1) <= 1) {
+    // Under batch-parallel training, say which shard: a batch of k * shard_size + 1 samples
+    // leaves one sample for its last shard.
+    const autograd::ShardInfo* shard = autograd::current_shard();
+    throw ValueError(
+        name_ + "(" + extra_repr() + "): input " + autograd::shape_str(x.shape()) +
+        ": expected more than 1 value per channel when training" +
+        (shard ? " (shard " + std::to_string(shard->index) + " of " + std::to_string(shard->count) +
+                     " of a batch-parallel step holds one sample: drop the last batch or pick a "
+                     "batch size that is not 1 more than a multiple of the shard size)"
+               : std::string()));
+  }
   if (!running_mean_) {  // no running statistics: the batch's, in both modes
     return autograd::batch_norm(x, weight(), bias(), none_, none_, true, 0.0, eps);
   }
