@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -96,6 +97,31 @@ TEST_CASE("nn: BatchNorm's running statistics survive a safetensors save and loa
   trained.eval();
   const auto x = randn<float>({2, 3, 2, 2}, gen);
   CHECK(fresh.forward(x).data() == trained.forward(x).data());
+}
+
+TEST_CASE("nn: BatchNorm loads a PyTorch-style checkpoint with an int64 num_batches_tracked") {
+  // A safetensors file laid out as torch.save of a BatchNorm1d(2) state dict would be: F32
+  // weight, bias, running_mean, running_var [2], then num_batches_tracked as a 0-d I64.
+  const std::vector<float> values = {1.5f, 0.5f, -1.0f, 2.0f, 0.25f, -0.75f, 4.0f, 9.0f};
+  std::string header =
+      R"({"weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
+      R"("running_mean":{"dtype":"F32","shape":[2],"data_offsets":[16,24]},)"
+      R"("running_var":{"dtype":"F32","shape":[2],"data_offsets":[24,32]},)"
+      R"("num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[32,40]}})";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  const std::int64_t count = 7;
+  bytes.append(reinterpret_cast<const char*>(&count), sizeof(count));  // little-endian host
+  TempDir dir;
+  write_file(dir.file("torch_bn.safetensors"), bytes);
+  nn::BatchNorm1d bn(2);
+  io::load(bn, dir.file("torch_bn.safetensors"));
+  CHECK(bn.weight().data() == xt::xarray<float>({1.5f, 0.5f}));
+  CHECK(bn.running_var().data() == xt::xarray<float>({4.0f, 9.0f}));
+  CHECK(bn.num_batches_tracked().item() == 7.0f);
 }
 
 TEST_CASE("nn: BatchNorm matches PyTorch: training output, running stats, gradients, eval") {
