@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Tests nn/batchnorm.cpp, nn/layernorm.cpp and nn/embedding.cpp: parameters, buffers and their
+// Tests nn/batchnorm.cpp and nn/layernorm.cpp: parameters, buffers and their
 // state-dict names, train/eval behaviour, PyTorch golden values (tests/nn/golden_norm.hpp),
 // gradcheck of whole layers in double, shape errors, and bitwise-identical sharded training with
 // BatchNorm at 1, 2 and 4 threads.
@@ -13,12 +13,9 @@
 #include <vector>
 
 #include "autograd/autograd.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/text.hpp"
 #include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/batchnorm.hpp"
-#include "nn/embedding.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/layernorm.hpp"
 #include "nn/linear.hpp"
@@ -215,7 +212,7 @@ TEST_CASE("nn: BatchNorm train/eval, cumulative momentum, no running stats") {
   CHECK(std::abs(mean_of(t, 0)) < 1e-5);
 }
 
-TEST_CASE("nn: BatchNorm, LayerNorm and Embedding shape errors name the layer") {
+TEST_CASE("nn: BatchNorm and LayerNorm shape errors name the layer") {
   CHECK_THROWS_WITH_AS(nn::BatchNorm1d(3).forward(zeros<float>({4, 5})),
                        doctest::Contains("BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=true, "
                                          "track_running_stats=true): input [4,5]: expected "
@@ -232,10 +229,6 @@ TEST_CASE("nn: BatchNorm, LayerNorm and Embedding shape errors name the layer") 
                                          "input [4,3] does not end with normalized_shape"),
                        ShapeError);
   CHECK_THROWS_AS(nn::LayerNorm(std::vector<std::size_t>{}), ValueError);
-  CHECK_THROWS_WITH_AS(nn::Embedding(nn::EmbeddingOptions(5, 2)).forward(full<float>({2}, 5.0f)),
-                       doctest::Contains("index 5 at position 0 is out of range for 5"),
-                       IndexError);
-  CHECK_THROWS_AS(nn::Embedding(nn::EmbeddingOptions(5, 2).padding_idx(5)), ValueError);
 }
 
 TEST_CASE("nn: LayerNorm matches PyTorch, parameters of normalized_shape") {
@@ -249,42 +242,6 @@ TEST_CASE("nn: LayerNorm matches PyTorch, parameters of normalized_shape") {
   CHECK(max_diff(ln.forward(golden_tensor<float>(g::ln_x, {2, 3, 4})), g::ln_y) < 1e-5);
   nn::LayerNorm plain(nn::LayerNormOptions({4}).elementwise_affine(false));
   CHECK(plain.num_parameters() == 0);
-}
-
-TEST_CASE("nn: Embedding init N(0,1) with a zero padding row, lookups match PyTorch") {
-  nn::EmbeddingD big(nn::EmbeddingOptions(400, 50).padding_idx(3));
-  double s = 0, sq = 0;
-  for (double w : big.weight().data()) s += w, sq += w * w;
-  const double n = 400 * 50 - 50;
-  CHECK(s / n == doctest::Approx(0.0).epsilon(0.02));
-  CHECK(sq / n == doctest::Approx(1.0).epsilon(0.03));
-  for (std::size_t j = 0; j < 50; ++j) CHECK(big.weight().data()(3, j) == 0.0);
-  CHECK(big.repr() == "Embedding(400, 50, padding_idx=3)  # 20000 parameters");
-
-  namespace g = golden_norm;
-  nn::EmbeddingD emb(nn::EmbeddingOptions(5, 3).padding_idx(1));
-  emb.weight().data() = golden_tensor<double>(g::emb_weight, {5, 3}).data();
-  const auto idx = golden_tensor<double>(g::emb_indices, {2, 3});
-  auto y = emb.forward(idx);
-  CHECK(max_diff(y, g::emb_y) < 1e-12);
-  sum(y * golden_tensor<double>(g::emb_r, {2, 3, 3})).backward();
-  CHECK(max_diff(emb.weight().grad(), g::emb_grad_weight) < 1e-12);
-  // The integer overload gives the same rows.
-  CHECK(emb.forward({4, 1, 0, 1, 4, 2}, {2, 3}).data() == y.data());
-}
-
-TEST_CASE("nn: Embedding takes the [B, T] index batches of datasets::text_sequences") {
-  const std::string text = "the cat sat on the mat; the rat ate the hat.";
-  const datasets::CharVocab vocab(text);
-  datasets::DataLoader loader(datasets::text_sequences(text, vocab, 8), 2);
-  nn::Embedding emb(nn::EmbeddingOptions(vocab.size(), 4));
-  datasets::Batch batch = *loader.begin();
-  const auto e = emb.forward(batch.inputs);
-  REQUIRE(e.shape() == Shape{2, 8, 4});
-  // Position (1, 3) holds the row of its character.
-  const auto k = static_cast<std::size_t>(batch.inputs.data()(1, 3));
-  CHECK(k == vocab.index_of(text[8 + 3]));
-  for (std::size_t j = 0; j < 4; ++j) CHECK(e.data()(1, 3, j) == emb.weight().data()(k, j));
 }
 
 TEST_CASE("nn: normalisation layers pass gradcheck_module in double") {
@@ -314,13 +271,6 @@ TEST_CASE("nn: normalisation layers pass gradcheck_module in double") {
     nn::LayerNormD ln({2, 3});
     ln.parameter("weight").data() = rand<double>({2, 3}, gen, 0.5, 1.5).data();
     auto r = nn::gradcheck_module(ln, randn<double>({4, 2, 3}, gen, 0.0, 1.0, true));
-    INFO(r.message);
-    CHECK(r.ok);
-  }
-  {
-    nn::EmbeddingD emb(nn::EmbeddingOptions(6, 3).padding_idx(0));
-    // Indices are not differentiable: only the weight is checked. Row 0 (padding) is not used.
-    auto r = nn::gradcheck_module(emb, from_vector<double>({5, 2, 2, 1, 5}, {5}));
     INFO(r.message);
     CHECK(r.ok);
   }
