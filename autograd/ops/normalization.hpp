@@ -15,7 +15,8 @@ namespace axon::autograd {
 /// training: mean_c and the biased var_c of this batch; when running_mean and running_var are
 /// given they are updated in place, r = (1 - momentum) r + momentum s, with the unbiased batch
 /// variance for running_var (as PyTorch). Not training: the running statistics are used (both
-/// required). weight, bias, running_mean, running_var are [C] or undefined (absent).
+/// required). weight, bias, running_mean, running_var are [C] or undefined (absent); momentum and
+/// eps are double for every T.
 /// With xh = (x - mean) * invstd and M = N*L (or N*H*W) values per channel, training:
 /// dx = weight * invstd / M * (M g - sum(g) - xh sum(g xh)); eval: dx = weight * invstd * g;
 /// dweight = sum(g xh), dbias = sum(g) over every axis but 1.
