@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// Embedding: a lookup table of learnt vectors indexed by integers, as torch.nn.Embedding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "autograd/random.hpp"
+#include "nn/module.hpp"
+
+namespace axon::nn {
+
+/// Options of Embedding: `Embedding(EmbeddingOptions(vocab, 64).padding_idx(0))`.
+struct EmbeddingOptions {
+  /// A table of `num_embeddings` vectors of `embedding_dim` values.
+  EmbeddingOptions(std::size_t num_embeddings, std::size_t embedding_dim)
+      : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
+
+  std::size_t num_embeddings_;
+  std::size_t embedding_dim_;
+  std::optional<std::size_t> padding_idx_;  ///< a row kept at 0 with no gradient (default none)
+  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed (default 0)
+
+  EmbeddingOptions& padding_idx(std::optional<std::size_t> v) { return padding_idx_ = v, *this; }
+  EmbeddingOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+};
+
+/// Looks up rows of "weight" [num_embeddings, embedding_dim] (autograd::embedding): indices of
+/// any shape S give [S..., embedding_dim]. Init as PyTorch: weight ~ N(0, 1), the padding_idx row
+/// zeroed; that row receives no gradient, so it stays 0 under training (unless weight decay or a
+/// direct write changes it).
+///
+/// Module::forward takes a tensor, so forward(indices) takes a float tensor of whole numbers,
+/// which is what a DataLoader batch holds (e.g. datasets::text_sequences' inputs [B, T]); a value
+/// that is not a whole number >= 0 is a ValueError, one >= num_embeddings an IndexError naming
+/// it. forward(indices, shape) takes integer indices directly.
+template <class T>
+class BasicEmbedding : public BasicModule<T> {
+ public:
+  using Tensor = BasicTensor<T>;
+
+  /// Initialised from a Generator seeded with options.seed_.
+  explicit BasicEmbedding(const EmbeddingOptions& options);
+  /// Initialised from `gen` (which advances).
+  BasicEmbedding(const EmbeddingOptions& options, autograd::Generator& gen);
+
+  Tensor forward(const Tensor& indices) override;
+  /// The rows at integer `indices` (prod(shape) values, row-major): [shape..., embedding_dim].
+  Tensor forward(const std::vector<std::size_t>& indices, const autograd::Shape& shape);
+  std::string name() const override { return "Embedding"; }
+  std::string extra_repr() const override;
+
+  /// Re-draws the weight from N(0, 1) and zeroes the padding row.
+  void reset_parameters(autograd::Generator& gen);
+
+  const EmbeddingOptions& options() const { return options_; }
+  /// The table [num_embeddings, embedding_dim].
+  Tensor& weight() { return *weight_; }
+  const Tensor& weight() const { return *weight_; }
+
+ private:
+  void build(autograd::Generator& gen);
+
+  EmbeddingOptions options_;
+  Tensor* weight_ = nullptr;  // stored in the module's registry
+};
+
+using Embedding = BasicEmbedding<float>;
+using EmbeddingD = BasicEmbedding<double>;
+
+}  // namespace axon::nn

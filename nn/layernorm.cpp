@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// LayerNorm: parameters of shape normalized_shape, the input check naming the layer, and the
+// fused autograd::layer_norm.
+#include "nn/layernorm.hpp"
+
+#include <sstream>
+
+#include "autograd/error.hpp"
+#include "autograd/ops/normalization.hpp"
+#include "nn/init.hpp"
+
+namespace axon::nn {
+
+template <class T>
+BasicLayerNorm<T>::BasicLayerNorm(const LayerNormOptions& options) : options_(options) {
+  const autograd::Shape shape(options_.normalized_shape_.begin(), options_.normalized_shape_.end());
+  if (shape.empty()) throw ValueError("LayerNorm: normalized_shape is empty");
+  if (!(options_.eps_ > 0.0)) throw ValueError("LayerNorm(" + extra_repr() + "): eps must be > 0");
+  if (options_.elementwise_affine_) {
+    weight_ = &this->register_parameter("weight", autograd::ones<T>(shape));
+    bias_ = &this->register_parameter("bias", autograd::zeros<T>(shape));
+  }
+}
+
+template <class T>
+void BasicLayerNorm<T>::reset_parameters() {
+  if (!weight_) return;
+  init::ones_(*weight_);
+  init::zeros_(*bias_);
+}
+
+template <class T>
+auto BasicLayerNorm<T>::forward(const Tensor& x) -> Tensor {
+  const auto& norm = options_.normalized_shape_;
+  const auto& shape = x.shape();
+  bool ends_with = norm.size() <= shape.size();
+  for (std::size_t i = 0; ends_with && i < norm.size(); ++i) {
+    ends_with = shape[shape.size() - norm.size() + i] == norm[i];
+  }
+  if (!ends_with) {
+    throw ShapeError("LayerNorm(" + extra_repr() + "): input " + autograd::shape_str(shape) +
+                     " does not end with normalized_shape");
+  }
+  return autograd::layer_norm(x, norm, weight(), bias(), options_.eps_);
+}
+
+template <class T>
+std::string BasicLayerNorm<T>::extra_repr() const {
+  std::ostringstream os;
+  os << "(";
+  for (std::size_t i = 0; i < options_.normalized_shape_.size(); ++i) {
+    os << (i ? ", " : "") << options_.normalized_shape_[i];
+  }
+  os << (options_.normalized_shape_.size() == 1 ? ",)" : ")") << ", eps=" << options_.eps_
+     << ", elementwise_affine=" << (options_.elementwise_affine_ ? "true" : "false");
+  return os.str();
+}
+
+template class BasicLayerNorm<float>;
+template class BasicLayerNorm<double>;
+
+}  // namespace axon::nn

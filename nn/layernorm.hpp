@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// LayerNorm: normalisation over each sample's trailing axes, as torch.nn.LayerNorm.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "nn/module.hpp"
+
+namespace axon::nn {
+
+/// Options of LayerNorm: `LayerNorm(LayerNormOptions({512}).eps(1e-6))`.
+struct LayerNormOptions {
+  /// Normalise over trailing axes of these extents (an input [..., normalized_shape...]).
+  LayerNormOptions(std::vector<std::size_t> normalized_shape)  // NOLINT: implicit, LayerNorm({64})
+      : normalized_shape_(std::move(normalized_shape)) {}
+  /// The same from a brace list, so that `LayerNorm({3, 4})` reads naturally.
+  LayerNormOptions(std::initializer_list<std::size_t> normalized_shape)  // NOLINT: implicit
+      : normalized_shape_(normalized_shape) {}
+
+  std::vector<std::size_t> normalized_shape_;
+  double eps_ = 1e-5;               ///< added to the variance (default 1e-5)
+  bool elementwise_affine_ = true;  ///< learnt weight and bias of normalized_shape (default yes)
+
+  LayerNormOptions& eps(double v) { return eps_ = v, *this; }
+  LayerNormOptions& elementwise_affine(bool v) { return elementwise_affine_ = v, *this; }
+};
+
+/// y = (x - mean) / sqrt(var + eps) * weight + bias over the trailing axes normalized_shape of
+/// each sample (autograd::layer_norm; biased variance). Parameters "weight" (ones) and "bias"
+/// (zeros) of shape normalized_shape when elementwise_affine. The same in train() and eval().
+/// An input not ending with normalized_shape is a ShapeError naming the layer.
+template <class T>
+class BasicLayerNorm : public BasicModule<T> {
+ public:
+  using Tensor = BasicTensor<T>;
+
+  explicit BasicLayerNorm(const LayerNormOptions& options);
+
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "LayerNorm"; }
+  std::string extra_repr() const override;
+
+  /// Weight to 1, bias to 0.
+  void reset_parameters();
+
+  const LayerNormOptions& options() const { return options_; }
+  /// Weight and bias of shape normalized_shape; undefined without elementwise_affine.
+  const Tensor& weight() const { return weight_ ? *weight_ : none_; }
+  const Tensor& bias() const { return bias_ ? *bias_ : none_; }
+
+ private:
+  LayerNormOptions options_;
+  Tensor* weight_ = nullptr;  // stored in the module's registry
+  Tensor* bias_ = nullptr;
+  Tensor none_;
+};
+
+using LayerNorm = BasicLayerNorm<float>;
+using LayerNormD = BasicLayerNorm<double>;
+
+}  // namespace axon::nn
