@@ -105,7 +105,10 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
   if (!batch.inputs.defined() || batch.inputs.dim() == 0 || batch.inputs.shape()[0] != n) {
     throw ShapeError("ShardedStep::run: batch inputs do not have one row per sample");
   }
-  const std::size_t shards = (n + shard_size_ - 1) / shard_size_;
+  // A tail of a single sample joins the previous shard: one-sample shards would make layers
+  // with batch statistics (BatchNorm) fail, and the layout still depends only on n.
+  std::size_t shards = (n + shard_size_ - 1) / shard_size_;
+  if (shards > 1 && n % shard_size_ == 1) --shards;
   while (tapes_.size() < shards) tapes_.push_back(std::make_unique<autograd::Tape>());
   sinks_.resize(std::max(sinks_.size(), shards));
 
@@ -116,7 +119,8 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
   const std::uint64_t step = step_++;
 
   auto run_shard = [&](std::size_t s) {
-    const std::size_t begin = s * shard_size_, end = std::min(n, begin + shard_size_);
+    const std::size_t begin = s * shard_size_;
+    const std::size_t end = s + 1 == shards ? n : begin + shard_size_;
     result.shards[s] = slice_batch(batch, begin, end);
     autograd::Generator gen = root_.fork((step << 20) ^ s);
     autograd::GeneratorScope gen_scope(gen);

@@ -79,7 +79,8 @@ class BasicShardedStep {
   /// streams.
   explicit BasicShardedStep(std::size_t shard_size = kDefaultShardSize, std::uint64_t seed = 0);
 
-  /// Runs forward and backward of every shard and adds the gradient of the batch's mean loss to
+  /// Runs forward and backward of every shard (shards of shard_size() samples; a last shard of
+  /// one sample is merged into the one before it) and adds the gradient of the batch's mean loss to
   /// the model's parameters. Parameters must not be modified while it runs.
   BasicStepResult<T> run(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                          const datasets::Batch& batch);

@@ -182,6 +182,27 @@ TEST_CASE("parallel: each shard's forward sees its index; outside a step there i
   CHECK(autograd::current_shard() == nullptr);
 }
 
+TEST_CASE("parallel: a one-sample tail joins the previous shard") {
+  Generator gen(3);
+  nn::Linear model(nn::LinearOptions(3, 2), gen);
+  train::ShardedStep sharded(4, 0);
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  auto sizes = [&](std::size_t n) {
+    std::vector<std::size_t> out;
+    for (const auto& s : sharded.run(model, loss, random_batch(n, 3, 2, 1)).shards) {
+      out.push_back(s.size());
+    }
+    return out;
+  };
+  CHECK(sizes(9) == std::vector<std::size_t>{4, 5});
+  CHECK(sizes(10) == std::vector<std::size_t>{4, 4, 2});
+  CHECK(sizes(8) == std::vector<std::size_t>{4, 4});
+  CHECK(sizes(1) == std::vector<std::size_t>{1});
+  CHECK(sizes(5) == std::vector<std::size_t>{5});
+}
+
 TEST_CASE("parallel: slice_batch and bad arguments") {
   const auto b = random_batch(10, 3, 2, 1);
   const auto s = train::slice_batch(b, 2, 5);
