@@ -361,20 +361,24 @@ TEST_CASE("nn: BatchNorm's running statistics follow the primary shard of a shar
   CHECK(bn->num_batches_tracked().item() == 1.0f);
 }
 
-TEST_CASE("nn: BatchNorm names the shard when a batch-parallel step leaves it one sample") {
-  // 33 samples in shards of 32: the last shard has one sample, whose variance is undefined.
+TEST_CASE(
+    "nn: BatchNorm under a batch-parallel step: a one-sample tail is merged; one sample throws") {
+  // 33 samples in shards of 32: ShardedStep merges the one-sample tail into the first shard, so
+  // BatchNorm sees 33 samples. A batch of one sample cannot be normalised (as in PyTorch).
   Generator gen(6);
   nn::Sequential model{std::make_shared<nn::BatchNorm1d>(2)};
-  datasets::Batch batch;
-  batch.inputs = randn<float>({33, 2}, gen);
-  for (std::size_t i = 0; i < 33; ++i) batch.indices.push_back(i);
+  auto make_batch = [&](std::size_t n) {
+    datasets::Batch batch;
+    batch.inputs = randn<float>({n, 2}, gen);
+    for (std::size_t i = 0; i < n; ++i) batch.indices.push_back(i);
+    return batch;
+  };
   train::ShardedStep sharded(32, 0);
-  CHECK_THROWS_WITH_AS(
-      sharded.run(
-          model, [](const Tensor& out, const datasets::Batch&) { return mean(out); }, batch),
-      doctest::Contains("input [1,2]: expected more than 1 value per channel when training "
-                        "(shard 1 of 2 of a batch-parallel step holds one sample"),
-      ValueError);
+  const auto loss = [](const Tensor& out, const datasets::Batch&) { return mean(out); };
+  CHECK(sharded.run(model, loss, make_batch(33)).shards.size() == 1);
+  CHECK_THROWS_WITH_AS(sharded.run(model, loss, make_batch(1)),
+                       doctest::Contains("input [1,2]: expected more than 1 value per channel"),
+                       ValueError);
 }
 
 }  // namespace axon::test
