@@ -8,6 +8,7 @@
 #include "autograd/ops/activations.hpp"
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/linalg.hpp"
+#include "autograd/ops/recurrent.hpp"
 #include "autograd/ops/reductions.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/ops/softmax.hpp"
