@@ -24,7 +24,9 @@ inline const ShardInfo*& current_shard_slot() {
 }  // namespace detail
 
 /// The shard the current thread is running, or nullptr outside a batch-parallel step.
-inline const ShardInfo* current_shard() { return detail::current_shard_slot(); }
+inline const ShardInfo* current_shard() {
+  return detail::current_shard_slot();
+}
 
 /// Whether side effects of a forward pass (running statistics) should be applied here: outside a
 /// batch-parallel step, or in its first shard.

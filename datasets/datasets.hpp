@@ -10,4 +10,5 @@
 #include "datasets/mnist.hpp"
 #include "datasets/split.hpp"
 #include "datasets/synthetic.hpp"
+#include "datasets/text.hpp"
 #include "datasets/transforms.hpp"
