@@ -7,6 +7,7 @@
 
 #include "autograd/ops/elementwise.hpp"
 #include "autograd/ops/linalg.hpp"
+#include "autograd/ops/recurrent.hpp"
 #include "autograd/ops/shape.hpp"
 
 namespace axon::nn {
@@ -68,17 +69,13 @@ template <class T>
 auto BasicRecurrent<T>::run_direction(const Tensor& x, const detail::RecurrentWeights<T>& w,
                                       bool reverse, RecurrentState<T>& state) -> Tensor {
   const std::size_t steps = x.shape()[0], batch = x.shape()[1];
-  const Tensor no_bias;
-  // Input gates of every step at once: x W_ih^T + b_ih   [T*B,F]x[F,G*H] -> [T*B,G*H]
+  // Input gates of every step at once: x W_ih^T + b_ih (+ b_hh)   [T*B,F]x[F,G*H] -> [T*B,G*H]
   const Tensor x_gates =
-      autograd::linear(autograd::reshape(x, {static_cast<long>(steps * batch), -1}), *w.w_ih,
-                       w.b_ih ? *w.b_ih : no_bias);
+      detail::input_gates(kind_, autograd::reshape(x, {static_cast<long>(steps * batch), -1}), w);
   std::vector<Tensor> hs(steps);
   for (std::size_t s = 0; s < steps; ++s) {
     const std::size_t t = reverse ? steps - 1 - s : s;
-    const auto row = static_cast<long>(t * batch);
-    detail::recurrent_step(kind_, autograd::slice(x_gates, 0, row, row + static_cast<long>(batch)),
-                           w, state);
+    detail::recurrent_step(kind_, x_gates, t, w, state);
     hs[t] = state.h;
   }
   return autograd::stack(hs, 0);  // [T,B,H]

@@ -98,8 +98,8 @@ class BasicRecurrent : public BasicModule<T> {
   /// Builds the layers, drawing from `gen`, or from a Generator seeded with `seed` when null.
   template <class Options>
   BasicRecurrent(RecurrentKind kind, const Options& o, autograd::Generator* gen)
-      : BasicRecurrent(kind, o.input_size_, o.hidden_size_, o.num_layers_, o.bias_,
-                       o.batch_first_, o.dropout_, o.bidirectional_, o.seed_, gen) {}
+      : BasicRecurrent(kind, o.input_size_, o.hidden_size_, o.num_layers_, o.bias_, o.batch_first_,
+                       o.dropout_, o.bidirectional_, o.seed_, gen) {}
 
  private:
   BasicRecurrent(RecurrentKind kind, std::size_t input_size, std::size_t hidden_size,
@@ -131,7 +131,8 @@ class BasicRNN : public BasicRecurrent<T> {
 template <class T>
 class BasicLSTM : public BasicRecurrent<T> {
  public:
-  explicit BasicLSTM(const LSTMOptions& options) : BasicRecurrent<T>(RecurrentKind::lstm, options, nullptr) {}
+  explicit BasicLSTM(const LSTMOptions& options)
+      : BasicRecurrent<T>(RecurrentKind::lstm, options, nullptr) {}
   BasicLSTM(const LSTMOptions& options, autograd::Generator& gen)
       : BasicRecurrent<T>(RecurrentKind::lstm, options, &gen) {}
 };
@@ -140,7 +141,8 @@ class BasicLSTM : public BasicRecurrent<T> {
 template <class T>
 class BasicGRU : public BasicRecurrent<T> {
  public:
-  explicit BasicGRU(const GRUOptions& options) : BasicRecurrent<T>(RecurrentKind::gru, options, nullptr) {}
+  explicit BasicGRU(const GRUOptions& options)
+      : BasicRecurrent<T>(RecurrentKind::gru, options, nullptr) {}
   BasicGRU(const GRUOptions& options, autograd::Generator& gen)
       : BasicRecurrent<T>(RecurrentKind::gru, options, &gen) {}
 };

@@ -43,10 +43,9 @@ RecurrentWeights<T> register_recurrent_weights(BasicModule<T>& module, const std
                                                autograd::Generator& gen) {
   const std::size_t rows = gate_count(kind) * hidden_size;
   RecurrentWeights<T> w;
-  w.w_ih = &module.register_parameter("weight_ih" + suffix,
-                                      autograd::zeros<T>({rows, input_size}));
-  w.w_hh = &module.register_parameter("weight_hh" + suffix,
-                                      autograd::zeros<T>({rows, hidden_size}));
+  w.w_ih = &module.register_parameter("weight_ih" + suffix, autograd::zeros<T>({rows, input_size}));
+  w.w_hh =
+      &module.register_parameter("weight_hh" + suffix, autograd::zeros<T>({rows, hidden_size}));
   if (bias) {
     w.b_ih = &module.register_parameter("bias_ih" + suffix, autograd::zeros<T>({rows}));
     w.b_hh = &module.register_parameter("bias_hh" + suffix, autograd::zeros<T>({rows}));
@@ -62,27 +61,38 @@ RecurrentWeights<T> register_recurrent_weights(BasicModule<T>& module, const std
 }
 
 template <class T>
-void recurrent_step(RecurrentKind kind, const BasicTensor<T>& x_gates,
+BasicTensor<T> input_gates(RecurrentKind kind, const BasicTensor<T>& x,
+                           const RecurrentWeights<T>& weights) {
+  if (!weights.b_ih) return autograd::linear(x, *weights.w_ih, BasicTensor<T>());
+  if (kind == RecurrentKind::gru) return autograd::linear(x, *weights.w_ih, *weights.b_ih);
+  return autograd::linear(x, *weights.w_ih, autograd::add(*weights.b_ih, *weights.b_hh));
+}
+
+template <class T>
+void recurrent_step(RecurrentKind kind, const BasicTensor<T>& sequence_gates, std::size_t step,
                     const RecurrentWeights<T>& weights, RecurrentState<T>& state) {
-  const BasicTensor<T> no_bias;
-  // h W_hh^T + b_hh   [B,H]x[H,G*H] -> [B,G*H]
-  const BasicTensor<T> h_gates =
-      autograd::linear(state.h, *weights.w_hh, weights.b_hh ? *weights.b_hh : no_bias);
+  if (kind == RecurrentKind::gru) {
+    // r scales the hidden projection of n, so it stays a separate [B,3H] tensor.
+    const std::size_t batch = state.h.shape()[0];
+    const BasicTensor<T> h_gates =
+        autograd::linear(state.h, *weights.w_hh, weights.b_hh ? *weights.b_hh : BasicTensor<T>());
+    state.h =
+        autograd::gru_cell(autograd::sequence_step(sequence_gates, step, batch), h_gates, state.h);
+    return;
+  }
+  // x_t W_ih^T + b_ih + b_hh + h W_hh^T   [B,G*H]
+  const BasicTensor<T> gates =
+      autograd::recurrent_gates(sequence_gates, step, state.h, *weights.w_hh);
   switch (kind) {
-    case RecurrentKind::lstm: {
-      const BasicTensor<T> gates = autograd::add(x_gates, h_gates);
+    case RecurrentKind::lstm:
       state.c = autograd::lstm_cell_state(gates, state.c);
       state.h = autograd::lstm_cell_output(gates, state.c);
       return;
-    }
-    case RecurrentKind::gru:
-      state.h = autograd::gru_cell(x_gates, h_gates, state.h);
-      return;
-    case RecurrentKind::rnn_tanh:
-      state.h = autograd::tanh(autograd::add(x_gates, h_gates));
-      return;
     case RecurrentKind::rnn_relu:
-      state.h = autograd::relu(autograd::add(x_gates, h_gates));
+      state.h = autograd::relu(gates);
+      return;
+    default:
+      state.h = autograd::tanh(gates);
       return;
   }
 }
@@ -131,11 +141,8 @@ RecurrentState<T> BasicRecurrentCell<T>::forward_with_state(const Tensor& x,
   if (kind_ == RecurrentKind::lstm) {
     next.c = state.c.defined() ? state.c : autograd::zeros<T>(want);
   }
-  const Tensor no_bias;
-  // x W_ih^T + b_ih   [B,in]x[in,G*H] -> [B,G*H]
-  const Tensor x_gates =
-      autograd::linear(x, *weights_.w_ih, weights_.b_ih ? *weights_.b_ih : no_bias);
-  detail::recurrent_step(kind_, x_gates, weights_, next);
+  // x W_ih^T + b_ih (+ b_hh)   [B,in]x[in,G*H] -> [B,G*H]: a sequence of one step
+  detail::recurrent_step(kind_, detail::input_gates(kind_, x, weights_), 0, weights_, next);
   return next;
 }
 
@@ -157,8 +164,8 @@ RecurrentKind rnn_kind(const RNNCellOptions& o) {
 
 template <class T>
 BasicRNNCell<T>::BasicRNNCell(const RNNCellOptions& o)
-    : BasicRecurrentCell<T>(rnn_kind(o), o.input_size_, o.hidden_size_, o.bias_, o.seed_,
-                            nullptr) {}
+    : BasicRecurrentCell<T>(rnn_kind(o), o.input_size_, o.hidden_size_, o.bias_, o.seed_, nullptr) {
+}
 template <class T>
 BasicRNNCell<T>::BasicRNNCell(const RNNCellOptions& o, autograd::Generator& gen)
     : BasicRecurrentCell<T>(rnn_kind(o), o.input_size_, o.hidden_size_, o.bias_, o.seed_, &gen) {}
@@ -179,17 +186,18 @@ BasicGRUCell<T>::BasicGRUCell(const GRUCellOptions& o, autograd::Generator& gen)
     : BasicRecurrentCell<T>(RecurrentKind::gru, o.input_size_, o.hidden_size_, o.bias_, o.seed_,
                             &gen) {}
 
-#define AXON_INSTANTIATE(T)                                                                     \
-  template struct detail::RecurrentWeights<T>;                                                  \
-  template detail::RecurrentWeights<T> detail::register_recurrent_weights<T>(                   \
-      BasicModule<T>&, const std::string&, RecurrentKind, std::size_t, std::size_t, bool,       \
-      autograd::Generator&);                                                                    \
-  template void detail::recurrent_step<T>(RecurrentKind, const BasicTensor<T>&,                 \
-                                          const detail::RecurrentWeights<T>&,                   \
-                                          RecurrentState<T>&);                                  \
-  template class BasicRecurrentCell<T>;                                                         \
-  template class BasicRNNCell<T>;                                                               \
-  template class BasicLSTMCell<T>;                                                              \
+#define AXON_INSTANTIATE(T)                                                                        \
+  template struct detail::RecurrentWeights<T>;                                                     \
+  template detail::RecurrentWeights<T> detail::register_recurrent_weights<T>(                      \
+      BasicModule<T>&, const std::string&, RecurrentKind, std::size_t, std::size_t, bool,          \
+      autograd::Generator&);                                                                       \
+  template BasicTensor<T> detail::input_gates<T>(RecurrentKind, const BasicTensor<T>&,             \
+                                                 const detail::RecurrentWeights<T>&);              \
+  template void detail::recurrent_step<T>(RecurrentKind, const BasicTensor<T>&, std::size_t,       \
+                                          const detail::RecurrentWeights<T>&, RecurrentState<T>&); \
+  template class BasicRecurrentCell<T>;                                                            \
+  template class BasicRNNCell<T>;                                                                  \
+  template class BasicLSTMCell<T>;                                                                 \
   template class BasicGRUCell<T>;
 
 AXON_INSTANTIATE(float)

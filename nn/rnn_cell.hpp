@@ -82,11 +82,19 @@ RecurrentWeights<T> register_recurrent_weights(BasicModule<T>& module, const std
                                                std::size_t hidden_size, bool bias,
                                                autograd::Generator& gen);
 
-/// One time step from the input gates x_gates = x W_ih^T + b_ih [B, G*H]: replaces `state.h`
-/// (and `state.c` for an LSTM) with the next state. Recorded ops: the hidden projection
-/// h W_hh^T + b_hh, then the fused cell op (LSTM, GRU) or add + tanh/relu (RNN).
+/// The input projection of all steps at once, x [N, in] -> [N, G*H]: x W_ih^T + b_ih, plus
+/// b_hh for RNN and LSTM, whose steps then add h W_hh^T only (b_hh receives the same gradient
+/// as b_ih either way). The GRU keeps b_hh in its step, where r scales W_hn h + b_hn.
 template <class T>
-void recurrent_step(RecurrentKind kind, const BasicTensor<T>& x_gates,
+BasicTensor<T> input_gates(RecurrentKind kind, const BasicTensor<T>& x,
+                           const RecurrentWeights<T>& weights);
+
+/// Time step `step` from the input projection `sequence_gates` [T*B, G*H] (input_gates of the
+/// time-major input): replaces `state.h` (and `state.c` for an LSTM) with the next state.
+/// Recorded ops: recurrent_gates + the fused LSTM cell ops or add-free tanh/relu (RNN);
+/// sequence_step + linear + gru_cell (GRU).
+template <class T>
+void recurrent_step(RecurrentKind kind, const BasicTensor<T>& sequence_gates, std::size_t step,
                     const RecurrentWeights<T>& weights, RecurrentState<T>& state);
 
 }  // namespace detail
@@ -114,8 +122,8 @@ class BasicRecurrentCell : public BasicModule<T> {
 
  protected:
   /// Draws the weights from `gen`, or from a Generator seeded with `seed` when `gen` is null.
-  BasicRecurrentCell(RecurrentKind kind, std::size_t input_size, std::size_t hidden_size,
-                     bool bias, std::uint64_t seed, autograd::Generator* gen);
+  BasicRecurrentCell(RecurrentKind kind, std::size_t input_size, std::size_t hidden_size, bool bias,
+                     std::uint64_t seed, autograd::Generator* gen);
 
  private:
   RecurrentKind kind_;

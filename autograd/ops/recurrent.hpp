@@ -5,10 +5,30 @@
 
 /// Fused recurrent-cell ops: one op turns a step's pre-activation gates into the new state, with a
 /// hand-written backward, instead of a dozen small elementwise ops per time step. Gate layouts are
-/// PyTorch's: LSTM [i, f, g, o] and GRU [r, z, n] blocks of H columns each. nn/rnn.cpp builds
+/// PyTorch's: LSTM [i, f, g, o] and GRU [r, z, n] blocks of H columns each. In float, sigmoid and
+/// tanh use a vectorisable exp (a Cephes-style polynomial, within a few 1e-7 of libm); in double,
+/// libm's. nn/rnn.cpp builds
 /// the LSTM and GRU layers from them. ShapeError (naming the op and the shapes) for operands that
 /// do not fit.
 namespace axon::autograd {
+
+/// Rows [step*batch, (step+1)*batch) of a time-major sequence [T*batch, F], as [batch, F]: one
+/// time step of a projection computed for all steps with one GEMM. The values are those of
+/// slice(sequence, 0, step*batch, (step+1)*batch); unlike slice, backward adds into those rows of
+/// the sequence's gradient in place, so T steps cost O(T*batch*F) rather than O(T^2*batch*F).
+/// IndexError when the step is out of range, ShapeError when the rows are not a multiple of batch.
+/// d sequence[rows] += g
+template <class T>
+BasicTensor<T> sequence_step(const BasicTensor<T>& sequence, std::size_t step, std::size_t batch);
+
+/// One step's gates of an RNN or LSTM: rows [step*B, (step+1)*B) of the input projection
+/// `sequence_gates` [T*B, G] plus h W^T, for h [B, H] and the hidden weights W [G, H]: one GEMM
+/// onto the copied rows. Backward adds into those rows of the sequence's gradient in place (as
+/// sequence_step). ShapeError / IndexError as sequence_step, ShapeError when W is not [G, H].
+/// d sequence_gates[rows] += g, dh = g W, dW = g^T h
+template <class T>
+BasicTensor<T> recurrent_gates(const BasicTensor<T>& sequence_gates, std::size_t step,
+                               const BasicTensor<T>& h, const BasicTensor<T>& weight);
 
 /// LSTM cell state from the pre-activation gates [B,4H] (blocks i, f, g, o; o is not read) and
 /// the previous cell state [B,H]: c = sigmoid(f) c_prev + sigmoid(i) tanh(g).

@@ -289,8 +289,7 @@ TEST_CASE("nn: GRU and RNN gradcheck over sequences, stacked, bidirectional (dou
   check_layer_gradients(gru_deep, 3, true, 3);
   nn::RNND rnn(RNNOptions(3, 4).num_layers(2), gen);
   check_layer_gradients(rnn, 4, true, 4);
-  nn::RNND relu(RNNOptions(3, 4).nonlinearity(nn::RNNNonlinearity::relu).bidirectional(true),
-                gen);
+  nn::RNND relu(RNNOptions(3, 4).nonlinearity(nn::RNNNonlinearity::relu).bidirectional(true), gen);
   check_layer_gradients(relu, 3, false, 5);
   nn::RNND plain(RNNOptions(3, 4).bias(false).batch_first(true), gen);
   check_layer_gradients(plain, 2, true, 6);
@@ -336,10 +335,10 @@ TEST_CASE("nn: dropout between stacked layers acts in training only, from the sc
   const auto x = randn<float>({4, 2, 3}, gen);
   NoGradGuard no_grad;
   const auto first = with(x), second = with(x);
-  CHECK(first.data() != second.data());          // fresh masks per call
-  CHECK(first.data() != without(x).data());      // dropout acted
+  CHECK(first.data() != second.data());      // fresh masks per call
+  CHECK(first.data() != without(x).data());  // dropout acted
   with.eval();
-  CHECK(with(x).data() == without(x).data());    // same weights, no dropout in eval
+  CHECK(with(x).data() == without(x).data());  // same weights, no dropout in eval
   with.train();
   // One layer: nothing between layers to drop.
   nn::LSTM single(LSTMOptions(3, 6).dropout(0.5));
@@ -371,8 +370,9 @@ TEST_CASE("nn: recurrent layers and cells give typed errors naming the layer and
   };
   CHECK_THROWS_AS(lstm(zeros<float>({5, 3})), ShapeError);
   CHECK(msg([&] { lstm(zeros<float>({5, 3})); }).find("LSTM(input_size=3") == 0);
-  CHECK(msg([&] { lstm(zeros<float>({5, 2, 7})); }).find("input of shape [5,2,7]") !=
-        std::string::npos);
+  CHECK(msg([&] {
+          lstm(zeros<float>({5, 2, 7}));
+        }).find("input of shape [5,2,7]") != std::string::npos);
   CHECK_THROWS_AS(lstm(zeros<float>({0, 2, 3})), ShapeError);
   const auto x = zeros<float>({5, 2, 3});
   CHECK_THROWS_AS(lstm.forward_with_state(x, {zeros<float>({1, 2, 4}), zeros<float>({2, 2, 4})}),
@@ -394,8 +394,8 @@ TEST_CASE("nn: recurrent layers and cells give typed errors naming the layer and
   CHECK_THROWS_AS(cell.forward_with_state(zeros<float>({2, 3}), {zeros<float>({2, 5}), {}}),
                   ShapeError);
   nn::GRUCell gru_cell(nn::GRUCellOptions(3, 4));
-  CHECK_THROWS_AS(
-      gru_cell.forward_with_state(zeros<float>({2, 3}), {{}, zeros<float>({2, 4})}), ValueError);
+  CHECK_THROWS_AS(gru_cell.forward_with_state(zeros<float>({2, 3}), {{}, zeros<float>({2, 4})}),
+                  ValueError);
 }
 
 }  // namespace axon::test
