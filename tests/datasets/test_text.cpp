@@ -39,8 +39,9 @@ TEST_CASE("datasets/text: CharVocab is the sorted distinct bytes, mapped both wa
   CHECK(vocab.size() == 8);
   for (std::size_t i = 0; i < vocab.size(); ++i) {
     CHECK(vocab.index_of(vocab.char_at(i)) == i);
-    if (i > 0) CHECK(static_cast<unsigned char>(vocab.char_at(i - 1)) <
-                     static_cast<unsigned char>(vocab.char_at(i)));
+    if (i > 0)
+      CHECK(static_cast<unsigned char>(vocab.char_at(i - 1)) <
+            static_cast<unsigned char>(vocab.char_at(i)));
   }
   CHECK(vocab.contains('l'));
   CHECK_FALSE(vocab.contains('z'));
@@ -91,8 +92,8 @@ TEST_CASE("datasets/text: text_sequences cuts non-overlapping windows, targets s
 
   // Exactly T + 1 characters give one window; fewer give none.
   CHECK(datasets::text_sequences("abcdef", vocab, 5).size() == 1);
-  CHECK_THROWS_WITH_AS(datasets::text_sequences("abcde", vocab, 5),
-                       doctest::Contains("too short"), ValueError);
+  CHECK_THROWS_WITH_AS(datasets::text_sequences("abcde", vocab, 5), doctest::Contains("too short"),
+                       ValueError);
   CHECK_THROWS_AS(datasets::text_sequences(text, vocab, 0), ValueError);
   CHECK_THROWS_AS(datasets::text_sequences("abc!xyz", vocab, 2), IndexError);
 }
