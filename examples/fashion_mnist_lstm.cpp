@@ -90,8 +90,7 @@ int main(int argc, char** argv) try {
   train::fit(model, optimizer, train::cross_entropy_loss(), train_loader,
              train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed));
   const double seconds = clock.seconds();
-  const double samples_per_second =
-      static_cast<double>(args.epochs * train_data.size()) / seconds;
+  const double samples_per_second = static_cast<double>(args.epochs * train_data.size()) / seconds;
 
   const auto test = train::evaluate(model, train::cross_entropy_loss(), test_loader, {"accuracy"});
   const double accuracy = test.at("accuracy");

@@ -17,8 +17,8 @@ namespace {
 struct RowLSTMImpl : torch::nn::Module {
   RowLSTMImpl()
       : lstm(register_module(
-            "lstm", torch::nn::LSTM(torch::nn::LSTMOptions(lstm::kInput, lstm::kHidden)
-                                        .batch_first(true)))),
+            "lstm", torch::nn::LSTM(
+                        torch::nn::LSTMOptions(lstm::kInput, lstm::kHidden).batch_first(true)))),
         fc(register_module("fc", torch::nn::Linear(lstm::kHidden, 10))) {}
   torch::Tensor forward(const torch::Tensor& x) {
     // h_n [1, B, 64] -> [B, 64]
@@ -36,8 +36,8 @@ Result run(const Options& opt) {
   const auto arrays =
       axon::datasets::read_mnist(bench::mlp::kDataDir, axon::datasets::Split::Train);
   const auto n = static_cast<std::int64_t>(lstm::kImages);
-  const auto all_images = torch::from_blob(const_cast<std::uint8_t*>(arrays.images.data()),
-                                           {n, 28, 28}, torch::kUInt8);
+  const auto all_images =
+      torch::from_blob(const_cast<std::uint8_t*>(arrays.images.data()), {n, 28, 28}, torch::kUInt8);
   const auto all_labels =
       torch::from_blob(const_cast<std::uint8_t*>(arrays.labels.data()), {n}, torch::kUInt8)
           .to(torch::kLong);
