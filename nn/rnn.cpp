@@ -72,10 +72,18 @@ auto BasicRecurrent<T>::run_direction(const Tensor& x, const detail::RecurrentWe
   // Input gates of every step at once: x W_ih^T + b_ih (+ b_hh)   [T*B,F]x[F,G*H] -> [T*B,G*H]
   const Tensor x_gates =
       detail::input_gates(kind_, autograd::reshape(x, {static_cast<long>(steps * batch), -1}), w);
+  // RNN and LSTM steps read W_hh through one recorded copy per sequence, into whose gradient
+  // each step's backward adds g^T h in place (no [G*H, H] array per step).
+  detail::RecurrentWeights<T> step_weights = w;
+  Tensor w_hh_copy;
+  if (kind_ != RecurrentKind::gru && steps > 1) {
+    w_hh_copy = autograd::reshape(*w.w_hh, {-1, static_cast<long>(hidden_size_)});
+    step_weights.w_hh = &w_hh_copy;
+  }
   std::vector<Tensor> hs(steps);
   for (std::size_t s = 0; s < steps; ++s) {
     const std::size_t t = reverse ? steps - 1 - s : s;
-    detail::recurrent_step(kind_, x_gates, t, w, state);
+    detail::recurrent_step(kind_, x_gates, t, step_weights, state);
     hs[t] = state.h;
   }
   return autograd::stack(hs, 0);  // [T,B,H]

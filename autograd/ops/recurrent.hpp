@@ -24,7 +24,9 @@ BasicTensor<T> sequence_step(const BasicTensor<T>& sequence, std::size_t step, s
 /// One step's gates of an RNN or LSTM: rows [step*B, (step+1)*B) of the input projection
 /// `sequence_gates` [T*B, G] plus h W^T, for h [B, H] and the hidden weights W [G, H]: one GEMM
 /// onto the copied rows. Backward adds into those rows of the sequence's gradient in place (as
-/// sequence_step). ShapeError / IndexError as sequence_step, ShapeError when W is not [G, H].
+/// sequence_step), and, when W is itself a recorded tensor (not a leaf) that already holds a
+/// gradient, adds g^T h into W's gradient in place. ShapeError / IndexError as sequence_step,
+/// ShapeError when W is not [G, H].
 /// d sequence_gates[rows] += g, dh = g W, dW = g^T h
 template <class T>
 BasicTensor<T> recurrent_gates(const BasicTensor<T>& sequence_gates, std::size_t step,

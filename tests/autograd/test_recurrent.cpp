@@ -21,6 +21,7 @@ std::vector<OpCase> recurrent_cases() {
     {"sequence_step", "sequence also used elsewhere", {{4, 3}}, [](const auto& x) { return sequence_step(x[0] * x[0], 1, 2) + sequence_step(x[0], 0, 2); }},
     {"recurrent_gates", "step 1 of 3", {{6, 8}, {2, 3}, {8, 3}}, [](const auto& x) { return recurrent_gates(x[0], 1, x[1], x[2]); }},
     {"recurrent_gates", "two steps chained (in-place rows)", {{4, 6}, {2, 3}, {6, 3}}, [](const auto& x) { return recurrent_gates(x[0], 1, slice(recurrent_gates(x[0], 0, x[1], x[2]), 1, 0, 3), x[2]); }},
+    {"recurrent_gates", "recorded weight shared by three steps (in-place dW)", {{6, 4}, {2, 2}, {4, 2}}, [](const auto& x) { const auto w = x[2] * 1.5; auto h = x[1]; for (std::size_t t = 0; t < 3; ++t) h = slice(recurrent_gates(x[0], t, h, w), 1, 0, 2); return h; }},
     {"lstm_cell_state", "B=3, H=2", {{3, 8}, {3, 2}}, [](const auto& x) { return lstm_cell_state(x[0], x[1]); }, -3.0, 3.0},
     {"lstm_cell_state", "B=1, H=1", {{1, 4}, {1, 1}}, [](const auto& x) { return lstm_cell_state(x[0], x[1]); }},
     {"lstm_cell_output", "B=3, H=2", {{3, 8}, {3, 2}}, [](const auto& x) { return lstm_cell_output(x[0], x[1]); }, -3.0, 3.0},
