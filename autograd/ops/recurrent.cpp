@@ -278,9 +278,17 @@ BasicTensor<T> lstm_cell_state(const BasicTensor<T>& gates, const BasicTensor<T>
                           const T* pa = act.data();
                           if (igates->requires_grad) {
                             // Blocks i, f, g get their gradients; o gets none from this op.
-                            xt::xarray<T> dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
+                            // When the gates already hold a gradient (lstm_cell_output's, whose
+                            // backward runs first), these blocks are added into it in place.
+                            const bool in_place =
+                                igates->has_grad && igates->graph_id != 0 && !anomaly_enabled();
+                            xt::xarray<T> dgates;
+                            if (!in_place) {
+                              dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
+                              std::fill_n(dgates.data(), dgates.size(), T(0));
+                            }
                             const T* pc = ic->value.data();
-                            T* pd = dgates.data();
+                            T* pd = in_place ? igates->grad.data() : dgates.data();
                             for (std::size_t b = 0; b < batch; ++b) {
                               const T* dc = pg + b * hidden;
                               const T* ai = pa + b * 3 * hidden;
@@ -290,15 +298,13 @@ BasicTensor<T> lstm_cell_state(const BasicTensor<T>& gates, const BasicTensor<T>
                               T* di = pd + b * 4 * hidden;
                               T* df = di + hidden;
                               T* dg = df + hidden;
-                              T* dout = dg + hidden;
                               for (std::size_t j = 0; j < hidden; ++j) {
-                                di[j] = dc[j] * ag[j] * ai[j] * (T(1) - ai[j]);
-                                df[j] = dc[j] * cp[j] * af[j] * (T(1) - af[j]);
-                                dg[j] = dc[j] * ai[j] * (T(1) - ag[j] * ag[j]);
-                                dout[j] = T(0);
+                                di[j] += dc[j] * ag[j] * ai[j] * (T(1) - ai[j]);
+                                df[j] += dc[j] * cp[j] * af[j] * (T(1) - af[j]);
+                                dg[j] += dc[j] * ai[j] * (T(1) - ag[j] * ag[j]);
                               }
                             }
-                            accumulate_grad(*igates, std::move(dgates));
+                            if (!in_place) accumulate_grad(*igates, std::move(dgates));
                           }
                           if (ic->requires_grad) {
                             // dc_prev = dc f   [B,H]

@@ -24,6 +24,7 @@ std::vector<OpCase> recurrent_cases() {
     {"recurrent_gates", "recorded weight shared by three steps (in-place dW)", {{6, 4}, {2, 2}, {4, 2}}, [](const auto& x) { const auto w = x[2] * 1.5; auto h = x[1]; for (std::size_t t = 0; t < 3; ++t) h = slice(recurrent_gates(x[0], t, h, w), 1, 0, 2); return h; }},
     {"lstm_cell_state", "B=3, H=2", {{3, 8}, {3, 2}}, [](const auto& x) { return lstm_cell_state(x[0], x[1]); }, -3.0, 3.0},
     {"lstm_cell_state", "B=1, H=1", {{1, 4}, {1, 1}}, [](const auto& x) { return lstm_cell_state(x[0], x[1]); }},
+    {"lstm_cell_state", "recorded gates shared with lstm_cell_output (in-place blocks)", {{2, 8}, {2, 2}}, [](const auto& x) { const auto g = x[0] * 2.0; return lstm_cell_output(g, lstm_cell_state(g, x[1])); }},
     {"lstm_cell_output", "B=3, H=2", {{3, 8}, {3, 2}}, [](const auto& x) { return lstm_cell_output(x[0], x[1]); }, -3.0, 3.0},
     {"lstm_cell_output", "full step, gates used twice", {{2, 12}, {2, 3}}, [](const auto& x) { return lstm_cell_output(x[0], lstm_cell_state(x[0], x[1])); }},
     {"gru_cell", "B=3, H=2", {{3, 6}, {3, 6}, {3, 2}}, [](const auto& x) { return gru_cell(x[0], x[1], x[2]); }, -3.0, 3.0},
