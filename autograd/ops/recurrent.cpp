@@ -184,6 +184,39 @@ void accumulate_step_grad(TensorImpl<T>& seq, std::size_t offset, std::size_t co
   accumulate_grad(seq, std::move(d));
 }
 
+// Row kernels of the LSTM backward. Separate __restrict arguments let the compiler vectorise
+// them (with the pointers as locals of one lambda it assumed they might overlap).
+
+/// di += dc g i (1 - i), df += dc c_prev f (1 - f), dg += dc i (1 - g^2) over one row.
+template <class T>
+void lstm_state_grad_row(const T* __restrict dc, const T* __restrict ai, const T* __restrict af,
+                         const T* __restrict ag, const T* __restrict cp, T* __restrict di,
+                         T* __restrict df, T* __restrict dg, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    di[j] += dc[j] * ag[j] * ai[j] * (T(1) - ai[j]);
+    df[j] += dc[j] * cp[j] * af[j] * (T(1) - af[j]);
+    dg[j] += dc[j] * ai[j] * (T(1) - ag[j] * ag[j]);
+  }
+}
+
+/// y = a b over one row.
+template <class T>
+void product_row(const T* __restrict a, const T* __restrict b, T* __restrict y, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) y[j] = a[j] * b[j];
+}
+
+/// do = dh tanh(c) o (1 - o) and dc = dh o (1 - tanh(c)^2) over one row (either may be null).
+template <class T>
+void lstm_output_grad_row(const T* __restrict dh, const T* __restrict ao, const T* __restrict tc,
+                          T* __restrict d_o, T* __restrict dc, std::size_t n) {
+  if (d_o) {
+    for (std::size_t j = 0; j < n; ++j) d_o[j] = dh[j] * tc[j] * ao[j] * (T(1) - ao[j]);
+  }
+  if (dc) {
+    for (std::size_t j = 0; j < n; ++j) dc[j] = dh[j] * ao[j] * (T(1) - tc[j] * tc[j]);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -271,54 +304,42 @@ BasicTensor<T> lstm_cell_state(const BasicTensor<T>& gates, const BasicTensor<T>
   }
   auto igates = gates.impl_ptr();
   auto ic = c_prev.impl_ptr();
-  return make_result<T>("lstm_cell_state", std::move(c), {&gates, &c_prev},
-                        [igates, ic, act = std::move(act), batch, hidden](const xt::xarray<T>& g,
-                                                                          const xt::xarray<T>&) {
-                          const T* pg = g.data();
-                          const T* pa = act.data();
-                          if (igates->requires_grad) {
-                            // Blocks i, f, g get their gradients; o gets none from this op.
-                            // When the gates already hold a gradient (lstm_cell_output's, whose
-                            // backward runs first), these blocks are added into it in place.
-                            const bool in_place =
-                                igates->has_grad && igates->graph_id != 0 && !anomaly_enabled();
-                            xt::xarray<T> dgates;
-                            if (!in_place) {
-                              dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
-                              std::fill_n(dgates.data(), dgates.size(), T(0));
-                            }
-                            const T* pc = ic->value.data();
-                            T* pd = in_place ? igates->grad.data() : dgates.data();
-                            for (std::size_t b = 0; b < batch; ++b) {
-                              const T* dc = pg + b * hidden;
-                              const T* ai = pa + b * 3 * hidden;
-                              const T* af = ai + hidden;
-                              const T* ag = af + hidden;
-                              const T* cp = pc + b * hidden;
-                              T* di = pd + b * 4 * hidden;
-                              T* df = di + hidden;
-                              T* dg = df + hidden;
-                              for (std::size_t j = 0; j < hidden; ++j) {
-                                di[j] += dc[j] * ag[j] * ai[j] * (T(1) - ai[j]);
-                                df[j] += dc[j] * cp[j] * af[j] * (T(1) - af[j]);
-                                dg[j] += dc[j] * ai[j] * (T(1) - ag[j] * ag[j]);
-                              }
-                            }
-                            if (!in_place) accumulate_grad(*igates, std::move(dgates));
-                          }
-                          if (ic->requires_grad) {
-                            // dc_prev = dc f   [B,H]
-                            xt::xarray<T> dc_prev = xt::xarray<T>::from_shape({batch, hidden});
-                            T* pd = dc_prev.data();
-                            for (std::size_t b = 0; b < batch; ++b) {
-                              const T* af = pa + b * 3 * hidden + hidden;
-                              for (std::size_t j = 0; j < hidden; ++j) {
-                                pd[b * hidden + j] = pg[b * hidden + j] * af[j];
-                              }
-                            }
-                            accumulate_grad(*ic, std::move(dc_prev));
-                          }
-                        });
+  return make_result<T>(
+      "lstm_cell_state", std::move(c), {&gates, &c_prev},
+      [igates, ic, act = std::move(act), batch, hidden](const xt::xarray<T>& g,
+                                                        const xt::xarray<T>&) {
+        const T* pg = g.data();
+        const T* pa = act.data();
+        if (igates->requires_grad) {
+          // Blocks i, f, g get their gradients; o gets none from this op.
+          // When the gates already hold a gradient (lstm_cell_output's, whose
+          // backward runs first), these blocks are added into it in place.
+          const bool in_place = igates->has_grad && igates->graph_id != 0 && !anomaly_enabled();
+          xt::xarray<T> dgates;
+          if (!in_place) {
+            dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
+            std::fill_n(dgates.data(), dgates.size(), T(0));
+          }
+          const T* pc = ic->value.data();
+          T* pd = in_place ? igates->grad.data() : dgates.data();
+          for (std::size_t b = 0; b < batch; ++b) {
+            const T* ai = pa + b * 3 * hidden;
+            T* di = pd + b * 4 * hidden;
+            lstm_state_grad_row(pg + b * hidden, ai, ai + hidden, ai + 2 * hidden, pc + b * hidden,
+                                di, di + hidden, di + 2 * hidden, hidden);
+          }
+          if (!in_place) accumulate_grad(*igates, std::move(dgates));
+        }
+        if (ic->requires_grad) {
+          // dc_prev = dc f   [B,H]
+          xt::xarray<T> dc_prev = xt::xarray<T>::from_shape({batch, hidden});
+          T* pd = dc_prev.data();
+          for (std::size_t b = 0; b < batch; ++b) {
+            product_row(pg + b * hidden, pa + b * 3 * hidden + hidden, pd + b * hidden, hidden);
+          }
+          accumulate_grad(*ic, std::move(dc_prev));
+        }
+      });
 }
 
 template <class T>
@@ -351,16 +372,14 @@ BasicTensor<T> lstm_cell_output(const BasicTensor<T>& gates, const BasicTensor<T
                           const T* pa = act.data();
                           if (igates->requires_grad) {
                             // Only block o is non-zero.
-                            xt::xarray<T> dgates = xt::zeros<T>({batch, 4 * hidden});
+                            xt::xarray<T> dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
+                            std::fill_n(dgates.data(), dgates.size(), T(0));
                             T* pd = dgates.data();
                             for (std::size_t b = 0; b < batch; ++b) {
-                              const T* dh = pg + b * hidden;
                               const T* ao = pa + b * 2 * hidden;
-                              const T* tc = ao + hidden;
-                              T* dout = pd + b * 4 * hidden + 3 * hidden;
-                              for (std::size_t j = 0; j < hidden; ++j) {
-                                dout[j] = dh[j] * tc[j] * ao[j] * (T(1) - ao[j]);
-                              }
+                              lstm_output_grad_row<T>(pg + b * hidden, ao, ao + hidden,
+                                                      pd + b * 4 * hidden + 3 * hidden, nullptr,
+                                                      hidden);
                             }
                             accumulate_grad(*igates, std::move(dgates));
                           }
@@ -369,12 +388,9 @@ BasicTensor<T> lstm_cell_output(const BasicTensor<T>& gates, const BasicTensor<T
                             xt::xarray<T> dc = xt::xarray<T>::from_shape({batch, hidden});
                             T* pd = dc.data();
                             for (std::size_t b = 0; b < batch; ++b) {
-                              const T* dh = pg + b * hidden;
                               const T* ao = pa + b * 2 * hidden;
-                              const T* tc = ao + hidden;
-                              for (std::size_t j = 0; j < hidden; ++j) {
-                                pd[b * hidden + j] = dh[j] * ao[j] * (T(1) - tc[j] * tc[j]);
-                              }
+                              lstm_output_grad_row<T>(pg + b * hidden, ao, ao + hidden, nullptr,
+                                                      pd + b * hidden, hidden);
                             }
                             accumulate_grad(*ic, std::move(dc));
                           }
