@@ -41,6 +41,14 @@ def pattern(shape, f):
     return torch.tensor([f(k) for k in range(n)]).reshape(shape)
 
 
+def emit_names(name, module):
+    """The module's parameter names and shapes as torch has them, for a strict load_state_dict."""
+    items = "".join(f'\n    {{"{n}", {{{", ".join(str(d) for d in p.shape)}}}}},'
+                    for n, p in module.named_parameters())
+    out.append("inline const std::vector<std::pair<std::string, std::vector<std::size_t>>>\n"
+               f"    {name}_parameters = {{{items}\n}};")
+
+
 def set_weights(module):
     with torch.no_grad():
         for j, (_, p) in enumerate(module.named_parameters()):
@@ -65,6 +73,7 @@ T, B, IN, H = 5, 2, 3, 4
 def layer(name, cls, with_state, **kw):
     m = cls(IN, H, **kw)
     set_weights(m)
+    emit_names(name, m)
     batch_first = kw.get("batch_first", False)
     x = inputs((B, T, IN) if batch_first else (T, B, IN))
     states = m.num_layers * (2 if m.bidirectional else 1)
@@ -110,6 +119,11 @@ print("// edit. Regenerate: /usr/bin/python3 scripts/golden_rnn.py > tests/nn/go
 print("// Weights, inputs and initial states are formulas of the flat index (see the script);")
 print(f"// T = {T}, B = {B}, input_size = {IN}, hidden_size = {H}.")
 print("#pragma once")
+print()
+print("#include <cstddef>")
+print("#include <string>")
+print("#include <utility>")
+print("#include <vector>")
 print()
 print("// clang-format off")
 print("namespace axon::test::golden_rnn {")

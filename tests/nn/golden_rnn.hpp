@@ -5,9 +5,21 @@
 // T = 5, B = 2, input_size = 3, hidden_size = 4.
 #pragma once
 
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
 // clang-format off
 namespace axon::test::golden_rnn {
 
+inline const std::vector<std::pair<std::string, std::vector<std::size_t>>>
+    lstm_parameters = {
+    {"weight_ih_l0", {16, 3}},
+    {"weight_hh_l0", {16, 4}},
+    {"bias_ih_l0", {16}},
+    {"bias_hh_l0", {16}},
+};
 inline constexpr double lstm_output[40] = {
     0.028902558363821218, 0.04805957580626314, 0.10268185755690121, -0.02233905478826961,
     -0.11198679075884922, 0.1253484180816415, 0.11405994125780992, -0.1082717178350686,
@@ -27,6 +39,25 @@ inline constexpr double lstm_h_n[8] = {
 inline constexpr double lstm_c_n[8] = {
     -0.409107772782104, 0.6537762175317591, 0.19877886915076676, -0.1984266836829574,
     0.09197784379841106, 0.3189676640115162, 0.22827048173048117, 0.0014274243860635805,
+};
+inline const std::vector<std::pair<std::string, std::vector<std::size_t>>>
+    lstm_2layer_bidirectional_parameters = {
+    {"weight_ih_l0", {16, 3}},
+    {"weight_hh_l0", {16, 4}},
+    {"bias_ih_l0", {16}},
+    {"bias_hh_l0", {16}},
+    {"weight_ih_l0_reverse", {16, 3}},
+    {"weight_hh_l0_reverse", {16, 4}},
+    {"bias_ih_l0_reverse", {16}},
+    {"bias_hh_l0_reverse", {16}},
+    {"weight_ih_l1", {16, 8}},
+    {"weight_hh_l1", {16, 4}},
+    {"bias_ih_l1", {16}},
+    {"bias_hh_l1", {16}},
+    {"weight_ih_l1_reverse", {16, 8}},
+    {"weight_hh_l1_reverse", {16, 4}},
+    {"bias_ih_l1_reverse", {16}},
+    {"bias_hh_l1_reverse", {16}},
 };
 inline constexpr double lstm_2layer_bidirectional_output[80] = {
     0.007214011354186255, 0.14709674098370745, 0.15378932847895202, -0.06850752408493672,
@@ -70,6 +101,13 @@ inline constexpr double lstm_2layer_bidirectional_c_n[32] = {
     0.43071732437143895, -0.08858018111185428, -0.5459274983175078, -0.3658416967933194,
     0.4560031240999395, -0.050163003720166535, -0.5758508645541967, -0.42592494422208615,
 };
+inline const std::vector<std::pair<std::string, std::vector<std::size_t>>>
+    gru_parameters = {
+    {"weight_ih_l0", {12, 3}},
+    {"weight_hh_l0", {12, 4}},
+    {"bias_ih_l0", {12}},
+    {"bias_hh_l0", {12}},
+};
 inline constexpr double gru_output[40] = {
     0.23850333069372212, 0.23134241730060584, 0.22839576948690826, 0.018018912000775947,
     -0.43436004806206147, -0.07818619116421777, 0.10143673355271193, -0.2952057370285701,
@@ -85,6 +123,25 @@ inline constexpr double gru_output[40] = {
 inline constexpr double gru_h_n[8] = {
     -0.2426137067758341, 0.44101564081324474, 0.21044107304462167, -0.18921018739122847,
     0.07880962461764227, 0.10142087850807058, 0.2574506241918197, 0.07908522576510915,
+};
+inline const std::vector<std::pair<std::string, std::vector<std::size_t>>>
+    gru_2layer_bidirectional_parameters = {
+    {"weight_ih_l0", {12, 3}},
+    {"weight_hh_l0", {12, 4}},
+    {"bias_ih_l0", {12}},
+    {"bias_hh_l0", {12}},
+    {"weight_ih_l0_reverse", {12, 3}},
+    {"weight_hh_l0_reverse", {12, 4}},
+    {"bias_ih_l0_reverse", {12}},
+    {"bias_hh_l0_reverse", {12}},
+    {"weight_ih_l1", {12, 8}},
+    {"weight_hh_l1", {12, 4}},
+    {"bias_ih_l1", {12}},
+    {"bias_hh_l1", {12}},
+    {"weight_ih_l1_reverse", {12, 8}},
+    {"weight_hh_l1_reverse", {12, 4}},
+    {"bias_ih_l1_reverse", {12}},
+    {"bias_hh_l1_reverse", {12}},
 };
 inline constexpr double gru_2layer_bidirectional_output[80] = {
     -0.20510649521560503, 0.019242748049320267, 0.22486027178718354, 0.02586850102418583,
@@ -118,6 +175,17 @@ inline constexpr double gru_2layer_bidirectional_h_n[32] = {
     0.5087904055070042, -0.027897229747682696, -0.5795497498075322, -0.18008636006930684,
     0.538283344702162, -0.10721922478460147, -0.5588815622093856, -0.17047608918356125,
 };
+inline const std::vector<std::pair<std::string, std::vector<std::size_t>>>
+    rnn_tanh_2layer_parameters = {
+    {"weight_ih_l0", {4, 3}},
+    {"weight_hh_l0", {4, 4}},
+    {"bias_ih_l0", {4}},
+    {"bias_hh_l0", {4}},
+    {"weight_ih_l1", {4, 4}},
+    {"weight_hh_l1", {4, 4}},
+    {"bias_ih_l1", {4}},
+    {"bias_hh_l1", {4}},
+};
 inline constexpr double rnn_tanh_2layer_output[40] = {
     -0.38897744760795283, 0.10352141044388138, 0.5241581469549665, 0.24961739525334697,
     -0.36189916669847194, 0.042291401688318686, 0.45646066817560416, 0.2288496173313127,
@@ -135,6 +203,13 @@ inline constexpr double rnn_tanh_2layer_h_n[16] = {
     0.7895698913343691, -0.12302567019574702, -0.8475093097019066, -0.2032772935486126,
     -0.315291559768279, 0.09289898512624888, 0.4524852858313574, 0.17559067967872619,
     -0.21837123682807538, 0.08706155571117723, 0.3608313492154511, 0.08008803269278097,
+};
+inline const std::vector<std::pair<std::string, std::vector<std::size_t>>>
+    rnn_relu_bidirectional_nobias_parameters = {
+    {"weight_ih_l0", {4, 3}},
+    {"weight_hh_l0", {4, 4}},
+    {"weight_ih_l0_reverse", {4, 3}},
+    {"weight_hh_l0_reverse", {4, 4}},
 };
 inline constexpr double rnn_relu_bidirectional_nobias_output[80] = {
     0.32104158339618283, 0.0, 0.010217059961314298, 0.21332704861638527, 0.0031505472755787786,

@@ -69,10 +69,30 @@ void check_close(const BasicTensor<T>& got, const double (&want)[N], const char*
 
 constexpr std::size_t kT = 5, kB = 2, kIn = 3, kH = 4;
 
-/// Runs `layer` on the golden input (with the golden initial states when `with_state`).
+/// Loads the golden weights into `layer` by torch's parameter names and shapes (a strict load:
+/// any name or shape that differs from torch.nn's throws), filled with the script's formula.
 template <class T>
-nn::RecurrentOutput<T> golden_run(nn::BasicRecurrent<T>& layer, bool with_state) {
-  set_pattern_weights(layer);
+void load_torch_weights(
+    nn::BasicModule<T>& layer,
+    const std::vector<std::pair<std::string, std::vector<std::size_t>>>& torch_parameters) {
+  nn::StateDict<T> state;
+  std::size_t j = 0;
+  for (const auto& [name, shape] : torch_parameters) {
+    state.emplace_back(name, pattern<T>(Shape(shape.begin(), shape.end()), [j](std::size_t k) {
+                         return 0.3 * std::sin(1.3 * k + 0.7 * j + 0.1);
+                       }));
+    ++j;
+  }
+  layer.load_state_dict(state);
+}
+
+/// Runs `layer` with torch's weights on the golden input (with the golden initial states when
+/// `with_state`).
+template <class T>
+nn::RecurrentOutput<T> golden_run(
+    nn::BasicRecurrent<T>& layer, bool with_state,
+    const std::vector<std::pair<std::string, std::vector<std::size_t>>>& torch_parameters) {
+  load_torch_weights(layer, torch_parameters);
   const Shape xs = layer.batch_first() ? Shape{kB, kT, kIn} : Shape{kT, kB, kIn};
   const Shape ss{layer.num_layers() * layer.num_directions(), kB, kH};
   nn::RecurrentState<T> s;
@@ -88,14 +108,14 @@ void check_golden_layers() {
   namespace g = golden_rnn;
   {
     nn::BasicLSTM<T> m(LSTMOptions(kIn, kH));
-    const auto r = golden_run(m, false);
+    const auto r = golden_run(m, false, g::lstm_parameters);
     check_close(r.output, g::lstm_output, "lstm output");
     check_close(r.h_n, g::lstm_h_n, "lstm h_n");
     check_close(r.c_n, g::lstm_c_n, "lstm c_n");
   }
   {
     nn::BasicLSTM<T> m(LSTMOptions(kIn, kH).num_layers(2).bidirectional(true).batch_first(true));
-    const auto r = golden_run(m, true);
+    const auto r = golden_run(m, true, g::lstm_2layer_bidirectional_parameters);
     CHECK(r.output.shape() == Shape{kB, kT, 2 * kH});
     check_close(r.output, g::lstm_2layer_bidirectional_output, "lstm 2-layer bi output");
     check_close(r.h_n, g::lstm_2layer_bidirectional_h_n, "lstm 2-layer bi h_n");
@@ -103,20 +123,20 @@ void check_golden_layers() {
   }
   {
     nn::BasicGRU<T> m(GRUOptions(kIn, kH));
-    const auto r = golden_run(m, true);
+    const auto r = golden_run(m, true, g::gru_parameters);
     check_close(r.output, g::gru_output, "gru output");
     check_close(r.h_n, g::gru_h_n, "gru h_n");
     CHECK_FALSE(r.c_n.defined());
   }
   {
     nn::BasicGRU<T> m(GRUOptions(kIn, kH).num_layers(2).bidirectional(true));
-    const auto r = golden_run(m, false);
+    const auto r = golden_run(m, false, g::gru_2layer_bidirectional_parameters);
     check_close(r.output, g::gru_2layer_bidirectional_output, "gru 2-layer bi output");
     check_close(r.h_n, g::gru_2layer_bidirectional_h_n, "gru 2-layer bi h_n");
   }
   {
     nn::BasicRNN<T> m(RNNOptions(kIn, kH).num_layers(2).batch_first(true));
-    const auto r = golden_run(m, true);
+    const auto r = golden_run(m, true, g::rnn_tanh_2layer_parameters);
     check_close(r.output, g::rnn_tanh_2layer_output, "rnn tanh output");
     check_close(r.h_n, g::rnn_tanh_2layer_h_n, "rnn tanh h_n");
   }
@@ -125,7 +145,7 @@ void check_golden_layers() {
                           .nonlinearity(nn::RNNNonlinearity::relu)
                           .bidirectional(true)
                           .bias(false));
-    const auto r = golden_run(m, false);
+    const auto r = golden_run(m, false, g::rnn_relu_bidirectional_nobias_parameters);
     check_close(r.output, g::rnn_relu_bidirectional_nobias_output, "rnn relu output");
     check_close(r.h_n, g::rnn_relu_bidirectional_nobias_h_n, "rnn relu h_n");
   }
