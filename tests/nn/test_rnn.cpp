@@ -313,6 +313,8 @@ TEST_CASE("nn: GRU and RNN gradcheck over sequences, stacked, bidirectional (dou
   check_layer_gradients(relu, 3, false, 5);
   nn::RNND plain(RNNOptions(3, 4).bias(false).batch_first(true), gen);
   check_layer_gradients(plain, 2, true, 6);
+  check_layer_gradients(plain, 1, false, 7);
+  check_layer_gradients(rnn, 1, true, 8);
 }
 
 TEST_CASE("nn: batch_first gives the transposed result of the same layer") {
@@ -346,6 +348,19 @@ TEST_CASE("nn: a gradient flows through 200 LSTM steps without overflowing the s
   }
   CHECK(first > 1e-6);
   CHECK(lstm.parameter("weight_hh_l0").grad().data() != xt::zeros<float>({32, 8}));
+}
+
+TEST_CASE("nn: a state carried across batches must be detached (GraphError otherwise)") {
+  nn::LSTM lstm(LSTMOptions(2, 3));
+  Generator gen(3);
+  const auto x = randn<float>({4, 2, 2}, gen);
+  auto r = lstm.forward_with_state(x, {});
+  sum(r.output).backward();  // releases the graph r.h_n and r.c_n belong to
+  CHECK_THROWS_AS(lstm.forward_with_state(x, {r.h_n, r.c_n}), GraphError);
+  // Detached (truncated backpropagation through time), it carries on.
+  const auto next = lstm.forward_with_state(x, {r.h_n.detach(), r.c_n.detach()});
+  sum(next.output).backward();
+  CHECK(lstm.parameter("weight_hh_l0").has_grad());
 }
 
 TEST_CASE("nn: dropout between stacked layers acts in training only, from the scoped generator") {
