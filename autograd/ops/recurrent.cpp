@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The fused LSTM and GRU cell ops: forward loops over [B,H] with the gate blocks read in place,
-// saving the activated gates the backward needs; each backward sits under its forward.
+// The recurrent ops: a time step's rows of an all-steps projection (sequence_step, and
+// recurrent_gates with the hidden GEMM), whose backward adds into those rows in place, and the
+// fused LSTM and GRU cell ops, whose forward loops over [B,H] with the gate blocks read in place
+// and saves the activated gates the backward needs. Each backward sits under its forward.
 #include "autograd/ops/recurrent.hpp"
 
 #include <algorithm>
