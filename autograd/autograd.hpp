@@ -10,6 +10,7 @@
 #include "autograd/ops/embedding.hpp"
 #include "autograd/ops/linalg.hpp"
 #include "autograd/ops/normalization.hpp"
+#include "autograd/ops/recurrent.hpp"
 #include "autograd/ops/reductions.hpp"
 #include "autograd/ops/shape.hpp"
 #include "autograd/ops/softmax.hpp"

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// lstm: one pass over 20,000 Fashion-MNIST images of the fashion_mnist_lstm model (LSTM(28, 64)
+// over the image rows, Linear(64, 10) on the last hidden state), trained batch-parallel exactly
+// as train::fit does (ShardedStep with its default shard size, Adam).
+#include <memory>
+#include <numeric>
+#include <vector>
+
+#include "autograd/ops/shape.hpp"
+#include "datasets/dataloader.hpp"
+#include "datasets/mnist.hpp"
+#include "datasets/transforms.hpp"
+#include "nn/linear.hpp"
+#include "nn/losses.hpp"
+#include "nn/rnn.hpp"
+#include "optim/adam.hpp"
+#include "train/parallel.hpp"
+
+#include "../harness.hpp"
+#include "../lstm.hpp"
+
+namespace bench {
+namespace {
+
+using namespace axon;
+
+/// The example's model: LSTM over the rows, Linear on h_n.
+class RowLSTM : public nn::Module {
+ public:
+  explicit RowLSTM(autograd::Generator& gen)
+      : lstm_(register_module(
+            "lstm", std::make_shared<nn::LSTM>(
+                        nn::LSTMOptions(lstm::kInput, lstm::kHidden).batch_first(true), gen))),
+        fc_(register_module(
+            "fc", std::make_shared<nn::Linear>(nn::LinearOptions(lstm::kHidden, 10), gen))) {}
+  autograd::Tensor forward(const autograd::Tensor& x) override {
+    const autograd::Tensor h_n = lstm_->forward_with_state(x, {}).h_n;
+    return fc_->forward(autograd::reshape(h_n, {-1, static_cast<long>(lstm::kHidden)}));
+  }
+
+ private:
+  std::shared_ptr<nn::LSTM> lstm_;
+  std::shared_ptr<nn::Linear> fc_;
+};
+
+Result run(const Options& opt) {
+  train::set_num_threads(static_cast<std::size_t>(opt.threads));
+  std::vector<std::size_t> first(lstm::kImages);
+  std::iota(first.begin(), first.end(), std::size_t{0});
+  const auto data =
+      datasets::load_fashion_mnist(datasets::Split::Train, mlp::kDataDir).subset(first);
+  datasets::DataLoader loader(data, lstm::kBatch, /*shuffle=*/true, /*seed=*/0);
+  loader.transform(datasets::scale_to_unit());
+
+  autograd::Generator gen(0);
+  RowLSTM model(gen);
+  optim::Adam adam(model.parameters(), optim::AdamOptions(lstm::kLearningRate));
+  train::ShardedStep step;
+  const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+
+  auto epoch = [&] {
+    for (datasets::Batch& batch : loader) {
+      adam.zero_grad();
+      step.run(model, loss, batch);
+      adam.step();
+    }
+  };
+  const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
+  return lstm::result(static_cast<int>(train::num_threads()), data.size(), times);
+}
+
+const Registration reg("lstm", run);
+
+}  // namespace
+}  // namespace bench

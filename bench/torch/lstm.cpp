@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// lstm in libtorch: the same model (torch::nn::LSTM(28, 64) batch-first, Linear(64, 10) on h_n),
+// optimizer, batch size, image subset and per-batch uint8 -> float conversion as
+// bench/axon/lstm.cpp. The images are read with the same IDX reader (outside the timed loop).
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "datasets/mnist.hpp"
+
+#include "../harness.hpp"
+#include "../lstm.hpp"
+
+namespace bench {
+namespace {
+
+struct RowLSTMImpl : torch::nn::Module {
+  RowLSTMImpl()
+      : lstm(register_module(
+            "lstm", torch::nn::LSTM(
+                        torch::nn::LSTMOptions(lstm::kInput, lstm::kHidden).batch_first(true)))),
+        fc(register_module("fc", torch::nn::Linear(lstm::kHidden, 10))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    // h_n [1, B, 64] -> [B, 64]
+    const auto h_n = std::get<0>(std::get<1>(lstm->forward(x)));
+    return fc->forward(h_n.squeeze(0));
+  }
+  torch::nn::LSTM lstm;
+  torch::nn::Linear fc;
+};
+TORCH_MODULE(RowLSTM);
+
+Result run(const Options& opt) {
+  torch::set_num_threads(opt.threads);
+  torch::manual_seed(0);
+  const auto arrays =
+      axon::datasets::read_mnist(bench::mlp::kDataDir, axon::datasets::Split::Train);
+  const auto n = static_cast<std::int64_t>(lstm::kImages);
+  const auto all_images =
+      torch::from_blob(const_cast<std::uint8_t*>(arrays.images.data()), {n, 28, 28}, torch::kUInt8);
+  const auto all_labels =
+      torch::from_blob(const_cast<std::uint8_t*>(arrays.labels.data()), {n}, torch::kUInt8)
+          .to(torch::kLong);
+
+  RowLSTM model;
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(lstm::kLearningRate));
+  const auto batch = static_cast<std::int64_t>(lstm::kBatch);
+
+  auto epoch = [&] {
+    const auto order = torch::randperm(n, torch::kLong);
+    for (std::int64_t b = 0; b < n; b += batch) {
+      const auto idx = order.slice(0, b, std::min(n, b + batch));
+      const auto x = all_images.index_select(0, idx).to(torch::kFloat).div_(255.0);
+      const auto y = all_labels.index_select(0, idx);
+      adam.zero_grad();
+      auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
+      loss.backward();
+      adam.step();
+    }
+  };
+  const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
+  return lstm::result(opt.threads, static_cast<std::size_t>(n), times);
+}
+
+const Registration reg("lstm", run);
+
+}  // namespace
+}  // namespace bench

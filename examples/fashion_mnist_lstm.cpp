@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// A recurrent classifier: each 28x28 Fashion-MNIST image is read as a sequence of 28 rows of 28
+// pixels by an LSTM with 64 hidden units; the last step's hidden state goes through
+// Linear(64, 10). Softmax cross-entropy, Adam (lr 1e-3, batch 128), 3 epochs, trained
+// batch-parallel by train::fit. PyTorch reaches a test accuracy of 0.837 with this model and these
+// settings (this program: 0.834 with seed 0); it fails below 0.83 at 3 epochs or more on the full
+// training set. `--limit N` trains on the first N training images only (a quick run, no target).
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "autograd/ops/shape.hpp"
+#include "datasets/dataloader.hpp"
+#include "datasets/mnist.hpp"
+#include "datasets/transforms.hpp"
+#include "examples/common.hpp"
+#include "io/serialize.hpp"
+#include "nn/linear.hpp"
+#include "nn/rnn.hpp"
+#include "optim/adam.hpp"
+#include "train/fit.hpp"
+
+using namespace axon;
+
+/// LSTM over the image rows, then a linear layer on the last hidden state.
+class RowLSTM : public nn::Module {
+ public:
+  explicit RowLSTM(autograd::Generator& gen)
+      : lstm_(register_module(
+            "lstm", std::make_shared<nn::LSTM>(nn::LSTMOptions(28, 64).batch_first(true), gen))),
+        fc_(register_module("fc", std::make_shared<nn::Linear>(nn::LinearOptions(64, 10), gen))) {}
+
+  autograd::Tensor forward(const autograd::Tensor& images) override {
+    // images [B, 28, 28] = [batch, time, features]; h_n [1, B, 64] -> [B, 64] -> logits [B, 10]
+    const autograd::Tensor h_n = lstm_->forward_with_state(images, {}).h_n;
+    return fc_->forward(autograd::reshape(h_n, {-1, 64}));
+  }
+
+ private:
+  std::shared_ptr<nn::LSTM> lstm_;
+  std::shared_ptr<nn::Linear> fc_;
+};
+
+/// Takes `--limit N` out of argv (the other flags are the standard ones); 0 when absent.
+std::size_t take_limit(int& argc, char** argv) {
+  std::size_t limit = 0;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+      limit = std::stoul(argv[++i]);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  return limit;
+}
+
+int main(int argc, char** argv) try {
+  const std::size_t limit = take_limit(argc, argv);
+  examples::Args args;
+  args.epochs = 3;
+  args.batch_size = 128;
+  args.data = datasets::kFashionMnistDir;
+  examples::parse_args(argc, argv, args, examples::kAllFlags);
+
+  datasets::Dataset train_data = datasets::load_fashion_mnist(datasets::Split::Train, args.data);
+  if (limit > 0 && limit < train_data.size()) {
+    std::vector<std::size_t> first(limit);
+    std::iota(first.begin(), first.end(), std::size_t{0});
+    train_data = train_data.subset(first);
+  }
+  // Images stay uint8 in memory; each batch is converted to float [B, 28, 28] in [0, 1].
+  datasets::DataLoader train_loader(
+      train_data, datasets::DataLoaderOptions(args.batch_size).shuffle(true).seed(args.seed));
+  train_loader.transform(datasets::scale_to_unit());
+  datasets::DataLoader test_loader(datasets::load_fashion_mnist(datasets::Split::Test, args.data),
+                                   datasets::DataLoaderOptions(1000));
+  test_loader.transform(datasets::scale_to_unit());
+
+  autograd::Generator gen(args.seed);
+  RowLSTM model(gen);
+  std::printf("%s\n", model.repr().c_str());
+  optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-3));
+
+  examples::Stopwatch clock;
+  train::fit(model, optimizer, train::cross_entropy_loss(), train_loader,
+             train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed));
+  const double seconds = clock.seconds();
+  const double samples_per_second = static_cast<double>(args.epochs * train_data.size()) / seconds;
+
+  const auto test = train::evaluate(model, train::cross_entropy_loss(), test_loader, {"accuracy"});
+  const double accuracy = test.at("accuracy");
+  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
+              test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
+
+  if (!args.save.empty()) {
+    io::save(model, args.save);  // "lstm.weight_ih_l0", ..., "fc.bias"
+    std::printf("saved the parameters to %s\n", args.save.c_str());
+  }
+  examples::JsonLine("fashion_mnist_lstm")
+      .add("epochs", args.epochs)
+      .add("train_samples", train_data.size())
+      .add("test_accuracy", accuracy)
+      .add("test_loss", test.at("loss"))
+      .add("train_seconds", seconds)
+      .add("samples_per_second", samples_per_second)
+      .add("threads", train::num_threads())
+      .print();
+  const bool full = args.epochs >= 3 && limit == 0;
+  return full && accuracy < 0.83 ? 1 : 0;
+} catch (const std::exception& e) {
+  return examples::report_error(e);
+}

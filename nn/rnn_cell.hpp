@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "autograd/random.hpp"
+#include "nn/module.hpp"
+
+/// Recurrent cells: one time step of an Elman RNN (tanh or relu), an LSTM or a GRU, with
+/// PyTorch's gate layouts, parameter names (weight_ih, weight_hh, bias_ih, bias_hh) and default
+/// initialisation, so state dicts load from torch.nn.RNNCell / LSTMCell / GRUCell. The layers
+/// over whole sequences (nn/rnn.hpp) run the same step function.
+namespace axon::nn {
+
+/// Which recurrence a cell or layer computes.
+enum class RecurrentKind { rnn_tanh, rnn_relu, lstm, gru };
+
+/// The nonlinearity of an Elman RNN.
+enum class RNNNonlinearity { tanh, relu };
+
+/// Gate blocks per kind: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
+std::size_t gate_count(RecurrentKind kind);
+/// "RNN", "LSTM" or "GRU".
+std::string kind_name(RecurrentKind kind);
+
+/// A recurrent state: h [B,H] (or [L*D,B,H] for a layer) and, for an LSTM, c of the same shape
+/// (undefined otherwise).
+template <class T>
+struct RecurrentState {
+  BasicTensor<T> h;
+  BasicTensor<T> c;
+};
+
+/// Options shared by the cells; `LSTMCellOptions(28, 64).bias(false)`.
+template <class Derived>
+struct RecurrentCellOptionsBase {
+  /// A cell reading `input_size` features and keeping `hidden_size` hidden units.
+  RecurrentCellOptionsBase(std::size_t input_size, std::size_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+
+  std::size_t input_size_;
+  std::size_t hidden_size_;
+  bool bias_ = true;        ///< whether to learn bias_ih and bias_hh (default: yes)
+  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed (default 0)
+
+  Derived& bias(bool v) { return bias_ = v, static_cast<Derived&>(*this); }
+  Derived& seed(std::uint64_t v) { return seed_ = v, static_cast<Derived&>(*this); }
+};
+
+/// Options of LSTMCell.
+struct LSTMCellOptions : RecurrentCellOptionsBase<LSTMCellOptions> {
+  using RecurrentCellOptionsBase::RecurrentCellOptionsBase;
+};
+/// Options of GRUCell.
+struct GRUCellOptions : RecurrentCellOptionsBase<GRUCellOptions> {
+  using RecurrentCellOptionsBase::RecurrentCellOptionsBase;
+};
+/// Options of RNNCell; `RNNCellOptions(8, 16).nonlinearity(RNNNonlinearity::relu)`.
+struct RNNCellOptions : RecurrentCellOptionsBase<RNNCellOptions> {
+  using RecurrentCellOptionsBase::RecurrentCellOptionsBase;
+  RNNNonlinearity nonlinearity_ = RNNNonlinearity::tanh;  ///< tanh (default) or relu
+  RNNCellOptions& nonlinearity(RNNNonlinearity v) { return nonlinearity_ = v, *this; }
+};
+
+namespace detail {
+
+/// Registers weight_ih<suffix> [G*H, in], weight_hh<suffix> [G*H, H] and, with `bias`,
+/// bias_ih<suffix> and bias_hh<suffix> [G*H] on `module`, drawn U(-1/sqrt(H), 1/sqrt(H)) from
+/// `gen` in that order (PyTorch's reset_parameters). Returns the four slots (biases may be null).
+template <class T>
+struct RecurrentWeights {
+  BasicTensor<T>* w_ih = nullptr;
+  BasicTensor<T>* w_hh = nullptr;
+  BasicTensor<T>* b_ih = nullptr;
+  BasicTensor<T>* b_hh = nullptr;
+};
+template <class T>
+RecurrentWeights<T> register_recurrent_weights(BasicModule<T>& module, const std::string& suffix,
+                                               RecurrentKind kind, std::size_t input_size,
+                                               std::size_t hidden_size, bool bias,
+                                               autograd::Generator& gen);
+
+/// The input projection of all steps at once, x [N, in] -> [N, G*H]: x W_ih^T + b_ih, plus
+/// b_hh for RNN and LSTM, whose steps then add h W_hh^T only (b_hh receives the same gradient
+/// as b_ih either way). The GRU keeps b_hh in its step, where r scales W_hn h + b_hn.
+template <class T>
+BasicTensor<T> input_gates(RecurrentKind kind, const BasicTensor<T>& x,
+                           const RecurrentWeights<T>& weights);
+
+/// Time step `step` from the input projection `sequence_gates` [T*B, G*H] (input_gates of the
+/// time-major input): replaces `state.h` (and `state.c` for an LSTM) with the next state.
+/// Recorded ops: recurrent_gates + the fused LSTM cell ops or add-free tanh/relu (RNN);
+/// sequence_step + linear + gru_cell (GRU).
+template <class T>
+void recurrent_step(RecurrentKind kind, const BasicTensor<T>& sequence_gates, std::size_t step,
+                    const RecurrentWeights<T>& weights, RecurrentState<T>& state);
+
+}  // namespace detail
+
+/// One recurrent step as a module: the common part of RNNCell, LSTMCell and GRUCell.
+///
+/// forward(x) maps x [B, in] to the next h [B, H] from a zero state; forward_with_state(x, state)
+/// takes state.h [B, H] (and state.c [B, H] for an LSTM; undefined h or c means zeros) and
+/// returns the next state (c undefined for RNN and GRU). Inputs must be 2-D (PyTorch also takes
+/// an unbatched [in]); other shapes are ShapeErrors naming the cell and the shapes.
+template <class T>
+class BasicRecurrentCell : public BasicModule<T> {
+ public:
+  using Tensor = BasicTensor<T>;
+
+  Tensor forward(const Tensor& x) override;
+  /// The next state from `state` (see the class comment).
+  RecurrentState<T> forward_with_state(const Tensor& x, const RecurrentState<T>& state);
+  std::string name() const override { return kind_name(kind_) + "Cell"; }
+  std::string extra_repr() const override;
+
+  RecurrentKind kind() const { return kind_; }
+  std::size_t input_size() const { return input_size_; }
+  std::size_t hidden_size() const { return hidden_size_; }
+
+ protected:
+  /// Draws the weights from `gen`, or from a Generator seeded with `seed` when `gen` is null.
+  BasicRecurrentCell(RecurrentKind kind, std::size_t input_size, std::size_t hidden_size, bool bias,
+                     std::uint64_t seed, autograd::Generator* gen);
+
+ private:
+  RecurrentKind kind_;
+  std::size_t input_size_, hidden_size_;
+  bool bias_;
+  detail::RecurrentWeights<T> weights_;
+};
+
+/// Elman RNN cell: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
+template <class T>
+class BasicRNNCell : public BasicRecurrentCell<T> {
+ public:
+  explicit BasicRNNCell(const RNNCellOptions& options);
+  BasicRNNCell(const RNNCellOptions& options, autograd::Generator& gen);
+};
+
+/// LSTM cell, gates [i, f, g, o]: c' = f c + i g, h' = o tanh(c').
+template <class T>
+class BasicLSTMCell : public BasicRecurrentCell<T> {
+ public:
+  explicit BasicLSTMCell(const LSTMCellOptions& options);
+  BasicLSTMCell(const LSTMCellOptions& options, autograd::Generator& gen);
+};
+
+/// GRU cell, gates [r, z, n]: n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
+template <class T>
+class BasicGRUCell : public BasicRecurrentCell<T> {
+ public:
+  explicit BasicGRUCell(const GRUCellOptions& options);
+  BasicGRUCell(const GRUCellOptions& options, autograd::Generator& gen);
+};
+
+using RNNCell = BasicRNNCell<float>;
+using RNNCellD = BasicRNNCell<double>;
+using LSTMCell = BasicLSTMCell<float>;
+using LSTMCellD = BasicLSTMCell<double>;
+using GRUCell = BasicGRUCell<float>;
+using GRUCellD = BasicGRUCell<double>;
+
+}  // namespace axon::nn
