@@ -52,6 +52,7 @@ std::vector<Bin> adaptive_bins(std::size_t in, std::size_t out) {
 struct PoolGeom {
   std::size_t planes = 0, h = 1, w = 1;
   std::vector<Bin> rows, cols;
+  bool two_by_two = false;  // a 2x2 window with stride 2 and no padding (the fast path)
   std::size_t out_plane() const { return rows.size() * cols.size(); }
   std::size_t in_plane() const { return h * w; }
 };
@@ -75,6 +76,55 @@ void for_plane_chunks(const PoolGeom& g, F&& body) {
   });
 }
 
+/// Whether `v` replaces `best` as the running maximum: strictly greater keeps the first maximum;
+/// a NaN wins once (the first NaN). Written without branches so that loops vectorise.
+template <class T>
+inline bool takes_over(T v, T best) {
+  return (v > best) | ((v != v) & (best == best));
+}
+
+/// The fast path: 2x2 windows with stride 2 and no padding, read two input rows at a time.
+/// `at` (the arg-max offsets) is null when nothing is recorded.
+template <class T>
+void max_pool_2x2(const T* plane, std::size_t w, std::size_t oh, std::size_t ow, T* y,
+                  std::uint32_t* at) {
+  for (std::size_t r = 0; r < oh; ++r) {
+    const T* top = plane + 2 * r * w;
+    const T* bottom = top + w;
+    T* yr = y + r * ow;
+    const auto base = static_cast<std::uint32_t>(2 * r * w);
+    const auto width = static_cast<std::uint32_t>(w);
+    if (at == nullptr) {
+      for (std::size_t c = 0; c < ow; ++c) {
+        T best = top[2 * c];
+        for (const T v : {top[2 * c + 1], bottom[2 * c], bottom[2 * c + 1]}) {
+          best = takes_over(v, best) ? v : best;
+        }
+        yr[c] = best;
+      }
+      continue;
+    }
+    std::uint32_t* ar = at + r * ow;
+    for (std::size_t c = 0; c < ow; ++c) {
+      const auto left = base + static_cast<std::uint32_t>(2 * c);
+      T best = top[2 * c];
+      std::uint32_t idx = left;
+      const T v1 = top[2 * c + 1], v2 = bottom[2 * c], v3 = bottom[2 * c + 1];
+      bool t = takes_over(v1, best);
+      best = t ? v1 : best;
+      idx = t ? left + 1 : idx;
+      t = takes_over(v2, best);
+      best = t ? v2 : best;
+      idx = t ? left + width : idx;
+      t = takes_over(v3, best);
+      best = t ? v3 : best;
+      idx = t ? left + width + 1 : idx;
+      yr[c] = best;
+      ar[c] = idx;
+    }
+  }
+}
+
 template <class T>
 BasicTensor<T> max_pool(const char* op, const BasicTensor<T>& x, PoolGeom g,
                         const Shape& out_shape) {
@@ -94,6 +144,11 @@ BasicTensor<T> max_pool(const char* op, const BasicTensor<T>& x, PoolGeom g,
     for (std::size_t pl = begin; pl < end; ++pl) {
       const T* plane = px + pl * in_plane;
       T* y = po + pl * out_plane;
+      if (g.two_by_two) {
+        max_pool_2x2(plane, g.w, g.rows.size(), g.cols.size(), y,
+                     record ? pa + pl * out_plane : nullptr);
+        continue;
+      }
       std::size_t o = 0;
       for (const Bin& r : g.rows) {
         for (const Bin& c : g.cols) {
@@ -102,8 +157,7 @@ BasicTensor<T> max_pool(const char* op, const BasicTensor<T>& x, PoolGeom g,
           for (std::size_t i = r.lo; i < r.hi; ++i) {
             for (std::size_t j = c.lo; j < c.hi; ++j) {
               const T v = plane[i * g.w + j];
-              // Strictly greater keeps the first maximum; a NaN wins once (the first NaN).
-              if (v > best || (std::isnan(v) && !std::isnan(best))) {
+              if (takes_over(v, best)) {
                 best = v;
                 best_at = i * g.w + j;
               }
@@ -270,6 +324,7 @@ PoolGeom window_geom(const char* op, const Shape& s, std::size_t spatial, Size2 
   const std::size_t ow = fit_window(op, s, wname, g.w, kernel.w, stride.w, padding.w);
   g.cols = window_bins(g.w, u(kernel.w), u(stride.w), u(padding.w), ow);
   out_shape.push_back(ow);
+  g.two_by_two = spatial == 2 && kernel == Size2{2} && stride == Size2{2} && padding == Size2{0};
   return g;
 }
 

@@ -262,6 +262,30 @@ TEST_CASE("conv: large batches run in parallel chunks with thread-independent re
   CHECK(worst < 1e-4);
 }
 
+TEST_CASE("conv: columns too large to keep are unfolded again in backward: same gradients") {
+  // 16 samples x 288 rows x 4096 positions = 18.9M column entries: above the 16M kept from
+  // forward, so backward recomputes them; each half of the batch (9.4M) is kept instead.
+  Generator gen(21);
+  const auto x = rand<float>({16, 32, 64, 64}, gen);
+  const auto w = randn<float>({8, 32, 3, 3}, gen, 0.0f, 0.1f, true);
+  const auto seed = randn<float>({16, 8, 64, 64}, gen);
+  conv2d(x, w, Tensor(), 1, 1).backward(seed);
+  const xt::xarray<float> whole = w.grad().data();
+  xt::xarray<double> halves = xt::zeros<double>(w.shape());
+  for (long half = 0; half < 2; ++half) {
+    auto wh = w.detach().requires_grad_();
+    conv2d(slice(x, 0, 8 * half, 8 * half + 8), wh, Tensor(), 1, 1)
+        .backward(slice(seed, 0, 8 * half, 8 * half + 8));
+    for (std::size_t i = 0; i < halves.size(); ++i) halves.data()[i] += wh.grad().data_ptr()[i];
+  }
+  double worst = 0;
+  for (std::size_t i = 0; i < halves.size(); ++i) {
+    worst = std::max(
+        worst, std::abs(halves.data()[i] - whole.data()[i]) / (1.0 + std::abs(halves.data()[i])));
+  }
+  CHECK(worst < 1e-3);
+}
+
 TEST_CASE("conv: empty batch, no output channels and no input channels") {
   auto x = zeros<double>({0, 2, 5, 5}, true);
   auto w = ones<double>({3, 2, 3, 3}, true);
