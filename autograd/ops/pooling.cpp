@@ -83,8 +83,17 @@ inline bool takes_over(T v, T best) {
   return (v > best) | ((v != v) & (best == best));
 }
 
+/// `yes` when `cond`, else `no`, without a branch.
+inline std::uint32_t select(bool cond, std::uint32_t yes, std::uint32_t no) {
+  const std::uint32_t mask = 0u - static_cast<std::uint32_t>(cond);
+  return (yes & mask) | (no & ~mask);
+}
+
 /// The fast path: 2x2 windows with stride 2 and no padding, read two input rows at a time.
-/// `at` (the arg-max offsets) is null when nothing is recorded.
+/// `at` (the arg-max offsets) is null when nothing is recorded. The loop has no data-dependent
+/// branches (ReLU outputs are full of ties at 0, which made a compare-and-branch loop mispredict
+/// constantly): the maximum of the four values a b / c d, then the first of them equal to it. A
+/// row holding a NaN is redone with the general rule (the first NaN wins).
 template <class T>
 void max_pool_2x2(const T* plane, std::size_t w, std::size_t oh, std::size_t ow, T* y,
                   std::uint32_t* at) {
@@ -94,33 +103,34 @@ void max_pool_2x2(const T* plane, std::size_t w, std::size_t oh, std::size_t ow,
     T* yr = y + r * ow;
     const auto base = static_cast<std::uint32_t>(2 * r * w);
     const auto width = static_cast<std::uint32_t>(w);
-    if (at == nullptr) {
-      for (std::size_t c = 0; c < ow; ++c) {
-        T best = top[2 * c];
-        for (const T v : {top[2 * c + 1], bottom[2 * c], bottom[2 * c + 1]}) {
-          best = takes_over(v, best) ? v : best;
-        }
-        yr[c] = best;
+    std::uint32_t* ar = at ? at + r * ow : nullptr;
+    int nan = 0;
+    for (std::size_t c = 0; c < ow; ++c) {
+      const T a = top[2 * c], b = top[2 * c + 1], cc = bottom[2 * c], d = bottom[2 * c + 1];
+      const T upper = b > a ? b : a, lower = d > cc ? d : cc;
+      const T best = lower > upper ? lower : upper;
+      yr[c] = best;
+      nan |= (a != a) | (b != b) | (cc != cc) | (d != d);
+      if (ar) {
+        // The first of a, b, c, d equal to the maximum, by masks (a ternary here compiles to a
+        // branch on the comparison).
+        std::uint32_t off = width + 1;
+        off = select(cc == best, width, off);
+        off = select(b == best, 1, off);
+        off = select(a == best, 0, off);
+        ar[c] = base + static_cast<std::uint32_t>(2 * c) + off;
       }
-      continue;
     }
-    std::uint32_t* ar = at + r * ow;
+    if (!nan) continue;
     for (std::size_t c = 0; c < ow; ++c) {
       const auto left = base + static_cast<std::uint32_t>(2 * c);
-      T best = top[2 * c];
+      T best = plane[left];
       std::uint32_t idx = left;
-      const T v1 = top[2 * c + 1], v2 = bottom[2 * c], v3 = bottom[2 * c + 1];
-      bool t = takes_over(v1, best);
-      best = t ? v1 : best;
-      idx = t ? left + 1 : idx;
-      t = takes_over(v2, best);
-      best = t ? v2 : best;
-      idx = t ? left + width : idx;
-      t = takes_over(v3, best);
-      best = t ? v3 : best;
-      idx = t ? left + width + 1 : idx;
+      for (const std::uint32_t k : {left + 1, left + width, left + width + 1}) {
+        if (takes_over(plane[k], best)) best = plane[k], idx = k;
+      }
       yr[c] = best;
-      ar[c] = idx;
+      if (ar) ar[c] = idx;
     }
   }
 }
