@@ -138,42 +138,51 @@ TEST_CASE("pooling: max sends the gradient to the first maximum; NaN wins") {
   CHECK(max_pool1d(neg, 3, 1, 1).data() == xt::xarray<double>({{{-3, -3, -3}}}));
 }
 
-TEST_CASE("pooling: the 2x2 stride-2 fast path matches a direct loop (ties, NaN, odd sizes)") {
-  Generator gen(6);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  // Values on a coarse grid (many ties), a few NaN, odd extents (the last row and column drop).
-  std::vector<double> v(2 * 3 * 7 * 9);
-  for (auto& e : v) e = double(gen.below(4));
-  v[10] = nan;
-  v[11] = nan;
-  v[100] = nan;
-  auto x = from_vector<double>(v, {2, 3, 7, 9}, true);
+/// max_pool2d(x, 2) (the 2x2 stride-2 fast path, vectorised for float) against a direct loop:
+/// values and the gradient's routing, with ties (values on a grid of 4), NaN and odd extents.
+template <class T>
+void check_2x2_fast_path(std::size_t h, std::size_t w, std::uint64_t seed_value) {
+  CAPTURE(h);
+  CAPTURE(w);
+  Generator gen(seed_value);
+  const std::size_t planes = 6, oh = h / 2, ow = w / 2;
+  std::vector<T> v(planes * h * w);
+  for (auto& e : v) e = T(gen.below(4));
+  for (int k = 0; k < 4; ++k) v[gen.below(v.size())] = std::numeric_limits<T>::quiet_NaN();
+  auto x = from_vector<T>(v, {2, 3, h, w}, true);
   auto y = max_pool2d(x, 2);
-  REQUIRE(y.shape() == Shape{2, 3, 3, 4});
-  std::vector<double> want(y.numel()), grad(v.size(), 0.0);
-  for (std::size_t pl = 0; pl < 6; ++pl) {
-    for (std::size_t r = 0; r < 3; ++r) {
-      for (std::size_t c = 0; c < 4; ++c) {
-        std::size_t at = pl * 63 + 2 * r * 9 + 2 * c;
-        for (std::size_t k : {pl * 63 + 2 * r * 9 + 2 * c + 1, pl * 63 + (2 * r + 1) * 9 + 2 * c,
-                              pl * 63 + (2 * r + 1) * 9 + 2 * c + 1}) {
+  REQUIRE(y.shape() == Shape{2, 3, oh, ow});
+  std::vector<T> want(y.numel()), grad(v.size(), T(0));
+  for (std::size_t pl = 0; pl < planes; ++pl) {
+    for (std::size_t r = 0; r < oh; ++r) {
+      for (std::size_t c = 0; c < ow; ++c) {
+        const std::size_t first = pl * h * w + 2 * r * w + 2 * c;
+        std::size_t at = first;
+        for (std::size_t k : {first + 1, first + w, first + w + 1}) {
           if (v[k] > v[at] || (std::isnan(v[k]) && !std::isnan(v[at]))) at = k;
         }
-        const std::size_t o = (pl * 3 + r) * 4 + c;
+        const std::size_t o = (pl * oh + r) * ow + c;
         want[o] = v[at];
-        grad[at] += double(o + 1);
+        grad[at] += T(o + 1);
       }
     }
   }
   for (std::size_t o = 0; o < want.size(); ++o) {
-    const double got = y.data_ptr()[o];
+    const T got = y.data_ptr()[o];
     CHECK(((std::isnan(want[o]) && std::isnan(got)) || got == want[o]));
   }
-  std::vector<double> seed(want.size());
-  for (std::size_t o = 0; o < seed.size(); ++o) seed[o] = double(o + 1);
-  y.backward(from_vector<double>(seed, y.shape()));
-  const TensorD dx = x.grad();
-  CHECK(std::vector<double>(dx.data_ptr(), dx.data_ptr() + dx.numel()) == grad);
+  std::vector<T> seed(want.size());
+  for (std::size_t o = 0; o < seed.size(); ++o) seed[o] = T(o + 1);
+  y.backward(from_vector<T>(seed, y.shape()));
+  const auto dx = x.grad();
+  CHECK(std::vector<T>(dx.data_ptr(), dx.data_ptr() + dx.numel()) == grad);
+}
+
+TEST_CASE("pooling: the 2x2 stride-2 fast path matches a direct loop (ties, NaN, odd sizes)") {
+  for (auto [h, w] : {std::pair<std::size_t, std::size_t>{7, 9}, {6, 21}, {28, 28}, {3, 2}}) {
+    check_2x2_fast_path<float>(h, w, 6 + h);
+    check_2x2_fast_path<double>(h, w, 6 + h);
+  }
 }
 
 TEST_CASE("pooling: values without recording match values with recording") {
