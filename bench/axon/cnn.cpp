@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// cnn: one epoch of the Fashion-MNIST CNN of examples/fashion_mnist_cnn.cpp, trained
+// batch-parallel exactly as train::fit does (ShardedStep with its default shard size, Adam).
+#include <memory>
+#include <vector>
+
+#include "datasets/dataloader.hpp"
+#include "datasets/mnist.hpp"
+#include "datasets/transforms.hpp"
+#include "nn/activation.hpp"
+#include "nn/conv.hpp"
+#include "nn/flatten.hpp"
+#include "nn/linear.hpp"
+#include "nn/losses.hpp"
+#include "nn/pooling.hpp"
+#include "nn/sequential.hpp"
+#include "nn/unflatten.hpp"
+#include "optim/adam.hpp"
+#include "train/parallel.hpp"
+
+#include "../cnn.hpp"
+#include "../harness.hpp"
+
+namespace bench {
+namespace {
+
+using namespace axon;
+
+Result run(const Options& opt) {
+  train::set_num_threads(static_cast<std::size_t>(opt.threads));
+  const auto data = datasets::load_fashion_mnist(datasets::Split::Train, cnn::kDataDir);
+  datasets::DataLoader loader(data, cnn::kBatch, /*shuffle=*/true, /*seed=*/0);
+  loader.transform(datasets::scale_to_unit());
+
+  autograd::Generator gen(0);
+  nn::Sequential model{std::make_shared<nn::Unflatten>(1, std::vector<long>{1, 28}),
+                       std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 8, 3).padding(1), gen),
+                       std::make_shared<nn::ReLU>(),
+                       std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions(2)),
+                       std::make_shared<nn::Conv2d>(nn::Conv2dOptions(8, 16, 3).padding(1), gen),
+                       std::make_shared<nn::ReLU>(),
+                       std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions(2)),
+                       std::make_shared<nn::Flatten>(),
+                       std::make_shared<nn::Linear>(nn::LinearOptions(784, 10), gen)};
+  optim::Adam adam(model.parameters(), optim::AdamOptions(cnn::kLearningRate));
+  train::ShardedStep step;
+  const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+
+  auto epoch = [&] {
+    for (datasets::Batch& batch : loader) {
+      adam.zero_grad();
+      step.run(model, loss, batch);
+      adam.step();
+    }
+  };
+  const auto times = repeat(0, opt.reps ? opt.reps : 2, epoch);
+  return cnn::result(static_cast<int>(train::num_threads()), data.size(), times);
+}
+
+const Registration reg("cnn", run);
+
+}  // namespace
+}  // namespace bench

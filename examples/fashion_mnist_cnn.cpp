@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// A small convolutional network on Fashion-MNIST: conv(1->8, 3x3, padding 1)-ReLU-maxpool 2-
+// conv(8->16, 3x3, padding 1)-ReLU-maxpool 2-flatten-linear(784->10), softmax cross-entropy, Adam
+// (lr 1e-3, batch 128), 3 epochs, trained batch-parallel by train::fit. PyTorch reaches a test
+// accuracy of 0.857-0.865 with this model and these settings; this program fails below 0.85 at 3
+// epochs or more.
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "datasets/dataloader.hpp"
+#include "datasets/mnist.hpp"
+#include "datasets/transforms.hpp"
+#include "examples/common.hpp"
+#include "io/serialize.hpp"
+#include "nn/activation.hpp"
+#include "nn/conv.hpp"
+#include "nn/flatten.hpp"
+#include "nn/linear.hpp"
+#include "nn/pooling.hpp"
+#include "nn/sequential.hpp"
+#include "nn/unflatten.hpp"
+#include "optim/adam.hpp"
+#include "train/fit.hpp"
+
+using namespace axon;
+
+int main(int argc, char** argv) try {
+  examples::Args args;
+  args.epochs = 3;
+  args.batch_size = 128;
+  args.data = datasets::kFashionMnistDir;
+  // The standard flags this example applies (named one by one: a flag added to kAllFlags later
+  // is rejected here until the example implements it).
+  examples::parse_args(argc, argv, args,
+                       examples::kEpochs | examples::kBatchSize | examples::kThreads |
+                           examples::kSeed | examples::kData | examples::kSave);
+
+  // Images stay uint8 in memory; each batch is converted to float and scaled to [0, 1].
+  datasets::DataLoader train_loader(
+      datasets::load_fashion_mnist(datasets::Split::Train, args.data),
+      datasets::DataLoaderOptions(args.batch_size).shuffle(true).seed(args.seed));
+  train_loader.transform(datasets::scale_to_unit());
+  datasets::DataLoader test_loader(datasets::load_fashion_mnist(datasets::Split::Test, args.data),
+                                   datasets::DataLoaderOptions(1000));
+  test_loader.transform(datasets::scale_to_unit());
+
+  autograd::Generator gen(args.seed);
+  nn::Sequential model{
+      std::make_shared<nn::Unflatten>(1, std::vector<long>{1, 28}),  // [B,28,28] -> [B,1,28,28]
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 8, 3).padding(1), gen),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions(2)),  // -> [B,8,14,14]
+      std::make_shared<nn::Conv2d>(nn::Conv2dOptions(8, 16, 3).padding(1), gen),
+      std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions(2)),  // -> [B,16,7,7]
+      std::make_shared<nn::Flatten>(),                        // -> [B,784]
+      std::make_shared<nn::Linear>(nn::LinearOptions(784, 10), gen)};
+  std::printf("%s\n", model.repr().c_str());
+  optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-3));
+
+  examples::Stopwatch clock;
+  train::fit(model, optimizer, train::cross_entropy_loss(), train_loader,
+             train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed));
+  const double seconds = clock.seconds();
+  const double samples_per_second =
+      static_cast<double>(args.epochs * train_loader.dataset().size()) / seconds;
+
+  const auto test = train::evaluate(model, train::cross_entropy_loss(), test_loader, {"accuracy"});
+  const double accuracy = test.at("accuracy");
+  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
+              test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
+
+  if (!args.save.empty()) {
+    io::save(model,
+             args.save);  // safetensors, named as in state_dict(): "1.weight" (the first conv), ...
+    std::printf("saved the parameters to %s\n", args.save.c_str());
+  }
+  examples::JsonLine("fashion_mnist_cnn")
+      .add("epochs", args.epochs)
+      .add("test_accuracy", accuracy)
+      .add("test_loss", test.at("loss"))
+      .add("train_seconds", seconds)
+      .add("samples_per_second", samples_per_second)
+      .add("threads", train::num_threads())
+      .print();
+  return args.epochs >= 3 && accuracy < 0.85 ? 1 : 0;
+} catch (const std::exception& e) {
+  return examples::report_error(e);
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "autograd/ops/window.hpp"
+#include "nn/module.hpp"
+
+/// Pooling layers over [N, C, L] (1-D) or [N, C, H, W] (2-D) inputs, wrapping the ops of
+/// autograd/ops/pooling.hpp (PyTorch's semantics; the stride defaults to the kernel size). They
+/// have no parameters. Bad arguments or inputs are reported by the op when forward runs.
+namespace axon::nn {
+
+using autograd::Size2;
+
+/// Options of MaxPool1d / AvgPool1d: `Pool1dOptions(3).stride(2).padding(1)`.
+struct Pool1dOptions {
+  explicit Pool1dOptions(long kernel_size) : kernel_size_(kernel_size) {}
+  long kernel_size_;
+  std::optional<long> stride_;  ///< default: the kernel size
+  long padding_ = 0;
+  bool count_include_pad_ = true;  ///< average pools only
+
+  Pool1dOptions& stride(long v) { return stride_ = v, *this; }
+  Pool1dOptions& padding(long v) { return padding_ = v, *this; }
+  Pool1dOptions& count_include_pad(bool v) { return count_include_pad_ = v, *this; }
+};
+
+/// Options of MaxPool2d / AvgPool2d: `Pool2dOptions(2)`, `Pool2dOptions({3, 2}).stride(1)`.
+struct Pool2dOptions {
+  explicit Pool2dOptions(Size2 kernel_size) : kernel_size_(kernel_size) {}
+  Size2 kernel_size_;
+  std::optional<Size2> stride_;  ///< default: the kernel size
+  Size2 padding_ = 0;
+  bool count_include_pad_ = true;  ///< average pools only
+
+  Pool2dOptions& stride(Size2 v) { return stride_ = v, *this; }
+  Pool2dOptions& padding(Size2 v) { return padding_ = v, *this; }
+  Pool2dOptions& count_include_pad(bool v) { return count_include_pad_ = v, *this; }
+};
+
+/// Maximum over each window (autograd::max_pool1d).
+template <class T>
+class BasicMaxPool1d : public BasicModule<T> {
+ public:
+  explicit BasicMaxPool1d(const Pool1dOptions& options) : options_(options) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "MaxPool1d"; }
+  std::string extra_repr() const override;
+  const Pool1dOptions& options() const { return options_; }
+
+ private:
+  Pool1dOptions options_;
+};
+
+/// Maximum over each window (autograd::max_pool2d).
+template <class T>
+class BasicMaxPool2d : public BasicModule<T> {
+ public:
+  explicit BasicMaxPool2d(const Pool2dOptions& options) : options_(options) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "MaxPool2d"; }
+  std::string extra_repr() const override;
+  const Pool2dOptions& options() const { return options_; }
+
+ private:
+  Pool2dOptions options_;
+};
+
+/// Mean over each window (autograd::avg_pool1d), count_include_pad by default.
+template <class T>
+class BasicAvgPool1d : public BasicModule<T> {
+ public:
+  explicit BasicAvgPool1d(const Pool1dOptions& options) : options_(options) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "AvgPool1d"; }
+  std::string extra_repr() const override;
+  const Pool1dOptions& options() const { return options_; }
+
+ private:
+  Pool1dOptions options_;
+};
+
+/// Mean over each window (autograd::avg_pool2d), count_include_pad by default.
+template <class T>
+class BasicAvgPool2d : public BasicModule<T> {
+ public:
+  explicit BasicAvgPool2d(const Pool2dOptions& options) : options_(options) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "AvgPool2d"; }
+  std::string extra_repr() const override;
+  const Pool2dOptions& options() const { return options_; }
+
+ private:
+  Pool2dOptions options_;
+};
+
+/// Mean over `output_size` PyTorch adaptive bins: [N, C, L] -> [N, C, output_size].
+template <class T>
+class BasicAdaptiveAvgPool1d : public BasicModule<T> {
+ public:
+  explicit BasicAdaptiveAvgPool1d(long output_size) : output_size_(output_size) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "AdaptiveAvgPool1d"; }
+  std::string extra_repr() const override { return "output_size=" + std::to_string(output_size_); }
+
+ private:
+  long output_size_;
+};
+
+/// Mean over adaptive bins: [N, C, H, W] -> [N, C, output_size.h, output_size.w].
+template <class T>
+class BasicAdaptiveAvgPool2d : public BasicModule<T> {
+ public:
+  explicit BasicAdaptiveAvgPool2d(Size2 output_size) : output_size_(output_size) {}
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "AdaptiveAvgPool2d"; }
+  std::string extra_repr() const override { return "output_size=" + output_size_.str(); }
+
+ private:
+  Size2 output_size_;
+};
+
+/// Mean over H and W: [N, C, H, W] -> [N, C] (AdaptiveAvgPool2d(1) followed by Flatten).
+template <class T>
+class BasicGlobalAvgPool2d : public BasicModule<T> {
+ public:
+  BasicTensor<T> forward(const BasicTensor<T>& x) override;
+  std::string name() const override { return "GlobalAvgPool2d"; }
+};
+
+using MaxPool1d = BasicMaxPool1d<float>;
+using MaxPool1dD = BasicMaxPool1d<double>;
+using MaxPool2d = BasicMaxPool2d<float>;
+using MaxPool2dD = BasicMaxPool2d<double>;
+using AvgPool1d = BasicAvgPool1d<float>;
+using AvgPool1dD = BasicAvgPool1d<double>;
+using AvgPool2d = BasicAvgPool2d<float>;
+using AvgPool2dD = BasicAvgPool2d<double>;
+using AdaptiveAvgPool1d = BasicAdaptiveAvgPool1d<float>;
+using AdaptiveAvgPool1dD = BasicAdaptiveAvgPool1d<double>;
+using AdaptiveAvgPool2d = BasicAdaptiveAvgPool2d<float>;
+using AdaptiveAvgPool2dD = BasicAdaptiveAvgPool2d<double>;
+using GlobalAvgPool2d = BasicGlobalAvgPool2d<float>;
+using GlobalAvgPool2dD = BasicGlobalAvgPool2d<double>;
+
+}  // namespace axon::nn

@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Writes tests/nn/golden_conv.hpp: PyTorch reference values for autograd/ops/conv.*,
+autograd/ops/pooling.* and the CNN of examples/fashion_mnist_cnn.cpp (float64).
+
+The op cases draw their inputs from numpy's RandomState (the inputs are written to the header
+too); the CNN's parameters and images come from a closed-form formula that the test evaluates in
+C++ as well, so the header holds only the CNN's outputs.
+
+Regenerate (needs torch; run from the repository root):
+    /usr/bin/python3 scripts/golden_conv.py > tests/nn/golden_conv.hpp
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+rng = np.random.RandomState(20261122)
+out = []
+
+
+def fmt(v):
+    assert np.isfinite(v), "reference values must be finite"
+    return repr(float(v))
+
+
+def emit(name, values):
+    """A constexpr array named `name` (row-major)."""
+    a = np.asarray(values.detach().numpy() if torch.is_tensor(values) else values, dtype=float)
+    flat = a.reshape(-1)
+    items = [fmt(v) for v in flat]
+    lines, line = [], "   "
+    for item in items:  # wrapped at 100 columns
+        if len(line) + len(item) + 2 > 100:
+            lines.append(line)
+            line = "   "
+        line += " " + item + ","
+    lines.append(line)
+    out.append(f"inline constexpr double {name}[{flat.size}] = {{\n" + "\n".join(lines) + "\n};")
+
+
+def case(name, fn, shapes):
+    """Random inputs of `shapes`, fn's value, and the gradient of sum(value * seed) for each."""
+    xs = [torch.tensor(rng.randn(*s), requires_grad=True) for s in shapes]
+    y = fn(*xs)
+    seed = torch.tensor(rng.randn(*y.shape))
+    (y * seed).sum().backward()
+    for k, x in enumerate(xs):
+        emit(f"{name}_in{k}", x)
+    emit(f"{name}_out", y)
+    emit(f"{name}_seed", seed)
+    for k, x in enumerate(xs):
+        emit(f"{name}_grad{k}", x.grad)
+
+
+# ---- convolutions (shapes are in tests/nn/test_conv.cpp's table) ----
+case("conv2d_a", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+     [(2, 3, 7, 6), (4, 3, 3, 2), (4,)])
+case("conv2d_b", lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=2, dilation=2, groups=2),
+     [(1, 4, 6, 5), (6, 2, 3, 3), (6,)])
+case("conv2d_c", lambda x, w: F.conv2d(x, w, None, stride=2, padding=1), [(2, 2, 5, 5), (3, 2, 1, 1)])
+case("conv1d_a", lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=1, dilation=2, groups=2),
+     [(2, 4, 10), (6, 2, 3), (6,)])
+case("conv1d_b", lambda x, w: F.conv1d(x, w, None), [(1, 3, 8), (2, 3, 4)])
+
+# ---- pooling ----
+case("max_pool2d", lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [(2, 3, 7, 6)])
+case("max_pool2d_b", lambda x: F.max_pool2d(x, (2, 3), stride=(1, 2)), [(1, 2, 5, 7)])
+case("avg_pool2d", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 7, 6)])
+case("avg_pool2d_nopad", lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
+     [(2, 3, 7, 6)])
+case("adaptive_avg_pool2d", lambda x: F.adaptive_avg_pool2d(x, (3, 4)), [(2, 3, 7, 6)])
+case("max_pool1d", lambda x: F.max_pool1d(x, 3, stride=2, padding=1), [(2, 3, 9)])
+case("avg_pool1d", lambda x: F.avg_pool1d(x, 4, stride=3, padding=2), [(2, 3, 9)])
+case("adaptive_avg_pool1d", lambda x: F.adaptive_avg_pool1d(x, 4), [(2, 3, 9)])
+
+
+# ---- the CNN of examples/fashion_mnist_cnn.cpp, on closed-form parameters and images ----
+def formula(k, n):
+    """Element i of parameter k: sin(0.7 i + 1.3 k + 0.5) (scaled by the caller)."""
+    return np.array([math.sin(0.7 * i + 1.3 * k + 0.5) for i in range(n)])
+
+
+model = torch.nn.Sequential(
+    torch.nn.Unflatten(1, (1, 28)),
+    torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+    torch.nn.Flatten(), torch.nn.Linear(784, 10))
+names = []
+with torch.no_grad():
+    for k, (name, p) in enumerate(model.named_parameters()):
+        names.append(name)
+        # Weights scaled by 1/sqrt(fan_in), biases by 0.1: activations stay of order 1.
+        scale = 1.0 / math.sqrt(p[0].numel()) if p.dim() > 1 else 0.1
+        p.copy_(torch.tensor(formula(k, p.numel()) * scale).reshape(p.shape))
+images = torch.tensor([0.5 + 0.5 * math.sin(0.37 * i + 0.2) for i in range(3 * 784)])
+images = images.reshape(3, 28, 28).requires_grad_()
+logits = model(images)
+loss = F.cross_entropy(logits, torch.tensor([3, 7, 0]))
+loss.backward()
+emit("cnn_logits", logits)
+emit("cnn_loss", [loss.item()])
+emit("cnn_grad_conv1_weight", model[1].weight.grad)
+emit("cnn_grad_conv1_bias", model[1].bias.grad)
+emit("cnn_grad_conv2_bias", model[4].bias.grad)
+emit("cnn_grad_images", images.grad)
+out.append("inline constexpr const char* cnn_parameter_names[] = {" +
+           ", ".join(f'"{n}"' for n in names) + "};")
+
+print("// SPDX-License-Identifier: MIT")
+print("// Generated by scripts/golden_conv.py from PyTorch " + torch.__version__.split("+")[0] +
+      " (float64); do not edit.")
+print("// Regenerate: /usr/bin/python3 scripts/golden_conv.py > tests/nn/golden_conv.hpp")
+print("// Names: <case>_in<k> are the inputs, <case>_out the op's value, <case>_grad<k> the gradient")
+print("// of sum(value * <case>_seed) with respect to input k; cnn_* are the example CNN's values.")
+print("#pragma once")
+print()
+print("// clang-format off")
+print("namespace axon::test::golden_conv {")
+print()
+print("\n".join(out))
+print()
+print("}  // namespace axon::test::golden_conv")
+print("// clang-format on")
