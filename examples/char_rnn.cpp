@@ -114,7 +114,8 @@ int main(int argc, char** argv) try {
   args.batch_size = 64;
   examples::parse_args(argc, argv, args,
                        examples::kEpochs | examples::kBatchSize | examples::kThreads |
-                           examples::kSeed | examples::kSave);
+                           examples::kSeed | examples::kSave | examples::kCheckpoint |
+                           examples::kResume);
   const std::size_t seq_len = 64, hidden = 128;
 
   const std::string text = datasets::read_text_file(path);
@@ -139,9 +140,10 @@ int main(int argc, char** argv) try {
   std::printf("%s\n", model.repr().c_str());
   optim::Adam optimizer(model.parameters(), optim::AdamOptions(3e-3));
   examples::Stopwatch clock;
-  const auto history =
-      train::fit(model, optimizer, loss, train_loader,
-                 train::FitOptions().epochs(args.epochs).seed(args.seed), &val_loader);
+  const auto history = train::fit(
+      model, optimizer, loss, train_loader,
+      examples::with_checkpoints(args, train::FitOptions().epochs(args.epochs).seed(args.seed)),
+      &val_loader);
   const double seconds = clock.seconds();
   const double val_loss = history["val_loss"].back();
   std::printf("held-out loss %.4f nats/char (unigram %.4f); %.1f s\n", val_loss, unigram, seconds);

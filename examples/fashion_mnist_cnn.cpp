@@ -34,7 +34,8 @@ int main(int argc, char** argv) try {
   // is rejected here until the example implements it).
   examples::parse_args(argc, argv, args,
                        examples::kEpochs | examples::kBatchSize | examples::kThreads |
-                           examples::kSeed | examples::kData | examples::kSave);
+                           examples::kSeed | examples::kData | examples::kSave |
+                           examples::kCheckpoint | examples::kResume);
 
   // Images stay uint8 in memory; each batch is converted to float and scaled to [0, 1].
   datasets::DataLoader train_loader(
@@ -60,8 +61,10 @@ int main(int argc, char** argv) try {
   optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-3));
 
   examples::Stopwatch clock;
-  train::fit(model, optimizer, train::cross_entropy_loss(), train_loader,
-             train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed));
+  train::fit(
+      model, optimizer, train::cross_entropy_loss(), train_loader,
+      examples::with_checkpoints(
+          args, train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed)));
   const double seconds = clock.seconds();
   const double samples_per_second =
       static_cast<double>(args.epochs * train_loader.dataset().size()) / seconds;

@@ -87,8 +87,10 @@ int main(int argc, char** argv) try {
   optim::Adam optimizer(model.parameters(), optim::AdamOptions(1e-3));
 
   examples::Stopwatch clock;
-  train::fit(model, optimizer, train::cross_entropy_loss(), train_loader,
-             train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed));
+  train::fit(
+      model, optimizer, train::cross_entropy_loss(), train_loader,
+      examples::with_checkpoints(
+          args, train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed)));
   const double seconds = clock.seconds();
   const double samples_per_second = static_cast<double>(args.epochs * train_data.size()) / seconds;
 
