@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autograd/parallel_for.hpp"
+#include "autograd/target_clones.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -34,9 +35,10 @@ struct AdamCoefficients {
 /// no store can alias a constant and the loop vectorises (it runs over every parameter on every
 /// step); `amsgrad` is a template argument to keep each variant branch-free.
 template <bool amsgrad, class T>
-void adam_kernel(T* __restrict p, const T* __restrict grad, T* __restrict m, T* __restrict v,
-                 T* __restrict v_max, const AdamCoefficients<T> c, std::size_t begin,
-                 std::size_t end) {
+[[gnu::always_inline]] inline void adam_loop(T* __restrict p, const T* __restrict grad,
+                                             T* __restrict m, T* __restrict v, T* __restrict v_max,
+                                             const AdamCoefficients<T> c, std::size_t begin,
+                                             std::size_t end) {
   for (std::size_t i = begin; i < end; ++i) {
     const T g = c.sign * grad[i] + c.l2 * p[i];
     p[i] *= c.decay_factor;
@@ -49,6 +51,20 @@ void adam_kernel(T* __restrict p, const T* __restrict grad, T* __restrict m, T* 
     }
     const T denom = std::sqrt(second) / c.bias_correction2_sqrt + c.eps;
     p[i] += -c.step_size * (m[i] / denom);
+  }
+}
+
+/// The update is bound by sqrt and division: compiled for SSE2 and AVX2, same bits
+/// (autograd/target_clones.hpp).
+
+template <class T>
+AXON_TARGET_CLONES void adam_kernel(T* p, const T* grad, T* m, T* v, T* v_max,
+                                    const AdamCoefficients<T> c, std::size_t begin,
+                                    std::size_t end) {
+  if (v_max) {
+    adam_loop<true>(p, grad, m, v, v_max, c, begin, end);
+  } else {
+    adam_loop<false>(p, grad, m, v, v_max, c, begin, end);
   }
 }
 
@@ -86,11 +102,7 @@ void adam_update(BasicTensor<T>& param, AdamState<T>& state, const Options& opti
   T* v = state.exp_avg_sq.data();
   T* v_max = amsgrad ? state.max_exp_avg_sq.data() : nullptr;
   autograd::parallel_chunks(n, autograd::kElementwiseGrain, [=](std::size_t b, std::size_t e) {
-    if (amsgrad) {
-      adam_kernel<true>(p, grad, m, v, v_max, c, b, e);
-    } else {
-      adam_kernel<false>(p, grad, m, v, v_max, c, b, e);
-    }
+    adam_kernel(p, grad, m, v, v_max, c, b, e);
   });
 }
 
