@@ -9,7 +9,7 @@
 
 #include "autograd/blas.hpp"
 #include "autograd/kernels.hpp"
-#include "autograd/ops/chunks.hpp"
+#include "autograd/parallel_for.hpp"
 
 namespace axon::autograd {
 

@@ -14,7 +14,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "autograd/ops/chunks.hpp"
+#include "autograd/parallel_for.hpp"
 
 namespace axon::autograd {
 
