@@ -165,11 +165,19 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
   // tree is planned once per parameter; the work is cut into (parameter, chunk of elements)
   // pieces so a large weight matrix spreads over every thread. Each element goes through the
   // same operations in the same order whatever the chunking, so the bits do not change.
+  // Each part's scaling is folded into the first add it takes part in (d = wd d + ws o, with
+  // weight 1 once a part is scaled; multiplying by 1 is exact), so the bits are those of
+  // "scale every part, then add" while the memory is read once per add.
+  struct Add {
+    xt::xarray<T>* dst;
+    const xt::xarray<T>* src;
+    T dst_weight, src_weight;
+  };
   struct Plan {
     autograd::TensorImpl<T>* impl = nullptr;
-    std::vector<std::pair<xt::xarray<T>*, T>> scaled;             // (part, weight)
-    std::vector<std::pair<xt::xarray<T>*, xt::xarray<T>*>> adds;  // dst += src, in order
+    std::vector<Add> adds;  // in tree order
     xt::xarray<T>* root = nullptr;
+    T root_weight = T(1);  // applied when the root took part in no add (a single part)
   };
   std::vector<Plan> plans;
   struct Piece {
@@ -180,26 +188,35 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
     Plan plan;
     plan.impl = &param.impl();
     std::vector<xt::xarray<T>*> parts(shards, nullptr);
+    std::vector<T> pending(shards, T(1));  // the weight part s still has to be multiplied by
+    bool any = false;
     for (std::size_t s = 0; s < shards; ++s) {
       parts[s] = sinks_[s].find(plan.impl);
       if (parts[s]) {
-        plan.scaled.emplace_back(
-            parts[s],
-            static_cast<T>(static_cast<double>(result.shards[s].size()) / static_cast<double>(n)));
+        any = true;
+        pending[s] =
+            static_cast<T>(static_cast<double>(result.shards[s].size()) / static_cast<double>(n));
       }
     }
-    if (plan.scaled.empty()) continue;
+    if (!any) continue;
+    std::vector<std::size_t> owner(shards);  // which shard's weight parts[s] carries
+    for (std::size_t s = 0; s < shards; ++s) owner[s] = s;
     for (std::size_t stride = 1; stride < shards; stride *= 2) {
       for (std::size_t s = 0; s + stride < shards; s += 2 * stride) {
         if (!parts[s + stride]) continue;
         if (!parts[s]) {
           parts[s] = parts[s + stride];
+          owner[s] = owner[s + stride];
           continue;
         }
-        plan.adds.emplace_back(parts[s], parts[s + stride]);
+        plan.adds.push_back(
+            {parts[s], parts[s + stride], pending[owner[s]], pending[owner[s + stride]]});
+        pending[owner[s]] = T(1);
+        pending[owner[s + stride]] = T(1);
       }
     }
     plan.root = parts[0];
+    plan.root_weight = pending[owner[0]];
     const std::size_t numel = plan.root->size();
     for (std::size_t b = 0; b < numel; b += autograd::kElementwiseGrain) {
       pieces.push_back({plans.size(), b, std::min(numel, b + autograd::kElementwiseGrain)});
@@ -210,14 +227,16 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
     for (std::size_t k = first; k < last; ++k) {
       const Piece& piece = pieces[k];
       const Plan& plan = plans[piece.plan];
-      for (const auto& [part, w] : plan.scaled) {
-        T* d = part->data();
-        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] *= w;
+      for (const Add& add : plan.adds) {
+        T* __restrict d = add.dst->data();
+        const T* __restrict o = add.src->data();
+        const T wd = add.dst_weight, ws = add.src_weight;
+        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] = wd * d[i] + ws * o[i];
       }
-      for (const auto& [dst, src] : plan.adds) {
-        T* d = dst->data();
-        const T* o = src->data();
-        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] += o[i];
+      if (plan.root_weight != T(1)) {
+        T* __restrict d = plan.root->data();
+        const T w = plan.root_weight;
+        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] *= w;
       }
     }
   });
