@@ -12,7 +12,6 @@
 #include "datasets/split.hpp"
 #include "datasets/transforms.hpp"
 #include "examples/common.hpp"
-#include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
 #include "nn/losses.hpp"
@@ -78,10 +77,7 @@ int main(int argc, char** argv) try {
   std::printf("test mse %.3f, baseline (always %.2f) %.3f: %.1fx better\n", test_mse, train_mean,
               baseline_mse, baseline_mse / test_mse);
 
-  if (!args.save.empty()) {
-    io::save(model, args.save);  // safetensors, named as in state_dict(): "0.weight", ...
-    std::printf("saved the parameters to %s\n", args.save.c_str());
-  }
+  examples::save_parameters(args, model);  // "0.weight", ...
   const bool ok = test_mse * 4 <= baseline_mse;
   examples::JsonLine("boston_regression")
       .add("epochs", args.epochs)

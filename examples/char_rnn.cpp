@@ -18,7 +18,6 @@
 #include "datasets/dataloader.hpp"
 #include "datasets/text.hpp"
 #include "examples/common.hpp"
-#include "io/serialize.hpp"
 #include "nn/linear.hpp"
 #include "nn/losses.hpp"
 #include "nn/rnn.hpp"
@@ -152,7 +151,7 @@ int main(int argc, char** argv) try {
   const std::string generated = sample(model, vocab, val_text.substr(0, 16), 300, sampler);
   std::printf("--- sample ---\n%s\n--------------\n", generated.c_str());
 
-  if (!args.save.empty()) io::save(model, args.save);
+  examples::save_parameters(args, model);
   examples::JsonLine("char_rnn")
       .add("epochs", args.epochs)
       .add("train_loss", history["loss"].back())

@@ -15,6 +15,7 @@
 
 #include "autograd/error.hpp"
 #include "io/checkpoint.hpp"
+#include "io/serialize.hpp"
 #include "train/fit.hpp"
 #include "train/parallel.hpp"
 
@@ -179,6 +180,15 @@ void save_checkpoint(const Args& args, const nn::BasicModule<T>& model,
   state.step = epochs_done;
   io::save_training_checkpoint(args.checkpoint, model, optimizer, state);
   std::printf("wrote the training checkpoint %s\n", args.checkpoint.c_str());
+}
+
+/// Writes the model's parameters to --save (when given) as safetensors, named as in its
+/// state_dict(), and says so.
+template <class T>
+void save_parameters(const Args& args, const nn::BasicModule<T>& model) {
+  if (args.save.empty()) return;
+  io::save(model, args.save);
+  std::printf("saved the parameters to %s\n", args.save.c_str());
 }
 
 /// For main's catch: prints the error and returns the exit code 1.

@@ -11,7 +11,6 @@
 #include "datasets/split.hpp"
 #include "datasets/synthetic.hpp"
 #include "examples/common.hpp"
-#include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/linear.hpp"
@@ -102,10 +101,7 @@ int main(int argc, char** argv) try {
               model_d->num_parameters(), check.ok ? "ok" : check.message.c_str(),
               check.max_abs_error, check.comparisons);
 
-  if (!args.save.empty()) {
-    io::save(*model, args.save);  // safetensors, named as in state_dict(): "1.fc1.weight", ...
-    std::printf("saved the parameters to %s\n", args.save.c_str());
-  }
+  examples::save_parameters(args, *model);  // "1.fc1.weight", ...
   const bool ok = check.ok && accuracy >= 0.95;
   examples::JsonLine("custom_module")
       .add("epochs", args.epochs)

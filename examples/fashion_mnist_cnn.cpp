@@ -12,7 +12,6 @@
 #include "datasets/mnist.hpp"
 #include "datasets/transforms.hpp"
 #include "examples/common.hpp"
-#include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
 #include "nn/flatten.hpp"
@@ -79,11 +78,7 @@ int main(int argc, char** argv) try {
   std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
               test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
 
-  if (!args.save.empty()) {
-    io::save(model,
-             args.save);  // safetensors, named as in state_dict(): "1.weight" (the first conv), ...
-    std::printf("saved the parameters to %s\n", args.save.c_str());
-  }
+  examples::save_parameters(args, model);  // "1.weight" (the first conv), ...
   examples::JsonLine("fashion_mnist_cnn")
       .add("epochs", args.epochs)
       .add("test_accuracy", accuracy)

@@ -17,7 +17,6 @@
 #include "datasets/mnist.hpp"
 #include "datasets/transforms.hpp"
 #include "examples/common.hpp"
-#include "io/serialize.hpp"
 #include "nn/linear.hpp"
 #include "nn/rnn.hpp"
 #include "optim/adam.hpp"
@@ -104,10 +103,7 @@ int main(int argc, char** argv) try {
   std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
               test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
 
-  if (!args.save.empty()) {
-    io::save(model, args.save);  // "lstm.weight_ih_l0", ..., "fc.bias"
-    std::printf("saved the parameters to %s\n", args.save.c_str());
-  }
+  examples::save_parameters(args, model);  // "lstm.weight_ih_l0", ..., "fc.bias"
   examples::JsonLine("fashion_mnist_lstm")
       .add("epochs", args.epochs)
       .add("train_samples", train_data.size())

@@ -8,7 +8,6 @@
 
 #include "datasets/synthetic.hpp"
 #include "examples/common.hpp"
-#include "io/serialize.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
 #include "nn/losses.hpp"
@@ -63,10 +62,7 @@ int main(int argc, char** argv) try {
     std::printf("xor(%g, %g) = %.4f  (target %g)\n", all.inputs.data()(i, 0),
                 all.inputs.data()(i, 1), p, t);
   }
-  if (!args.save.empty()) {
-    io::save(model, args.save);  // safetensors, named as in state_dict(): "0.weight", ...
-    std::printf("saved the parameters to %s\n", args.save.c_str());
-  }
+  examples::save_parameters(args, model);  // "0.weight", ...
   const bool solved = worst < 0.1;
   examples::JsonLine("xor")
       .add("epochs", args.epochs)
