@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "datasets/mnist.hpp"
+#include "fashion_mnist.hpp"
 
 #include "../cnn.hpp"
 #include "../harness.hpp"
@@ -17,16 +17,7 @@ namespace {
 Result run(const Options& opt) {
   torch::set_num_threads(opt.threads);
   torch::manual_seed(0);
-  const auto arrays =
-      axon::datasets::read_mnist(bench::cnn::kDataDir, axon::datasets::Split::Train);
-  const auto& images = arrays.images;  // uint8, n x 784
-  const auto& labels = arrays.labels;  // uint8, n
-  const auto n = static_cast<std::int64_t>(labels.size());
-  const auto all_images =
-      torch::from_blob(const_cast<std::uint8_t*>(images.data()), {n, 28, 28}, torch::kUInt8);
-  const auto all_labels =
-      torch::from_blob(const_cast<std::uint8_t*>(labels.data()), {n}, torch::kUInt8)
-          .to(torch::kLong);
+  const torch_side::FashionMnist data(bench::cnn::kDataDir, {28, 28});
 
   namespace tnn = torch::nn;
   tnn::Sequential model(tnn::Unflatten(tnn::UnflattenOptions(1, {1, 28})),
@@ -38,20 +29,9 @@ Result run(const Options& opt) {
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(cnn::kLearningRate));
   const auto batch = static_cast<std::int64_t>(cnn::kBatch);
 
-  auto epoch = [&] {
-    const auto order = torch::randperm(n, torch::kLong);
-    for (std::int64_t b = 0; b < n; b += batch) {
-      const auto idx = order.slice(0, b, std::min(n, b + batch));
-      const auto x = all_images.index_select(0, idx).to(torch::kFloat).div_(255.0);
-      const auto y = all_labels.index_select(0, idx);
-      adam.zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
-      loss.backward();
-      adam.step();
-    }
-  };
+  auto epoch = [&] { torch_side::train_epoch(model, adam, data, batch); };
   const auto times = repeat(0, opt.reps ? opt.reps : 2, epoch);
-  return cnn::result(opt.threads, static_cast<std::size_t>(n), times);
+  return cnn::result(opt.threads, static_cast<std::size_t>(data.n), times);
 }
 
 const Registration reg("cnn", run);

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "datasets/mnist.hpp"
+#include "fashion_mnist.hpp"
 
 #include "../harness.hpp"
 #include "../lstm.hpp"
@@ -33,33 +33,16 @@ TORCH_MODULE(RowLSTM);
 Result run(const Options& opt) {
   torch::set_num_threads(opt.threads);
   torch::manual_seed(0);
-  const auto arrays =
-      axon::datasets::read_mnist(bench::mlp::kDataDir, axon::datasets::Split::Train);
-  const auto n = static_cast<std::int64_t>(lstm::kImages);
-  const auto all_images =
-      torch::from_blob(const_cast<std::uint8_t*>(arrays.images.data()), {n, 28, 28}, torch::kUInt8);
-  const auto all_labels =
-      torch::from_blob(const_cast<std::uint8_t*>(arrays.labels.data()), {n}, torch::kUInt8)
-          .to(torch::kLong);
+  const torch_side::FashionMnist data(bench::mlp::kDataDir, {28, 28},
+                                      static_cast<std::int64_t>(lstm::kImages));
 
   RowLSTM model;
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(lstm::kLearningRate));
   const auto batch = static_cast<std::int64_t>(lstm::kBatch);
 
-  auto epoch = [&] {
-    const auto order = torch::randperm(n, torch::kLong);
-    for (std::int64_t b = 0; b < n; b += batch) {
-      const auto idx = order.slice(0, b, std::min(n, b + batch));
-      const auto x = all_images.index_select(0, idx).to(torch::kFloat).div_(255.0);
-      const auto y = all_labels.index_select(0, idx);
-      adam.zero_grad();
-      auto loss = torch::nn::functional::cross_entropy(model->forward(x), y);
-      loss.backward();
-      adam.step();
-    }
-  };
+  auto epoch = [&] { torch_side::train_epoch(model, adam, data, batch); };
   const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
-  return lstm::result(opt.threads, static_cast<std::size_t>(n), times);
+  return lstm::result(opt.threads, static_cast<std::size_t>(data.n), times);
 }
 
 const Registration reg("lstm", run);
