@@ -33,6 +33,17 @@ std::size_t normalize_axis(int axis, std::size_t rank, const char* op) {
   return static_cast<std::size_t>(a);
 }
 
+std::size_t normalize_axis(int axis, const Shape& shape, const char* op, bool new_axis) {
+  const auto n = static_cast<long>(shape.size() + (new_axis ? 1 : 0));
+  const long a = axis < 0 ? axis + n : axis;
+  if (a < 0 || a >= n) {
+    throw ValueError(std::string(op) + ": axis " + std::to_string(axis) +
+                     " is out of range for shape " + shape_str(shape) + " (rank " +
+                     std::to_string(shape.size()) + ")");
+  }
+  return static_cast<std::size_t>(a);
+}
+
 std::vector<std::size_t> normalize_axes(const std::vector<int>& axes, std::size_t rank,
                                         const char* op) {
   std::vector<std::size_t> out;

@@ -21,6 +21,9 @@ std::size_t shape_numel(const Shape& shape);
 
 /// Maps a possibly negative axis into [0, rank). Throws ValueError naming `op` when out of range.
 std::size_t normalize_axis(int axis, std::size_t rank, const char* op);
+/// The same for an axis of `shape`, or with `new_axis` for a position where an axis is inserted
+/// (range [0, rank]); the ValueError names `op` and the shape.
+std::size_t normalize_axis(int axis, const Shape& shape, const char* op, bool new_axis = false);
 
 /// Normalises, sorts and de-duplicates a list of axes; empty means "all axes".
 std::vector<std::size_t> normalize_axes(const std::vector<int>& axes, std::size_t rank,

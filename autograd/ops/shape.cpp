@@ -30,23 +30,6 @@ std::string shapes_str(const std::vector<BasicTensor<T>>& xs) {
   return s;
 }
 
-/// Maps `axis` into [0, extent) (extent = rank, or rank + 1 for a new axis); ValueError naming
-/// the op and the shape otherwise.
-std::size_t checked_axis(const char* op, int axis, const Shape& shape, std::size_t extent) {
-  const auto n = static_cast<long>(extent);
-  const long a = axis < 0 ? axis + n : axis;
-  if (a < 0 || a >= n) {
-    throw ValueError(std::string(op) + ": axis " + std::to_string(axis) +
-                     " is out of range for shape " + shape_str(shape) + " (rank " +
-                     std::to_string(shape.size()) + ")");
-  }
-  return static_cast<std::size_t>(a);
-}
-
-std::size_t axis_of(const char* op, int axis, const Shape& shape) {
-  return checked_axis(op, axis, shape, shape.size());
-}
-
 /// `shape` with a new axis of `extent` inserted at position `ax` (push_back rather than
 /// svector::insert, which trips GCC 12's -Warray-bounds).
 Shape with_new_axis(const Shape& shape, std::size_t ax, std::size_t extent) {
@@ -190,12 +173,12 @@ template <class T>
 BasicTensor<T> flatten(const BasicTensor<T>& x, int start_axis, int end_axis) {
   const Shape& in = x.shape();
   if (in.empty()) {  // a 0-d tensor flattens to [1], as in PyTorch
-    axis_of("flatten", start_axis, Shape{1});
-    axis_of("flatten", end_axis, Shape{1});
+    normalize_axis(start_axis, Shape{1}, "flatten");
+    normalize_axis(end_axis, Shape{1}, "flatten");
     return reshape_op("flatten", x, Shape{1});
   }
-  const std::size_t s = axis_of("flatten", start_axis, in);
-  const std::size_t e = axis_of("flatten", end_axis, in);
+  const std::size_t s = normalize_axis(start_axis, in, "flatten");
+  const std::size_t e = normalize_axis(end_axis, in, "flatten");
   if (s > e) {
     throw ValueError("flatten: start_axis " + std::to_string(start_axis) +
                      " comes after end_axis " + std::to_string(end_axis) + " for shape " +
@@ -210,8 +193,8 @@ BasicTensor<T> flatten(const BasicTensor<T>& x, int start_axis, int end_axis) {
 
 template <class T>
 BasicTensor<T> transpose(const BasicTensor<T>& x, int axis0, int axis1) {
-  const std::size_t a = axis_of("transpose", axis0, x.shape());
-  const std::size_t b = axis_of("transpose", axis1, x.shape());
+  const std::size_t a = normalize_axis(axis0, x.shape(), "transpose");
+  const std::size_t b = normalize_axis(axis1, x.shape(), "transpose");
   std::vector<std::size_t> axes(x.dim());
   for (std::size_t i = 0; i < axes.size(); ++i) axes[i] = i;
   std::swap(axes[a], axes[b]);
@@ -245,7 +228,7 @@ BasicTensor<T> squeeze(const BasicTensor<T>& x, const std::vector<int>& axes) {
     for (std::size_t i = 0; i < in.size(); ++i) drop[i] = in[i] == 1;
   }
   for (std::size_t k = 0; k < axes.size(); ++k) {
-    const std::size_t a = axis_of("squeeze", axes[k], in);
+    const std::size_t a = normalize_axis(axes[k], in, "squeeze");
     if (drop[a]) {
       throw ValueError("squeeze: axis " + std::to_string(axes[k]) + " is repeated in " +
                        list_str(axes) + " for shape " + shape_str(in));
@@ -266,7 +249,7 @@ BasicTensor<T> squeeze(const BasicTensor<T>& x, const std::vector<int>& axes) {
 template <class T>
 BasicTensor<T> unsqueeze(const BasicTensor<T>& x, int axis) {
   const Shape& in = x.shape();
-  const std::size_t a = checked_axis("unsqueeze", axis, in, in.size() + 1);
+  const std::size_t a = normalize_axis(axis, in, "unsqueeze", /*new_axis=*/true);
   return reshape_op("unsqueeze", x, with_new_axis(in, a, 1));
 }
 
@@ -293,7 +276,7 @@ BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
 
 template <class T>
 BasicTensor<T> slice(const BasicTensor<T>& x, int axis, long start, long stop, long step) {
-  const std::size_t ax = axis_of("slice", axis, x.shape());
+  const std::size_t ax = normalize_axis(axis, x.shape(), "slice");
   if (step < 1) {
     throw ValueError("slice: step must be >= 1, got " + std::to_string(step) + " (shape " +
                      shape_str(x.shape()) + ", axis " + std::to_string(axis) + ")");
@@ -312,7 +295,7 @@ template <class T>
 BasicTensor<T> index_select(const BasicTensor<T>& x, int axis,
                             const std::vector<std::size_t>& indices) {
   const Shape& in = x.shape();
-  const std::size_t ax = axis_of("index_select", axis, in);
+  const std::size_t ax = normalize_axis(axis, in, "index_select");
   const std::size_t extent = in[ax];
   for (std::size_t i : indices) {
     if (i >= extent) {
@@ -354,7 +337,7 @@ BasicTensor<T> index_select(const BasicTensor<T>& x, int axis,
 template <class T>
 BasicTensor<T> gather(const BasicTensor<T>& x, int axis, const xt::xarray<std::size_t>& index) {
   const Shape& in = x.shape();
-  const std::size_t ax = axis_of("gather", axis, in);
+  const std::size_t ax = normalize_axis(axis, in, "gather");
   const Shape out_shape(index.shape().begin(), index.shape().end());
   bool fits = out_shape.size() == in.size();
   for (std::size_t d = 0; fits && d < in.size(); ++d) fits = d == ax || out_shape[d] <= in[d];
@@ -404,7 +387,7 @@ template <class T>
 BasicTensor<T> concat(const std::vector<BasicTensor<T>>& xs, int axis) {
   if (xs.empty()) throw ValueError("concat: needs at least one tensor, got an empty list");
   const Shape& first = xs[0].shape();
-  const std::size_t ax = axis_of("concat", axis, first);
+  const std::size_t ax = normalize_axis(axis, first, "concat");
   Shape out_shape = first;
   out_shape[ax] = 0;
   for (const auto& x : xs) {
@@ -430,7 +413,7 @@ BasicTensor<T> stack(const std::vector<BasicTensor<T>>& xs, int axis) {
   for (const auto& x : xs) {
     if (x.shape() != first) throw ShapeError("stack: shapes " + shapes_str(xs) + " differ");
   }
-  const std::size_t ax = checked_axis("stack", axis, first, first.size() + 1);
+  const std::size_t ax = normalize_axis(axis, first, "stack", /*new_axis=*/true);
   const Shape out_shape = with_new_axis(first, ax, xs.size());
   const std::vector<std::size_t> inner(xs.size(), extent_product(first, ax, first.size()));
   return join_op("stack", xs, extent_product(first, 0, ax), inner, out_shape);
@@ -439,7 +422,7 @@ BasicTensor<T> stack(const std::vector<BasicTensor<T>>& xs, int axis) {
 template <class T>
 std::vector<BasicTensor<T>> split(const BasicTensor<T>& x, const std::vector<std::size_t>& sizes,
                                   int axis) {
-  const std::size_t ax = axis_of("split", axis, x.shape());
+  const std::size_t ax = normalize_axis(axis, x.shape(), "split");
   std::size_t total = 0;
   for (auto s : sizes) total += s;
   if (total != x.shape()[ax]) {
