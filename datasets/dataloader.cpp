@@ -9,6 +9,7 @@
 #include "autograd/error.hpp"
 #include "autograd/random.hpp"
 #include "datasets/split.hpp"
+#include "datasets/transforms.hpp"
 
 namespace axon::datasets {
 
@@ -51,8 +52,11 @@ Batch DataLoader::make_batch(const std::vector<std::size_t>& order, std::size_t 
   }
   const std::size_t start = b * options_.batch_size();
   const std::size_t count = std::min(options_.batch_size(), order.size() - start);
-  Batch batch = dataset_.gather(std::span<const std::size_t>(order.data() + start, count));
-  for (const auto& fn : transforms_) fn(batch);
+  // A scale that comes first is done while converting (one pass over the batch, same bits).
+  const auto* first_scale = transforms_.empty() ? nullptr : transforms_[0].target<ScaleInputs>();
+  Batch batch = dataset_.gather(std::span<const std::size_t>(order.data() + start, count),
+                                first_scale ? first_scale->factor : 1.0f);
+  for (std::size_t t = first_scale ? 1 : 0; t < transforms_.size(); ++t) transforms_[t](batch);
   return batch;
 }
 

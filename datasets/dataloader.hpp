@@ -64,7 +64,9 @@ class DataLoader {
   DataLoader(Dataset dataset, std::size_t batch_size, bool shuffle = false, std::uint64_t seed = 0,
              bool drop_last = false);
 
-  /// Appends a transform; transforms run in the order they were added. Returns *this.
+  /// Appends a transform; transforms run in the order they were added. Returns *this. A first
+  /// transform made by scale() or scale_to_unit() is applied while the batch is converted to
+  /// float (one pass instead of two, with the same bits).
   DataLoader& transform(BatchTransform fn);
 
   /// Batches per epoch.

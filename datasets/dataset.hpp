@@ -94,9 +94,11 @@ class Dataset {
   /// ShapeError when the sizes differ.
   Dataset reshaped(const Shape& sample_shape) const;
 
-  /// Assembles the samples at `indices` into a batch: inputs become float (uint8 values are
-  /// converted, not scaled), one contiguous copy per sample row. IndexError when out of range.
-  Batch gather(std::span<const std::size_t> indices) const;
+  /// Assembles the samples at `indices` into a batch: inputs become float, one contiguous copy
+  /// per sample row, each value multiplied by `input_scale` when it is not 1 (uint8 values are
+  /// converted, then scaled: the same bits as scaling the float batch afterwards). IndexError
+  /// when an index is out of range.
+  Batch gather(std::span<const std::size_t> indices, float input_scale = 1.0f) const;
 
  private:
   struct Storage {

@@ -10,14 +10,17 @@
 
 namespace axon::datasets {
 
+void ScaleInputs::operator()(Batch& batch) const {
+  float* x = batch.inputs.data_ptr();
+  const std::size_t n = batch.inputs.numel();
+  const float f = factor;
+  autograd::parallel_chunks(n, autograd::kElementwiseGrain, [=](std::size_t b, std::size_t e) {
+    for (std::size_t i = b; i < e; ++i) x[i] *= f;
+  });
+}
+
 BatchTransform scale(float factor) {
-  return [factor](Batch& batch) {
-    float* x = batch.inputs.data_ptr();
-    const std::size_t n = batch.inputs.numel();
-    autograd::parallel_chunks(n, autograd::kElementwiseGrain, [=](std::size_t b, std::size_t e) {
-      for (std::size_t i = b; i < e; ++i) x[i] *= factor;
-    });
-  };
+  return ScaleInputs{factor};
 }
 
 BatchTransform scale_to_unit() {

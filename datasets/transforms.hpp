@@ -10,7 +10,15 @@
 /// Batch transforms: scaling, standardisation with training-set statistics, one-hot labels.
 namespace axon::datasets {
 
-/// Multiplies the inputs by `factor`.
+/// The transform scale() returns: multiplies the inputs by `factor`. When it is a DataLoader's
+/// first transform, the loader fuses it into batch assembly (one pass converting uint8 to float
+/// and scaling, same bits as two passes; see DataLoader::transform).
+struct ScaleInputs {
+  float factor = 1.0f;
+  void operator()(Batch& batch) const;
+};
+
+/// Multiplies the inputs by `factor` (a ScaleInputs).
 BatchTransform scale(float factor);
 /// Maps uint8 pixel values 0..255 to [0, 1] (scale by 1/255).
 BatchTransform scale_to_unit();

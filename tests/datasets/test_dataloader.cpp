@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <vector>
 
@@ -118,6 +119,38 @@ TEST_CASE("datasets/dataloader: uint8 samples become float in [0,1] per batch") 
   }
   // The data set itself stays uint8.
   CHECK(loader.dataset().is_uint8());
+}
+
+TEST_CASE("datasets/dataloader: a first scale transform is fused into conversion, same bits") {
+  // Every uint8 value, and floats that are not exactly representable after scaling.
+  std::vector<std::uint8_t> bytes(256 * 3);
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(i * 7);
+  std::vector<float> floats(bytes.size());
+  for (std::size_t i = 0; i < floats.size(); ++i) floats[i] = 0.1f * static_cast<float>(i) - 3.3f;
+  std::vector<std::size_t> labels(256, 0);
+
+  for (const Dataset& data : {Dataset::classification(bytes, {3}, labels, 1),
+                              Dataset::classification(floats, {3}, labels, 1)}) {
+    CAPTURE(data.is_uint8());
+    const datasets::BatchTransform fused = datasets::scale_to_unit();
+    REQUIRE(fused.target<datasets::ScaleInputs>() != nullptr);
+    // A wrapper the loader cannot recognise: the unfused path, gather then a second pass.
+    const datasets::BatchTransform unfused = [fused](Batch& b) { fused(b); };
+    DataLoader a(data, 100, /*shuffle=*/true, /*seed=*/4);
+    DataLoader b(data, 100, /*shuffle=*/true, /*seed=*/4);
+    a.transform(fused).transform(datasets::scale(3.0f));
+    b.transform(unfused).transform(datasets::scale(3.0f));
+    auto ia = a.begin();
+    auto ib = b.begin();
+    for (; ia != a.end() && ib != b.end(); ++ia, ++ib) {
+      const Batch& x = *ia;
+      const Batch& y = *ib;
+      REQUIRE(x.inputs.numel() == y.inputs.numel());
+      CHECK(std::memcmp(x.inputs.data_ptr(), y.inputs.data_ptr(),
+                        x.inputs.numel() * sizeof(float)) == 0);
+    }
+    CHECK((ia == a.end() && ib == b.end()));
+  }
 }
 
 }  // namespace axon::test
