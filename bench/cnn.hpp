@@ -23,22 +23,4 @@ inline constexpr double kForwardFlops = 2.0 * 8 * 9 * 784 + 2.0 * 16 * 72 * 196 
 /// gradients of conv2 and the linear layer (conv1's input, the image, needs none).
 inline constexpr double kFlopsPerSample = 2 * kForwardFlops + 2.0 * 16 * 72 * 196 + 2.0 * 784 * 10;
 
-/// samples/s of the best epoch (wall clock), the median's, samples per second of process CPU time
-/// (the steadier figure on a shared machine: all threads' CPU time, so at 1 thread it is the
-/// throughput of one busy core), GFLOP/s and peak RSS.
-inline Result result(int threads, std::size_t samples, const std::vector<Timing>& times) {
-  const auto wall = wall_seconds(times);
-  const double best = static_cast<double>(samples) / minimum(wall);
-  Result r;
-  r.threads = threads;
-  r.metrics = {
-      {"samples_per_second", best},
-      {"samples_per_second_median", static_cast<double>(samples) / median(wall)},
-      {"samples_per_cpu_second", static_cast<double>(samples) / median(cpu_seconds(times))},
-      {"gflops", best * kFlopsPerSample * 1e-9},
-      {"peak_rss_mb", peak_rss_mb()},
-      {"epochs", static_cast<double>(times.size())}};
-  return r;
-}
-
 }  // namespace bench::cnn

@@ -57,6 +57,26 @@ double minimum(const std::vector<double>& values) {
   return values.empty() ? 0.0 : *std::min_element(values.begin(), values.end());
 }
 
+Result training_result(int threads, std::size_t samples, const std::vector<Timing>& times,
+                       double flops_per_sample) {
+  const auto wall = wall_seconds(times);
+  const auto cpu = cpu_seconds(times);
+  std::vector<double> busy;
+  for (const auto& t : times) busy.push_back(t.wall > 0 ? t.cpu / t.wall : 0.0);
+  const double n = static_cast<double>(samples);
+  const double best = minimum(wall) > 0 ? n / minimum(wall) : 0.0;
+  Result r;
+  r.threads = threads;
+  r.metrics = {{"samples_per_second", best},
+               {"samples_per_second_median", median(wall) > 0 ? n / median(wall) : 0.0},
+               {"samples_per_cpu_second", median(cpu) > 0 ? n / median(cpu) : 0.0},
+               {"cores_busy", median(busy)},
+               {"gflops", best * flops_per_sample * 1e-9},
+               {"peak_rss_mb", peak_rss_mb()},
+               {"epochs", static_cast<double>(times.size())}};
+  return r;
+}
+
 double peak_rss_mb() {
   std::ifstream in("/proc/self/status");
   std::string key;

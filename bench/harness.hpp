@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <utility>
@@ -22,6 +23,10 @@ namespace bench {
 struct Options {
   int threads = 1;  ///< threads the framework may use (--threads)
   int reps = 0;     ///< timed repetitions (--reps); 0 lets the workload choose
+  /// libtorch only (--blas-pool): leave OpenBLAS's own thread pool as libtorch leaves it, one
+  /// thread per core whatever --threads says. Without it the libtorch executable limits OpenBLAS
+  /// to --threads threads too, so both frameworks use the same number of cores.
+  bool blas_pool = false;
 };
 
 /// What one workload measured: the thread count it really ran with, then named metrics in the
@@ -50,10 +55,11 @@ std::vector<Workload> workloads();
 
 // ---- provided once per executable by its framework.cpp ----------------------------------------
 
-/// "axon" or "libtorch", as printed in the JSON lines.
+/// "axon" or "libtorch", as printed in the JSON lines ("libtorch_blas_pool" with --blas-pool).
 const char* framework_name();
-/// Limits the framework's intra-op parallelism (TBB, BLAS, or torch::set_num_threads) to `n`.
-void set_threads(int n);
+/// Limits the framework's parallelism (TBB and BLAS, or torch::set_num_threads and BLAS) to
+/// opt.threads. Returns false when the framework cannot honour `opt` (--blas-pool for axon).
+bool set_threads(const Options& opt);
 
 // ---- helpers for workloads ----------------------------------------------------------------------
 
@@ -97,5 +103,14 @@ double median(std::vector<double> values);
 double minimum(const std::vector<double>& values);
 /// Peak resident set size of this process in MiB (VmHWM from /proc; 0 when unavailable).
 double peak_rss_mb();
+
+/// The metrics of a training-throughput workload (mlp, cnn, lstm), `times` being one timing per
+/// pass over `samples` samples: samples/s of the fastest pass and of the median one, samples per
+/// second of process CPU time (median; all threads' CPU time, the steadier figure on a shared
+/// machine), cores_busy (process CPU seconds per wall second, median: how many cores the
+/// framework really kept busy, whatever its thread setting), GFLOP/s of the fastest pass, peak RSS
+/// and the number of passes.
+Result training_result(int threads, std::size_t samples, const std::vector<Timing>& times,
+                       double flops_per_sample);
 
 }  // namespace bench

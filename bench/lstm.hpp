@@ -24,18 +24,4 @@ inline constexpr double kFlopsPerSample =
     4.0 * (kSteps * kInput * kGates + kSteps * kHidden * kGates + kHidden * 10) +
     2.0 * (kSteps * kHidden * kGates + kHidden * 10);
 
-/// samples/s of the best pass (wall clock), the median's, GFLOP/s and peak RSS.
-inline Result result(int threads, std::size_t samples, const std::vector<Timing>& times) {
-  const auto wall = wall_seconds(times);
-  const double best = static_cast<double>(samples) / minimum(wall);
-  Result r;
-  r.threads = threads;
-  r.metrics = {{"samples_per_second", best},
-               {"samples_per_second_median", static_cast<double>(samples) / median(wall)},
-               {"gflops", best * kFlopsPerSample * 1e-9},
-               {"peak_rss_mb", mlp::peak_rss_mb()},
-               {"epochs", static_cast<double>(times.size())}};
-  return r;
-}
-
 }  // namespace bench::lstm

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The benchmark driver: `<exe> [--workload NAME] [--threads T] [--reps N] [--list]`.
+// The benchmark driver: `<exe> [--workload NAME] [--threads T] [--reps N] [--blas-pool] [--list]`.
 // Prints one JSON line per workload on standard output.
 #include <cstdio>
 #include <cstdlib>
@@ -12,11 +12,13 @@ namespace {
 
 void usage(const char* prog) {
   std::fprintf(stderr,
-               "usage: %s [--workload NAME|all] [--threads T] [--reps N] [--list]\n"
-               "  --workload  run one workload (default: all)\n"
-               "  --threads   threads the framework may use (default 1)\n"
-               "  --reps      timed repetitions (default: chosen by each workload)\n"
-               "  --list      print the workload names and exit\n",
+               "usage: %s [--workload NAME|all] [--threads T] [--reps N] [--blas-pool] [--list]\n"
+               "  --workload   run one workload (default: all)\n"
+               "  --threads    threads the framework may use (default 1)\n"
+               "  --reps       timed repetitions (default: chosen by each workload)\n"
+               "  --blas-pool  libtorch only: leave OpenBLAS's thread pool as libtorch leaves it\n"
+               "               (all cores) instead of limiting it to --threads\n"
+               "  --list       print the workload names and exit\n",
                prog);
 }
 
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
       opt.threads = parse_positive("--threads", argv[++i]);
     } else if (arg == "--reps" && has_value) {
       opt.reps = parse_positive("--reps", argv[++i]);
+    } else if (arg == "--blas-pool") {
+      opt.blas_pool = true;
     } else if (arg == "--list") {
       list = true;
     } else {
@@ -66,7 +70,11 @@ int main(int argc, char** argv) {
     for (const auto& w : all) std::printf("%s\n", w.name.c_str());
     return 0;
   }
-  bench::set_threads(opt.threads);
+  if (!bench::set_threads(opt)) {
+    std::fprintf(stderr, "%s: %s cannot run with these settings (--blas-pool is for libtorch)\n",
+                 argv[0], bench::framework_name());
+    return 2;
+  }
 
   bool found = false;
   for (const auto& w : all) {

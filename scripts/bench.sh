@@ -5,8 +5,11 @@
 #   scripts/bench.sh [WORKLOAD|all] [--threads T] [--reps N] [--rounds R]
 #
 # Each round runs axon then libtorch once per workload (same invocation, so the ratio is measured
-# under the same machine load); with --rounds R > 1 a last line gives the median ratio. The build
-# directory is $BENCH_BUILD (default build-bench), configured with -Dbench=true if missing.
+# under the same machine load); with --rounds R > 1 a last line gives the median ratio. libtorch
+# runs twice: with OpenBLAS limited to T threads ("libtorch", the same cores as axon) and with
+# OpenBLAS's own pool on all cores ("libtorch_blas_pool", libtorch's default behaviour), and the
+# ratio lines give axon against each. The build directory is $BENCH_BUILD (default build-bench),
+# configured with -Dbench=true if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +27,7 @@ while (($#)); do
       shift 2
       ;;
     -h | --help)
-      sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -61,10 +64,14 @@ for ((round = 1; round <= rounds; round++)); do
   for name in "${names[@]}"; do
     "$axon" --workload "$name" "${pass[@]}" | tee -a "$out"
     if ((have_torch)); then
+      # libtorch twice: OpenBLAS limited to --threads (the same cores as axon), then with
+      # OpenBLAS's own pool on all cores (--blas-pool, what a libtorch user gets by default).
       # Status 3: libtorch has no version of this workload (not an error).
+      before=$(wc -l <"$out")
       "$torch" --workload "$name" "${pass[@]}" | tee -a "$out" || [[ $? -eq 3 ]]
-      # The ratio of this round's pair.
-      tail -n 2 "$out" | python3 scripts/bench_ratio.py
+      "$torch" --workload "$name" "${pass[@]}" --blas-pool | tee -a "$out" || [[ $? -eq 3 ]]
+      # The ratios of this round's lines.
+      tail -n "$(($(wc -l <"$out") - before + 1))" "$out" | python3 scripts/bench_ratio.py
     fi
   done
 done

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Ratios axon/libtorch from the benchmark JSON lines on standard input (used by bench.sh).
 
-Pairs the k-th axon line of a workload with its k-th libtorch line. Without arguments it prints
-one ratio line per pair; with --summary one line per workload with the median over all pairs.
+Pairs the k-th axon line of a workload with the k-th line of each libtorch variant ("libtorch":
+OpenBLAS limited to the same thread count; "libtorch_blas_pool": OpenBLAS's own pool on all
+cores, libtorch's default). Without arguments it prints one ratio line per workload for the last
+pair; with --summary one line per workload with the median, min and max over all pairs.
 The ratio is of the workload's main metric: us_per_op (lower is better, so a ratio below 1 means
 axon is faster) or samples_per_second (higher is better).
 """
@@ -11,6 +13,7 @@ import statistics
 import sys
 
 METRICS = ("us_per_op", "samples_per_second")
+REFERENCES = ("libtorch", "libtorch_blas_pool")
 
 
 def main() -> None:
@@ -26,27 +29,33 @@ def main() -> None:
 
     for workload in sorted({w for w, _ in lines}):
         ours = lines.get((workload, "axon"), [])
-        theirs = lines.get((workload, "libtorch"), [])
-        pairs = list(zip(ours, theirs))
-        if not pairs:
-            continue
-        metric = next((m for m in METRICS if m in pairs[0][0] and m in pairs[0][1]), None)
-        if metric is None:
-            continue
-        ratios = [a[metric] / b[metric] for a, b in pairs if b[metric]]
-        out = {"workload": workload, "metric": metric}
-        if summary:
-            out.update(rounds=len(ratios),
-                       median_ratio_axon_over_libtorch=round(statistics.median(ratios), 4),
-                       min_ratio=round(min(ratios), 4), max_ratio=round(max(ratios), 4))
-        else:
-            a, b = pairs[-1]
-            out.update(axon=a[metric], libtorch=b[metric],
-                       ratio_axon_over_libtorch=round(ratios[-1], 4))
-            if "cpu_us_per_op" in a and "cpu_us_per_op" in b and b["cpu_us_per_op"]:
-                out["cpu_ratio_axon_over_libtorch"] = round(
-                    a["cpu_us_per_op"] / b["cpu_us_per_op"], 4)
-        print(json.dumps(out, separators=(",", ":")))
+        out = {"workload": workload}
+        for ref in REFERENCES:
+            pairs = list(zip(ours, lines.get((workload, ref), [])))
+            if not pairs:
+                continue
+            metric = next((m for m in METRICS if m in pairs[0][0] and m in pairs[0][1]), None)
+            if metric is None:
+                continue
+            out["metric"] = metric
+            ratios = [a[metric] / b[metric] for a, b in pairs if b[metric]]
+            if not ratios:
+                continue
+            key = "ratio_axon_over_" + ref
+            if summary:
+                out[ref + "_rounds"] = len(ratios)
+                out["median_" + key] = round(statistics.median(ratios), 4)
+                out["min_" + key] = round(min(ratios), 4)
+                out["max_" + key] = round(max(ratios), 4)
+            else:
+                a, b = pairs[-1]
+                out.setdefault("axon", a[metric])
+                out[ref] = b[metric]
+                out[key] = round(ratios[-1], 4)
+                if "cpu_us_per_op" in a and b.get("cpu_us_per_op"):
+                    out["cpu_" + key] = round(a["cpu_us_per_op"] / b["cpu_us_per_op"], 4)
+        if "metric" in out:
+            print(json.dumps(out, separators=(",", ":")))
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ Result run(const Options& opt) {
     }
   };
   const auto times = repeat(0, opt.reps ? opt.reps : 2, epoch);
-  return cnn::result(static_cast<int>(train::num_threads()), data.size(), times);
+  return training_result(static_cast<int>(train::num_threads()), data.size(), times,
+                         cnn::kFlopsPerSample);
 }
 
 const Registration reg("cnn", run);

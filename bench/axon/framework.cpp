@@ -14,12 +14,14 @@ const char* framework_name() {
   return "axon";
 }
 
-void set_threads(int n) {
+bool set_threads(const Options& opt) {
+  if (opt.blas_pool) return false;  // a libtorch setting: axon runs one BLAS thread per shard
   // TBB runs the batch shards and the parallel kernels; OpenBLAS runs the GEMMs.
   static std::unique_ptr<tbb::global_control> limit;
   limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                static_cast<std::size_t>(n));
-  openblas_set_num_threads(n);
+                                                static_cast<std::size_t>(opt.threads));
+  openblas_set_num_threads(opt.threads);
+  return true;
 }
 
 }  // namespace bench

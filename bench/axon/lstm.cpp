@@ -70,7 +70,8 @@ Result run(const Options& opt) {
     }
   };
   const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
-  return lstm::result(static_cast<int>(train::num_threads()), data.size(), times);
+  return training_result(static_cast<int>(train::num_threads()), data.size(), times,
+                         lstm::kFlopsPerSample);
 }
 
 const Registration reg("lstm", run);

@@ -47,7 +47,8 @@ Result run(const Options& opt) {
     }
   };
   const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
-  return mlp::result(static_cast<int>(train::num_threads()), data.size(), times);
+  return training_result(static_cast<int>(train::num_threads()), data.size(), times,
+                         mlp::kFlopsPerSample);
 }
 
 const Registration reg("mlp", run);

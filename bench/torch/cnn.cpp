@@ -31,7 +31,8 @@ Result run(const Options& opt) {
 
   auto epoch = [&] { torch_side::train_epoch(model, adam, data, batch); };
   const auto times = repeat(0, opt.reps ? opt.reps : 2, epoch);
-  return cnn::result(opt.threads, static_cast<std::size_t>(data.n), times);
+  return training_result(opt.threads, static_cast<std::size_t>(data.n), times,
+                         cnn::kFlopsPerSample);
 }
 
 const Registration reg("cnn", run);

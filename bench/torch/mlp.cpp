@@ -27,7 +27,8 @@ Result run(const Options& opt) {
 
   auto epoch = [&] { torch_side::train_epoch(model, adam, data, batch); };
   const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
-  return mlp::result(opt.threads, static_cast<std::size_t>(data.n), times);
+  return training_result(opt.threads, static_cast<std::size_t>(data.n), times,
+                         mlp::kFlopsPerSample);
 }
 
 const Registration reg("mlp", run);

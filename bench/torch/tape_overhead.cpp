@@ -22,7 +22,7 @@ Result run(const Options& opt) {
   volatile float sink = 0.0f;
   const auto times = repeat(tape_overhead::kWarmup, opt.reps ? opt.reps : tape_overhead::kReps,
                             [&] { sink = chain_once(); });
-  set_threads(opt.threads);
+  torch::set_num_threads(opt.threads);
   return tape_overhead::result(times);
 }
 
