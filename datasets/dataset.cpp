@@ -147,16 +147,14 @@ Dataset Dataset::reshaped(const Shape& sample_shape) const {
 
 namespace {
 
-/// uint8 to float, times `scale` when it is not 1: the bulk of batch assembly for image data.
+/// uint8 to float, times `scale`: the bulk of batch assembly for image data. Multiplying an
+/// integer-valued float by 1 is exact, so scale 1 needs no separate loop.
 AXON_TARGET_CLONES void bytes_to_floats(const std::uint8_t* __restrict src, float* __restrict out,
                                         std::size_t n, float scale) {
-  if (scale == 1.0f) {
-    for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<float>(src[k]);
-  } else {
-    for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<float>(src[k]) * scale;
-  }
+  for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<float>(src[k]) * scale;
 }
 
+/// float rows, times `scale`; copied unchanged when it is 1 (so NaN payloads survive too).
 AXON_TARGET_CLONES void copy_floats(const float* __restrict src, float* __restrict out,
                                     std::size_t n, float scale) {
   if (scale == 1.0f) {

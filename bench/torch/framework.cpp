@@ -4,7 +4,7 @@
 // torch::set_num_threads sets libtorch's own (intra-op) threads only. Debian's libtorch calls
 // OpenBLAS for its matrix products, and OpenBLAS keeps its own pool of one thread per core: at
 // torch::set_num_threads(1) the GEMMs still run on every core (on the 2-core development machine
-// the `mlp` workload then keeps about 1.6 cores busy; see `cores_busy` in its JSON line). So
+// the `mlp` workload then reports cores_busy 1.99 in its JSON line, against 1.00 capped). So
 // --threads T also limits OpenBLAS to T threads, and both frameworks use T cores. --blas-pool
 // leaves OpenBLAS as libtorch leaves it, which is what a libtorch user gets by default; it is
 // reported as the framework "libtorch_blas_pool".
