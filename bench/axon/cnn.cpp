@@ -4,19 +4,17 @@
 #include <memory>
 #include <vector>
 
-#include "datasets/dataloader.hpp"
 #include "datasets/mnist.hpp"
-#include "datasets/transforms.hpp"
 #include "nn/activation.hpp"
 #include "nn/conv.hpp"
 #include "nn/flatten.hpp"
 #include "nn/linear.hpp"
-#include "nn/losses.hpp"
 #include "nn/pooling.hpp"
 #include "nn/sequential.hpp"
 #include "nn/unflatten.hpp"
-#include "optim/adam.hpp"
 #include "train/parallel.hpp"
+
+#include "fashion_mnist.hpp"
 
 #include "../cnn.hpp"
 #include "../harness.hpp"
@@ -29,8 +27,6 @@ using namespace axon;
 Result run(const Options& opt) {
   train::set_num_threads(static_cast<std::size_t>(opt.threads));
   const auto data = datasets::load_fashion_mnist(datasets::Split::Train, cnn::kDataDir);
-  datasets::DataLoader loader(data, cnn::kBatch, /*shuffle=*/true, /*seed=*/0);
-  loader.transform(datasets::scale_to_unit());
 
   autograd::Generator gen(0);
   nn::Sequential model{std::make_shared<nn::Unflatten>(1, std::vector<long>{1, 28}),
@@ -42,24 +38,14 @@ Result run(const Options& opt) {
                        std::make_shared<nn::MaxPool2d>(nn::Pool2dOptions(2)),
                        std::make_shared<nn::Flatten>(),
                        std::make_shared<nn::Linear>(nn::LinearOptions(784, 10), gen)};
-  optim::Adam adam(model.parameters(), optim::AdamOptions(cnn::kLearningRate));
   // Shards of 32 as the example uses (FitOptions::shard_size): for this model they trained faster
   // than the default 64 at 2 threads (bench/README.md).
-  train::ShardedStep step(32);
-  const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
-    return nn::cross_entropy(out, b.labels);
-  };
-
-  auto epoch = [&] {
-    for (datasets::Batch& batch : loader) {
-      adam.zero_grad();
-      step.run(model, loss, batch);
-      adam.step();
-    }
-  };
-  const auto times = repeat(0, opt.reps ? opt.reps : 2, epoch);
-  return training_result(static_cast<int>(train::num_threads()), data.size(), times,
-                         cnn::kFlopsPerSample);
+  return axon_side::time_training(opt, data, model,
+                                  {.batch = cnn::kBatch,
+                                   .learning_rate = cnn::kLearningRate,
+                                   .shard_size = 32,
+                                   .default_reps = 2,
+                                   .flops_per_sample = cnn::kFlopsPerSample});
 }
 
 const Registration reg("cnn", run);

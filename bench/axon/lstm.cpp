@@ -7,14 +7,12 @@
 #include <vector>
 
 #include "autograd/ops/shape.hpp"
-#include "datasets/dataloader.hpp"
 #include "datasets/mnist.hpp"
-#include "datasets/transforms.hpp"
 #include "nn/linear.hpp"
-#include "nn/losses.hpp"
 #include "nn/rnn.hpp"
-#include "optim/adam.hpp"
 #include "train/parallel.hpp"
+
+#include "fashion_mnist.hpp"
 
 #include "../harness.hpp"
 #include "../lstm.hpp"
@@ -49,29 +47,17 @@ Result run(const Options& opt) {
   std::iota(first.begin(), first.end(), std::size_t{0});
   const auto data =
       datasets::load_fashion_mnist(datasets::Split::Train, mlp::kDataDir).subset(first);
-  datasets::DataLoader loader(data, lstm::kBatch, /*shuffle=*/true, /*seed=*/0);
-  loader.transform(datasets::scale_to_unit());
 
   autograd::Generator gen(0);
   RowLSTM model(gen);
-  optim::Adam adam(model.parameters(), optim::AdamOptions(lstm::kLearningRate));
   // Shards of 32 as the example uses (FitOptions::shard_size): for this model they trained faster
   // than the default 64 at 2 threads (bench/README.md).
-  train::ShardedStep step(32);
-  const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
-    return nn::cross_entropy(out, b.labels);
-  };
-
-  auto epoch = [&] {
-    for (datasets::Batch& batch : loader) {
-      adam.zero_grad();
-      step.run(model, loss, batch);
-      adam.step();
-    }
-  };
-  const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
-  return training_result(static_cast<int>(train::num_threads()), data.size(), times,
-                         lstm::kFlopsPerSample);
+  return axon_side::time_training(opt, data, model,
+                                  {.batch = lstm::kBatch,
+                                   .learning_rate = lstm::kLearningRate,
+                                   .shard_size = 32,
+                                   .default_reps = 3,
+                                   .flops_per_sample = lstm::kFlopsPerSample});
 }
 
 const Registration reg("lstm", run);

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// What the axon side of every Fashion-MNIST workload shares (the counterpart of
+// bench/torch/fashion_mnist.hpp): a shuffled, scaled loader over the data set, and timed passes
+// of batch-parallel training exactly as train::fit runs them (ShardedStep, Adam, softmax
+// cross-entropy).
+#include <cstddef>
+
+#include "datasets/dataloader.hpp"
+#include "datasets/transforms.hpp"
+#include "nn/losses.hpp"
+#include "nn/module.hpp"
+#include "optim/adam.hpp"
+#include "train/parallel.hpp"
+
+#include "../harness.hpp"
+
+namespace bench::axon_side {
+
+/// What changes between the workloads.
+struct TrainingSetup {
+  std::size_t batch = 128;
+  double learning_rate = 1e-3;
+  std::size_t shard_size = axon::train::kDefaultShardSize;
+  int default_reps = 3;  ///< timed passes when --reps is not given
+  double flops_per_sample = 0;
+};
+
+/// Times opt.reps (or setup.default_reps) passes over `data` training `model`, and returns the
+/// training metrics (bench::training_result). The thread count must already be set
+/// (train::set_num_threads).
+inline Result time_training(const Options& opt, const axon::datasets::Dataset& data,
+                            axon::nn::Module& model, const TrainingSetup& setup) {
+  using namespace axon;
+  datasets::DataLoader loader(data, setup.batch, /*shuffle=*/true, /*seed=*/0);
+  loader.transform(datasets::scale_to_unit());
+  optim::Adam adam(model.parameters(), optim::AdamOptions(setup.learning_rate));
+  train::ShardedStep step(setup.shard_size);
+  const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  auto pass = [&] {
+    for (datasets::Batch& batch : loader) {
+      adam.zero_grad();
+      step.run(model, loss, batch);
+      adam.step();
+    }
+  };
+  const auto times = repeat(0, opt.reps ? opt.reps : setup.default_reps, pass);
+  return training_result(static_cast<int>(train::num_threads()), data.size(), times,
+                         setup.flops_per_sample);
+}
+
+}  // namespace bench::axon_side
