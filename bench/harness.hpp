@@ -27,7 +27,18 @@ struct Options {
   /// thread per core whatever --threads says. Without it the libtorch executable limits OpenBLAS
   /// to --threads threads too, so both frameworks use the same number of cores.
   bool blas_pool = false;
+  /// Mini-batch size of the training workloads (--batch); 0 keeps the workload's own (the one
+  /// both frameworks share, e.g. 128 for mlp).
+  std::size_t batch = 0;
+  /// axon only (--shard-size): samples per shard of the batch-parallel step; 0 keeps the
+  /// workload's own. The shard count, batch / shard size, bounds how many cores a step can use.
+  std::size_t shard_size = 0;
 };
+
+/// `opt.batch` when given, else the workload's `fallback`.
+inline std::size_t batch_or(const Options& opt, std::size_t fallback) {
+  return opt.batch ? opt.batch : fallback;
+}
 
 /// What one workload measured: the thread count it really ran with, then named metrics in the
 /// order they are printed (e.g. us_per_op, or samples_per_second and peak_rss_mb).

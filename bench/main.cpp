@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The benchmark driver: `<exe> [--workload NAME] [--threads T] [--reps N] [--blas-pool] [--list]`.
+// The benchmark driver:
+//   <exe> [--workload NAME] [--threads T] [--reps N] [--batch B] [--shard-size S] [--blas-pool]
+//         [--list]
 // Prints one JSON line per workload on standard output.
 #include <cstdio>
 #include <cstdlib>
@@ -12,13 +14,17 @@ namespace {
 
 void usage(const char* prog) {
   std::fprintf(stderr,
-               "usage: %s [--workload NAME|all] [--threads T] [--reps N] [--blas-pool] [--list]\n"
-               "  --workload   run one workload (default: all)\n"
-               "  --threads    threads the framework may use (default 1)\n"
-               "  --reps       timed repetitions (default: chosen by each workload)\n"
-               "  --blas-pool  libtorch only: leave OpenBLAS's thread pool as libtorch leaves it\n"
-               "               (all cores) instead of limiting it to --threads\n"
-               "  --list       print the workload names and exit\n",
+               "usage: %s [--workload NAME|all] [--threads T] [--reps N] [--batch B]\n"
+               "          [--shard-size S] [--blas-pool] [--list]\n"
+               "  --workload    run one workload (default: all)\n"
+               "  --threads     threads the framework may use (default 1)\n"
+               "  --reps        timed repetitions (default: chosen by each workload)\n"
+               "  --batch       mini-batch size of the training workloads (default: theirs)\n"
+               "  --shard-size  axon only: samples per shard of the batch-parallel step\n"
+               "                (default: the workload's)\n"
+               "  --blas-pool   libtorch only: leave OpenBLAS's thread pool as libtorch leaves it\n"
+               "                (all cores) instead of limiting it to --threads\n"
+               "  --list        print the workload names and exit\n",
                prog);
 }
 
@@ -55,6 +61,10 @@ int main(int argc, char** argv) {
       opt.threads = parse_positive("--threads", argv[++i]);
     } else if (arg == "--reps" && has_value) {
       opt.reps = parse_positive("--reps", argv[++i]);
+    } else if (arg == "--batch" && has_value) {
+      opt.batch = static_cast<std::size_t>(parse_positive("--batch", argv[++i]));
+    } else if (arg == "--shard-size" && has_value) {
+      opt.shard_size = static_cast<std::size_t>(parse_positive("--shard-size", argv[++i]));
     } else if (arg == "--blas-pool") {
       opt.blas_pool = true;
     } else if (arg == "--list") {
@@ -71,7 +81,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!bench::set_threads(opt)) {
-    std::fprintf(stderr, "%s: %s cannot run with these settings (--blas-pool is for libtorch)\n",
+    std::fprintf(stderr,
+                 "%s: %s cannot run with these settings (--blas-pool is for libtorch, "
+                 "--shard-size for axon)\n",
                  argv[0], bench::framework_name());
     return 2;
   }

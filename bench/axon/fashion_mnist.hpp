@@ -28,15 +28,18 @@ struct TrainingSetup {
 };
 
 /// Times opt.reps (or setup.default_reps) passes over `data` training `model`, and returns the
-/// training metrics (bench::training_result). The thread count must already be set
-/// (train::set_num_threads).
+/// training metrics (bench::training_result) plus the batch and shard size it ran with.
+/// opt.batch and opt.shard_size, when given, replace the setup's. The thread count must already
+/// be set (train::set_num_threads).
 inline Result time_training(const Options& opt, const axon::datasets::Dataset& data,
                             axon::nn::Module& model, const TrainingSetup& setup) {
   using namespace axon;
-  datasets::DataLoader loader(data, setup.batch, /*shuffle=*/true, /*seed=*/0);
+  const std::size_t batch = batch_or(opt, setup.batch);
+  const std::size_t shard_size = opt.shard_size ? opt.shard_size : setup.shard_size;
+  datasets::DataLoader loader(data, batch, /*shuffle=*/true, /*seed=*/0);
   loader.transform(datasets::scale_to_unit());
   optim::Adam adam(model.parameters(), optim::AdamOptions(setup.learning_rate));
-  train::ShardedStep step(setup.shard_size);
+  train::ShardedStep step(shard_size);
   const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
     return nn::cross_entropy(out, b.labels);
   };
@@ -48,8 +51,11 @@ inline Result time_training(const Options& opt, const axon::datasets::Dataset& d
     }
   };
   const auto times = repeat(0, opt.reps ? opt.reps : setup.default_reps, pass);
-  return training_result(static_cast<int>(train::num_threads()), data.size(), times,
-                         setup.flops_per_sample);
+  Result r = training_result(static_cast<int>(train::num_threads()), data.size(), times,
+                             setup.flops_per_sample);
+  r.metrics.emplace_back("batch", static_cast<double>(batch));
+  r.metrics.emplace_back("shard_size", static_cast<double>(shard_size));
+  return r;
 }
 
 }  // namespace bench::axon_side

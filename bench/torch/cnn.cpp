@@ -27,7 +27,7 @@ Result run(const Options& opt) {
                         tnn::MaxPool2d(tnn::MaxPool2dOptions(2)), tnn::Flatten(),
                         tnn::Linear(784, 10));
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(cnn::kLearningRate));
-  const auto batch = static_cast<std::int64_t>(cnn::kBatch);
+  const auto batch = static_cast<std::int64_t>(batch_or(opt, cnn::kBatch));
 
   auto epoch = [&] { torch_side::train_epoch(model, adam, data, batch); };
   const auto times = repeat(0, opt.reps ? opt.reps : 2, epoch);

@@ -24,6 +24,7 @@ const char* framework_name() {
 }
 
 bool set_threads(const Options& opt) {
+  if (opt.shard_size) return false;  // an axon setting: libtorch runs each batch whole
   blas_pool = opt.blas_pool;
   torch::set_num_threads(opt.threads);
   if (!opt.blas_pool) openblas_set_num_threads(opt.threads);

@@ -38,7 +38,7 @@ Result run(const Options& opt) {
 
   RowLSTM model;
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(lstm::kLearningRate));
-  const auto batch = static_cast<std::int64_t>(lstm::kBatch);
+  const auto batch = static_cast<std::int64_t>(batch_or(opt, lstm::kBatch));
 
   auto epoch = [&] { torch_side::train_epoch(model, adam, data, batch); };
   const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);

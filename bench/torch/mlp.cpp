@@ -23,7 +23,7 @@ Result run(const Options& opt) {
                               torch::nn::Linear(128, 64), torch::nn::ReLU(),
                               torch::nn::Linear(64, 10));
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(mlp::kLearningRate));
-  const auto batch = static_cast<std::int64_t>(mlp::kBatch);
+  const auto batch = static_cast<std::int64_t>(batch_or(opt, mlp::kBatch));
 
   auto epoch = [&] { torch_side::train_epoch(model, adam, data, batch); };
   const auto times = repeat(0, opt.reps ? opt.reps : 3, epoch);
