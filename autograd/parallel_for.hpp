@@ -5,6 +5,7 @@
 #include <limits>
 
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
@@ -21,14 +22,35 @@
 /// The work runs inside `this_task_arena::isolate`, so a thread waiting for its chunks never
 /// picks up an unrelated outer task (for example another shard of a batch-parallel step) and
 /// thread-local state such as the current tape is never observed mid-way by another task.
-/// Ranges of at most `grain` indices run inline, with no scheduling cost; the thread limit set by
-/// train::set_num_threads applies.
+/// Ranges of at most `grain` indices, and every range when the thread limit set by
+/// train::set_num_threads is 1, run inline as one chunk, with no scheduling cost.
 namespace axon::autograd {
 
-/// Indices per chunk for memory-bound elementwise loops: large enough that scheduling costs stay
-/// small (with 16,384 the mlp benchmark's 2-thread run was about 8% slower: each step opens
-/// several parallel regions), small enough that a 100,000-element parameter is cut into 4 chunks.
+/// Indices per chunk for memory-bound elementwise loops on two threads: large enough that
+/// scheduling costs stay small (with 16,384 the mlp benchmark's 2-thread run was about 8% slower:
+/// each step opens several parallel regions), small enough that a 100,000-element parameter is
+/// cut into 4 chunks.
 inline constexpr std::size_t kElementwiseGrain = 32768;
+/// The smallest chunk elementwise_grain() gives, however many threads there are.
+inline constexpr std::size_t kMinElementwiseGrain = 4096;
+
+/// The threads parallel work may use now: oneTBB's max_allowed_parallelism, which
+/// train::set_num_threads sets (the machine's cores when nothing set it).
+inline std::size_t parallelism() {
+  return tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism);
+}
+
+/// Indices per chunk for memory-bound elementwise loops at the current thread count:
+/// kElementwiseGrain on one or two threads, halved each time the thread count doubles, never
+/// below kMinElementwiseGrain. A 100,000-element parameter is then cut into 4 chunks on 2 threads
+/// and 32 on 16, so a many-core machine has chunks for every thread. The chunking never changes
+/// an elementwise loop's bits (each index is computed on its own).
+inline std::size_t elementwise_grain() {
+  const std::size_t threads = parallelism();
+  if (threads <= 2) return kElementwiseGrain;
+  const std::size_t grain = kElementwiseGrain * 2 / threads;
+  return grain < kMinElementwiseGrain ? kMinElementwiseGrain : grain;
+}
 
 template <class F>
 void parallel_chunks(std::size_t n, std::size_t grain, const F& fn) {
@@ -36,7 +58,7 @@ void parallel_chunks(std::size_t n, std::size_t grain, const F& fn) {
   // registers, so the loop's stores cannot alias them and it vectorises. Pass lambdas that
   // capture by value ([=]); a by-reference capture reaches the caller's frame through a pointer.
   if (grain == 0) grain = 1;
-  if (n <= grain) {
+  if (n <= grain || parallelism() == 1) {
     if (n > 0) {
       F local = fn;
       local(std::size_t(0), n);

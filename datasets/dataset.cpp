@@ -190,7 +190,7 @@ Batch Dataset::gather(std::span<const std::size_t> indices, float input_scale) c
   // One contiguous copy (or conversion) per sample row; rows are independent, so large batches
   // are assembled on several threads with the same result.
   const std::size_t rows_per_chunk =
-      std::max<std::size_t>(1, autograd::kElementwiseGrain / std::max<std::size_t>(1, row_numel));
+      std::max<std::size_t>(1, autograd::elementwise_grain() / std::max<std::size_t>(1, row_numel));
   const std::size_t* row = rows.data();
   if (const auto* u8 = std::get_if<std::vector<std::uint8_t>>(&storage_->features)) {
     const std::uint8_t* bytes = u8->data();

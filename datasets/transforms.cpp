@@ -14,7 +14,7 @@ void ScaleInputs::operator()(Batch& batch) const {
   float* x = batch.inputs.data_ptr();
   const std::size_t n = batch.inputs.numel();
   const float f = factor;
-  autograd::parallel_chunks(n, autograd::kElementwiseGrain, [=](std::size_t b, std::size_t e) {
+  autograd::parallel_chunks(n, autograd::elementwise_grain(), [=](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) x[i] *= f;
   });
 }

@@ -45,7 +45,7 @@ void BasicAdagrad<T>::update(BasicTensor<T>& param, AdagradState<T>& state,
   T* p = param.data_ptr();
   const T* grad = param.grad_data().data();
   T* sum = state.sum.data();
-  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+  autograd::parallel_chunks(n, autograd::elementwise_grain(),
                             [=](std::size_t begin, std::size_t end) {
                               for (std::size_t i = begin; i < end; ++i) {
                                 const T g = sign * grad[i] + weight_decay * p[i];

@@ -101,7 +101,7 @@ void adam_update(BasicTensor<T>& param, AdamState<T>& state, const Options& opti
   T* m = state.exp_avg.data();
   T* v = state.exp_avg_sq.data();
   T* v_max = amsgrad ? state.max_exp_avg_sq.data() : nullptr;
-  autograd::parallel_chunks(n, autograd::kElementwiseGrain, [=](std::size_t b, std::size_t e) {
+  autograd::parallel_chunks(n, autograd::elementwise_grain(), [=](std::size_t b, std::size_t e) {
     adam_kernel(p, grad, m, v, v_max, c, b, e);
   });
 }

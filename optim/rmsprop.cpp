@@ -50,7 +50,7 @@ void BasicRMSprop<T>::update(BasicTensor<T>& param, RMSpropState<T>& state,
   T* square_avg = state.square_avg.data();
   T* grad_avg = centered ? state.grad_avg.data() : nullptr;
   T* buf = use_momentum ? state.momentum_buffer.data() : nullptr;
-  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+  autograd::parallel_chunks(n, autograd::elementwise_grain(),
                             [=](std::size_t begin, std::size_t end) {
                               for (std::size_t i = begin; i < end; ++i) {
                                 const T g = sign * grad[i] + weight_decay * p[i];

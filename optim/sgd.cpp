@@ -37,7 +37,7 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
   ++state.step;
 
   if (options.momentum() == 0) {
-    autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+    autograd::parallel_chunks(n, autograd::elementwise_grain(),
                               [=](std::size_t begin, std::size_t end) {
                                 for (std::size_t i = begin; i < end; ++i) {
                                   const T d = sign * grad[i] + weight_decay * p[i];
@@ -52,7 +52,7 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
   T* buf = state.momentum_buffer.data();
   const T one_minus_dampening = static_cast<T>(1 - options.dampening());
   const bool nesterov = options.nesterov();
-  autograd::parallel_chunks(n, autograd::kElementwiseGrain,
+  autograd::parallel_chunks(n, autograd::elementwise_grain(),
                             [=](std::size_t begin, std::size_t end) {
                               for (std::size_t i = begin; i < end; ++i) {
                                 const T d = sign * grad[i] + weight_decay * p[i];

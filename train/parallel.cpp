@@ -184,6 +184,7 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
     std::size_t plan, begin, end;
   };
   std::vector<Piece> pieces;
+  const std::size_t grain = autograd::elementwise_grain();
   for (auto& param : model.parameters()) {
     Plan plan;
     plan.impl = &param.impl();
@@ -218,8 +219,8 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
     plan.root = parts[0];
     plan.root_weight = pending[owner[0]];
     const std::size_t numel = plan.root->size();
-    for (std::size_t b = 0; b < numel; b += autograd::kElementwiseGrain) {
-      pieces.push_back({plans.size(), b, std::min(numel, b + autograd::kElementwiseGrain)});
+    for (std::size_t b = 0; b < numel; b += grain) {
+      pieces.push_back({plans.size(), b, std::min(numel, b + grain)});
     }
     plans.push_back(std::move(plan));
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests autograd/parallel_for.hpp: every index is visited exactly once, in chunks of at most the
-// grain, inline for small ranges, and the same bits come out at 1 and 2 threads.
+// grain, inline for small ranges and for one thread, the grain follows the thread count, and the
+// same bits come out at 1, 2 and 16 threads.
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -49,7 +50,38 @@ TEST_CASE("parallel_chunks: a range within the grain runs inline on the calling 
   CHECK(inline_call);
 }
 
-TEST_CASE("parallel_chunks: an elementwise update gives the same bits at 1 and 2 threads") {
+TEST_CASE("parallel_chunks: with one thread the whole range runs inline as one chunk") {
+  train::set_num_threads(1);
+  const auto caller = std::this_thread::get_id();
+  std::vector<std::pair<std::size_t, std::size_t>> calls;
+  bool on_caller = true;
+  autograd::parallel_chunks(100000, 100, [&](std::size_t begin, std::size_t end) {
+    calls.emplace_back(begin, end);
+    on_caller = on_caller && std::this_thread::get_id() == caller;
+  });
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0] == std::pair<std::size_t, std::size_t>(0, 100000));
+  CHECK(on_caller);
+  train::set_num_threads(0);
+}
+
+TEST_CASE("elementwise_grain: the two-thread grain, halved per doubling of threads, floored") {
+  for (const auto& [threads, grain] :
+       std::vector<std::pair<std::size_t, std::size_t>>{{1, autograd::kElementwiseGrain},
+                                                        {2, autograd::kElementwiseGrain},
+                                                        {4, autograd::kElementwiseGrain / 2},
+                                                        {8, autograd::kElementwiseGrain / 4},
+                                                        {16, autograd::kMinElementwiseGrain},
+                                                        {64, autograd::kMinElementwiseGrain}}) {
+    CAPTURE(threads);
+    train::set_num_threads(threads);
+    CHECK(autograd::parallelism() == threads);
+    CHECK(autograd::elementwise_grain() == grain);
+  }
+  train::set_num_threads(0);
+}
+
+TEST_CASE("parallel_chunks: an elementwise update gives the same bits at 1, 2 and 16 threads") {
   auto run = [](std::size_t threads) {
     train::set_num_threads(threads);
     std::vector<float> x(100003);
@@ -61,7 +93,9 @@ TEST_CASE("parallel_chunks: an elementwise update gives the same bits at 1 and 2
   };
   const auto one = run(1);
   const auto two = run(2);
+  const auto sixteen = run(16);
   CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(one.data(), sixteen.data(), one.size() * sizeof(float)) == 0);
   train::set_num_threads(0);
 }
 
