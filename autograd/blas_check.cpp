@@ -14,8 +14,8 @@ namespace {
 
 // OpenBLAS's x86-64 kernel families that predate AVX2 (case as openblas_get_corename prints).
 constexpr std::array<std::string_view, 16> kPreAvx2Cores = {
-    "prescott", "core2",   "penryn",   "dunnington", "nehalem",  "atom",
-    "katmai",   "banias",  "northwood", "coppermine", "opteron", "barcelona",
+    "prescott", "core2",     "penryn",      "dunnington", "nehalem", "atom",
+    "katmai",   "banias",    "northwood",   "coppermine", "opteron", "barcelona",
     "bobcat",   "bulldozer", "sandybridge", "unknown"};
 
 std::string lower(std::string_view s) {

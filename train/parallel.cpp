@@ -15,6 +15,7 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 
+#include "autograd/blas_check.hpp"
 #include "autograd/error.hpp"
 #include "autograd/parallel_for.hpp"
 #include "autograd/shard.hpp"
@@ -47,6 +48,7 @@ void set_num_threads(std::size_t threads) {
   threads_in_use = n;
   // Shards run in parallel, each calling BLAS: one BLAS thread per shard (property 9).
   openblas_set_num_threads(1);
+  autograd::warn_if_slow_blas_kernel();
 }
 
 std::size_t num_threads() {

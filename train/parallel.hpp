@@ -35,7 +35,8 @@ using autograd::Tensor;
 inline constexpr std::size_t kDefaultShardSize = 64;
 
 /// Sets the number of threads used for batch-parallel training (0: all cores). The default is
-/// all cores, or the AXON_NUM_THREADS environment variable when set.
+/// all cores, or the AXON_NUM_THREADS environment variable when set. The first call also prints
+/// a one-line warning when OpenBLAS runs kernels older than the CPU (autograd/blas_check.hpp).
 void set_num_threads(std::size_t threads);
 /// The number of threads in use.
 std::size_t num_threads();
