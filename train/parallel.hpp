@@ -29,9 +29,11 @@ using autograd::Tensor;
 
 /// Samples per shard unless told otherwise. 64 keeps each shard's GEMMs large enough to run near
 /// BLAS's peak on one core (32-row shards trained 10-35% slower single-threaded here) while a
-/// batch of 128 still splits over 2 cores. On machines with many cores pick about batch / cores
-/// (FitOptions::shard_size): the value changes the arithmetic, so fix it for a given experiment,
-/// but it never depends on the thread count.
+/// batch of 128 still splits over 2 cores. The shard count bounds the cores a step's GEMMs use:
+/// on many cores use a larger batch or smaller shards (FitOptions::shard_size; on 16 cores a batch
+/// of 128 in shards of 16 trained 1.3x faster than in shards of 64, bench/README.md). The value
+/// changes the arithmetic, so fix it for a given experiment, but it never depends on the thread
+/// count.
 inline constexpr std::size_t kDefaultShardSize = 64;
 
 /// Sets the number of threads used for batch-parallel training (0: all cores). The default is

@@ -48,16 +48,16 @@ std::vector<xt::xarray<T>> gradients(nn::BasicModule<T>& model) {
   return out;
 }
 
-/// Trains an MLP with dropout for `steps` sharded steps; returns its parameters' bytes and
-/// appends each step's loss to `losses`.
+/// Trains an MLP (20-hidden-4) with dropout for `steps` sharded steps; returns its parameters'
+/// bytes and appends each step's loss to `losses`.
 std::vector<float> train_run(std::size_t threads, std::uint64_t seed, std::size_t steps,
-                             std::vector<double>& losses) {
+                             std::vector<double>& losses, std::size_t hidden = 32) {
   train::set_num_threads(threads);
   Generator gen(seed);
-  nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(20, 32), gen),
+  nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(20, hidden), gen),
                        std::make_shared<nn::ReLU>(),
                        std::make_shared<nn::Dropout>(nn::DropoutOptions(0.3)),
-                       std::make_shared<nn::Linear>(nn::LinearOptions(32, 4), gen)};
+                       std::make_shared<nn::Linear>(nn::LinearOptions(hidden, 4), gen)};
   optim::Adam adam(model.parameters(), optim::AdamOptions(1e-2));
   const datasets::Batch data = random_batch(256, 20, 4, seed + 1);
   train::ShardedStep sharded(16, seed);
@@ -134,6 +134,23 @@ TEST_CASE("parallel: 50 steps with dropout are bitwise identical at 1, 2, 4 and 
   CHECK(losses1 == losses4);
   CHECK(losses1 == losses_max);
   CHECK(losses1.back() < losses1.front());  // it trained
+  train::set_num_threads(0);
+}
+
+TEST_CASE("parallel: a parameter cut into more chunks at 16 threads trains to the same bits") {
+  // The elementwise chunk size follows the thread count (autograd::elementwise_grain): the
+  // 10,240-element weight is one chunk of the shard reduction and of Adam at 1 and 2 threads,
+  // 2 at 8 threads and 3 to 4 at 16. Each element must still see the same operations.
+  std::vector<double> losses1, losses2, losses8, losses16;
+  const auto p1 = train_run(1, 7, 20, losses1, 512);
+  const auto p2 = train_run(2, 7, 20, losses2, 512);
+  const auto p8 = train_run(8, 7, 20, losses8, 512);
+  const auto p16 = train_run(16, 7, 20, losses16, 512);
+  CHECK(bitwise_equal(p1, p2));
+  CHECK(bitwise_equal(p1, p8));
+  CHECK(bitwise_equal(p1, p16));
+  CHECK(losses1 == losses16);
+  CHECK(losses1.back() < losses1.front());
   train::set_num_threads(0);
 }
 
