@@ -12,6 +12,8 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "autograd/error.hpp"
 #include "io/checkpoint.hpp"
@@ -256,5 +258,31 @@ class JsonLine {
   }
   std::string body_;
 };
+
+/// The end of a classifier example trained for `seconds` on `samples_trained` samples: evaluates
+/// `model` on `test` (cross-entropy loss and accuracy), prints them with the training speed,
+/// writes --save, then prints the JSON line: epochs, the `extra` keys, test_accuracy, test_loss,
+/// train_seconds, samples_per_second, threads. Returns the test accuracy.
+inline double finish_classifier(
+    const std::string& example, const Args& args, nn::Module& model, datasets::DataLoader& test,
+    double seconds, std::size_t samples_trained,
+    const std::vector<std::pair<std::string, std::size_t>>& extra = {}) {
+  const double samples_per_second = static_cast<double>(samples_trained) / seconds;
+  const auto result = train::evaluate(model, train::cross_entropy_loss(), test, {"accuracy"});
+  const double accuracy = result.at("accuracy");
+  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
+              result.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
+  save_parameters(args, model);
+  JsonLine line(example);
+  line.add("epochs", args.epochs);
+  for (const auto& [key, value] : extra) line.add(key, value);
+  line.add("test_accuracy", accuracy)
+      .add("test_loss", result.at("loss"))
+      .add("train_seconds", seconds)
+      .add("samples_per_second", samples_per_second)
+      .add("threads", train::num_threads())
+      .print();
+  return accuracy;
+}
 
 }  // namespace axon::examples

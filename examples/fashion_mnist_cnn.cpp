@@ -70,23 +70,9 @@ int main(int argc, char** argv) try {
               .seed(args.seed)
               .shard_size(32)));  // for this model faster than the default 64 (bench/README.md)
   const double seconds = clock.seconds();
-  const double samples_per_second =
-      static_cast<double>(args.epochs * train_loader.dataset().size()) / seconds;
-
-  const auto test = train::evaluate(model, train::cross_entropy_loss(), test_loader, {"accuracy"});
-  const double accuracy = test.at("accuracy");
-  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
-              test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
-
-  examples::save_parameters(args, model);  // "1.weight" (the first conv), ...
-  examples::JsonLine("fashion_mnist_cnn")
-      .add("epochs", args.epochs)
-      .add("test_accuracy", accuracy)
-      .add("test_loss", test.at("loss"))
-      .add("train_seconds", seconds)
-      .add("samples_per_second", samples_per_second)
-      .add("threads", train::num_threads())
-      .print();
+  const double accuracy =
+      examples::finish_classifier("fashion_mnist_cnn", args, model, test_loader, seconds,
+                                  args.epochs * train_loader.dataset().size());
   return args.epochs >= 3 && accuracy < 0.85 ? 1 : 0;
 } catch (const std::exception& e) {
   return examples::report_error(e);

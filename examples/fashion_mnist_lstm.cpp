@@ -96,23 +96,9 @@ int main(int argc, char** argv) try {
               .seed(args.seed)
               .shard_size(32)));  // for this model faster than the default 64 (bench/README.md)
   const double seconds = clock.seconds();
-  const double samples_per_second = static_cast<double>(args.epochs * train_data.size()) / seconds;
-
-  const auto test = train::evaluate(model, train::cross_entropy_loss(), test_loader, {"accuracy"});
-  const double accuracy = test.at("accuracy");
-  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
-              test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
-
-  examples::save_parameters(args, model);  // "lstm.weight_ih_l0", ..., "fc.bias"
-  examples::JsonLine("fashion_mnist_lstm")
-      .add("epochs", args.epochs)
-      .add("train_samples", train_data.size())
-      .add("test_accuracy", accuracy)
-      .add("test_loss", test.at("loss"))
-      .add("train_seconds", seconds)
-      .add("samples_per_second", samples_per_second)
-      .add("threads", train::num_threads())
-      .print();
+  const double accuracy = examples::finish_classifier(
+      "fashion_mnist_lstm", args, model, test_loader, seconds, args.epochs * train_data.size(),
+      {{"train_samples", train_data.size()}});
   const bool full = args.epochs >= 3 && limit == 0;
   return full && accuracy < 0.83 ? 1 : 0;
 } catch (const std::exception& e) {

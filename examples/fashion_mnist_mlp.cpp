@@ -51,23 +51,9 @@ int main(int argc, char** argv) try {
       examples::with_checkpoints(
           args, train::FitOptions().epochs(args.epochs).metrics({"accuracy"}).seed(args.seed)));
   const double seconds = clock.seconds();
-  const double samples_per_second =
-      static_cast<double>(args.epochs * train_loader.dataset().size()) / seconds;
-
-  const auto test = train::evaluate(model, train::cross_entropy_loss(), test_loader, {"accuracy"});
-  const double accuracy = test.at("accuracy");
-  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
-              test.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
-
-  examples::save_parameters(args, model);  // "1.weight", ...
-  examples::JsonLine("fashion_mnist_mlp")
-      .add("epochs", args.epochs)
-      .add("test_accuracy", accuracy)
-      .add("test_loss", test.at("loss"))
-      .add("train_seconds", seconds)
-      .add("samples_per_second", samples_per_second)
-      .add("threads", train::num_threads())
-      .print();
+  const double accuracy =
+      examples::finish_classifier("fashion_mnist_mlp", args, model, test_loader, seconds,
+                                  args.epochs * train_loader.dataset().size());
   return args.epochs >= 10 && accuracy < 0.865 ? 1 : 0;
 } catch (const std::exception& e) {
   return examples::report_error(e);
