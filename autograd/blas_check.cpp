@@ -28,8 +28,9 @@ std::string lower(std::string_view s) {
 
 }  // namespace
 
-std::string blas_kernel_warning(std::string_view core, bool cpu_has_avx2, bool cpu_has_avx512f) {
-  if (!cpu_has_avx2 && !cpu_has_avx512f) return {};
+std::string blas_kernel_warning(std::string_view core, bool cpu_has_avx2, bool cpu_has_avx512f,
+                                bool coretype_set) {
+  if (coretype_set || (!cpu_has_avx2 && !cpu_has_avx512f)) return {};
   const std::string name = lower(core);
   bool old = false;
   for (const std::string_view c : kPreAvx2Cores) old = old || name == c;
@@ -44,10 +45,10 @@ std::string blas_kernel_warning(std::string_view core, bool cpu_has_avx2, bool c
 
 std::string blas_kernel_warning() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return {};
   const char* core = openblas_get_corename();
   return blas_kernel_warning(core ? core : "unknown", __builtin_cpu_supports("avx2") != 0,
-                             __builtin_cpu_supports("avx512f") != 0);
+                             __builtin_cpu_supports("avx512f") != 0,
+                             std::getenv("OPENBLAS_CORETYPE") != nullptr);
 #else
   return {};
 #endif

@@ -16,12 +16,14 @@
 namespace axon::autograd {
 
 /// The warning for OpenBLAS kernels `core` (openblas_get_corename()) on a CPU with the given
-/// instruction sets: empty when the kernels use what the CPU has, else one line naming the
-/// kernels, the CPU's widest vector instructions and the OPENBLAS_CORETYPE value to set.
-std::string blas_kernel_warning(std::string_view core, bool cpu_has_avx2, bool cpu_has_avx512f);
+/// instruction sets: empty when the kernels use what the CPU has or when they were chosen by hand
+/// (`coretype_set`: OPENBLAS_CORETYPE is in the environment), else one line naming the kernels,
+/// the CPU's widest vector instructions and the OPENBLAS_CORETYPE value to set.
+std::string blas_kernel_warning(std::string_view core, bool cpu_has_avx2, bool cpu_has_avx512f,
+                                bool coretype_set = false);
 
-/// blas_kernel_warning() for this process's OpenBLAS and CPU; empty when OPENBLAS_CORETYPE is set
-/// (the kernel was chosen by hand) or the CPU is not x86-64.
+/// blas_kernel_warning() for this process's OpenBLAS, CPU and environment; empty on CPUs other
+/// than x86-64.
 std::string blas_kernel_warning();
 
 /// Prints blas_kernel_warning() to standard error, once per process, when it is not empty.
