@@ -3,7 +3,6 @@
 
 #include <cmath>
 
-#include "autograd/parallel_for.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -26,9 +25,8 @@ BasicAdagrad<T>::BasicAdagrad(std::vector<Group> groups)
     : GroupedOptimizer<T, AdagradOptions, AdagradState<T>>("Adagrad", std::move(groups)) {}
 
 template <class T>
-void BasicAdagrad<T>::update(BasicTensor<T>& param, AdagradState<T>& state,
-                             const AdagradOptions& options) {
-  const std::size_t n = param.numel();
+RangeUpdate BasicAdagrad<T>::prepare(BasicTensor<T>& param, AdagradState<T>& state,
+                                     const AdagradOptions& options) {
   // PyTorch fills the accumulator when the optimizer is built; here on the first update.
   if (!in_use(state.sum, param)) {
     state.sum = xt::xarray<T>::from_shape(param.shape());
@@ -45,15 +43,14 @@ void BasicAdagrad<T>::update(BasicTensor<T>& param, AdagradState<T>& state,
   T* p = param.data_ptr();
   const T* grad = param.grad_data().data();
   T* sum = state.sum.data();
-  autograd::parallel_chunks(n, autograd::elementwise_grain(),
-                            [=](std::size_t begin, std::size_t end) {
-                              for (std::size_t i = begin; i < end; ++i) {
-                                const T g = sign * grad[i] + weight_decay * p[i];
-                                sum[i] += g * g;
-                                const T denom = std::sqrt(sum[i]) + eps;
-                                p[i] += -clr * (g / denom);
-                              }
-                            });
+  return range_update([=](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const T g = sign * grad[i] + weight_decay * p[i];
+      sum[i] += g * g;
+      const T denom = std::sqrt(sum[i]) + eps;
+      p[i] += -clr * (g / denom);
+    }
+  });
 }
 
 template class GroupedOptimizer<float, AdagradOptions, AdagradState<float>>;

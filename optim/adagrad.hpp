@@ -84,8 +84,8 @@ class BasicAdagrad final : public GroupedOptimizer<T, AdagradOptions, AdagradSta
   explicit BasicAdagrad(std::vector<Group> groups);
 
  private:
-  void update(BasicTensor<T>& param, AdagradState<T>& state,
-              const AdagradOptions& options) override;
+  RangeUpdate prepare(BasicTensor<T>& param, AdagradState<T>& state,
+                      const AdagradOptions& options) override;
 };
 
 using Adagrad = BasicAdagrad<float>;

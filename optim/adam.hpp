@@ -109,7 +109,8 @@ class BasicAdam final : public GroupedOptimizer<T, AdamOptions, AdamState<T>> {
   explicit BasicAdam(std::vector<Group> groups);
 
  private:
-  void update(BasicTensor<T>& param, AdamState<T>& state, const AdamOptions& options) override;
+  RangeUpdate prepare(BasicTensor<T>& param, AdamState<T>& state,
+                      const AdamOptions& options) override;
 };
 
 /// The AdamW optimizer (decoupled weight decay).
@@ -123,7 +124,8 @@ class BasicAdamW final : public GroupedOptimizer<T, AdamWOptions, AdamState<T>> 
   explicit BasicAdamW(std::vector<Group> groups);
 
  private:
-  void update(BasicTensor<T>& param, AdamState<T>& state, const AdamWOptions& options) override;
+  RangeUpdate prepare(BasicTensor<T>& param, AdamState<T>& state,
+                      const AdamWOptions& options) override;
 };
 
 using Adam = BasicAdam<float>;

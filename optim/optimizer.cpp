@@ -4,6 +4,9 @@
 #include <cctype>
 #include <sstream>
 
+#include "autograd/parallel_for.hpp"
+#include "autograd/tape.hpp"
+
 namespace axon::optim::detail {
 
 void check_option(bool ok, const char* optimizer, const char* option, double value,
@@ -56,5 +59,21 @@ double OptimizerBase::initial_lr(std::size_t group) {
   const double current = lr(group);  // range check
   return initial_lrs_.emplace(group, current).first->second;
 }
+
+template <class T>
+void BasicOptimizer<T>::step() {
+  autograd::NoGradGuard no_grad;
+  const std::vector<ParamUpdate<T>> updates = prepare_step();
+  std::vector<std::size_t> sizes;
+  sizes.reserve(updates.size());
+  for (const auto& u : updates) sizes.push_back(u.numel);
+  autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(),
+                               [&updates](std::size_t item, std::size_t begin, std::size_t end) {
+                                 updates[item].update(begin, end);
+                               });
+}
+
+template class BasicOptimizer<float>;
+template class BasicOptimizer<double>;
 
 }  // namespace axon::optim

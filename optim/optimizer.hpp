@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -15,7 +16,8 @@
 
 /// The optimizer base classes: parameter groups with their own options, per-parameter state
 /// stored beside each parameter, the step loop and state_dict. The update rules follow PyTorch
-/// (see docs/OPTIM.md); each concrete optimizer only writes the update of one parameter.
+/// (see docs/OPTIM.md); each concrete optimizer only writes the update of one parameter
+/// (GroupedOptimizer::prepare).
 namespace axon::optim {
 
 using autograd::BasicTensor;
@@ -64,10 +66,45 @@ struct StateDict {
   std::map<std::string, double> scalars;        ///< step counts and group learning rates
 };
 
+/// The update of one parameter's elements [begin, end): reads that range of the gradient and
+/// writes the same range of the parameter and of its state. Calls on disjoint ranges may run at
+/// once on different threads.
+using RangeUpdate = std::function<void(std::size_t begin, std::size_t end)>;
+
+/// One parameter's part of an optimizer step (BasicOptimizer::prepare_step).
+template <class T>
+struct ParamUpdate {
+  const autograd::TensorImpl<T>* param = nullptr;  ///< the parameter (BasicTensor::impl())
+  std::size_t numel = 0;                           ///< its number of elements
+  RangeUpdate update;                              ///< its update, by element range
+};
+
+/// Wraps an elementwise update lambda (capturing by value) as a RangeUpdate. Each call runs a
+/// local copy of `fn`, so the captured pointers and constants become registers and the loop
+/// vectorises, as in autograd::parallel_chunks.
+template <class F>
+RangeUpdate range_update(F fn) {
+  return [fn](std::size_t begin, std::size_t end) {
+    F local = fn;
+    local(begin, end);
+  };
+}
+
 /// An optimizer of BasicTensor<T> parameters.
 template <class T>
 class BasicOptimizer : public OptimizerBase {
  public:
+  /// prepare_step(), then every parameter's update over all of its elements, in one parallel
+  /// region (the elements are cut into chunks; the bits do not depend on the cutting).
+  void step() override;
+  /// The first half of step(): validates the options, checks each gradient's shape, creates
+  /// missing state and counts the step, then returns the update of every parameter that has a
+  /// gradient, in parameter order. Nothing reads the gradients' values until an update runs, so
+  /// a caller that produces the gradients piece by piece may run each piece's update as soon as
+  /// that piece is final: train::ShardedStep::train_step reduces the shards' gradients and
+  /// updates the parameters in one pass over memory this way. Run every returned update over
+  /// all of its elements exactly once, under NoGradGuard.
+  virtual std::vector<ParamUpdate<T>> prepare_step() = 0;
   /// Every parameter, group after group.
   virtual std::vector<BasicTensor<T>> parameters() const = 0;
   /// A copy of the per-parameter state and of the groups' learning rates.
@@ -108,7 +145,7 @@ struct ParamGroup {
 };
 
 /// Groups, state, the step loop and state_dict, shared by every optimizer here. A concrete
-/// optimizer implements update() for one parameter. `Options` has lr() getter and setter and
+/// optimizer implements prepare() for one parameter. `Options` has lr() getter and setter and
 /// validate(); `State` has a `step` count and for_each_array(f) naming its arrays.
 template <class T, class Options, class State>
 class GroupedOptimizer : public BasicOptimizer<T> {
@@ -122,7 +159,7 @@ class GroupedOptimizer : public BasicOptimizer<T> {
   /// not a leaf, or when a tensor is already in a group.
   void add_param_group(Group group);
 
-  void step() override;
+  std::vector<ParamUpdate<T>> prepare_step() override;
   void zero_grad() override;
   std::size_t num_param_groups() const override { return groups_.size(); }
   double lr(std::size_t group) const override;
@@ -135,8 +172,11 @@ class GroupedOptimizer : public BasicOptimizer<T> {
  protected:
   /// Builds the optimizer from groups; ValueError when there is no parameter at all.
   GroupedOptimizer(const char* name, std::vector<Group> groups);
-  /// Updates `param`, which has a gradient of its own shape, in place (runs under NoGradGuard).
-  virtual void update(BasicTensor<T>& param, State& state, const Options& options) = 0;
+  /// Readies the update of `param`, which has a gradient of its own shape: creates missing
+  /// state, counts the step, computes the step's constants, and returns the elementwise update
+  /// (range_update of a lambda capturing pointers and constants by value). Must not read the
+  /// gradient's values: it may still be being computed (prepare_step()).
+  virtual RangeUpdate prepare(BasicTensor<T>& param, State& state, const Options& options) = 0;
 
  private:
   const char* name_;

@@ -46,8 +46,9 @@ void GroupedOptimizer<T, Options, State>::add_param_group(Group group) {
 }
 
 template <class T, class Options, class State>
-void GroupedOptimizer<T, Options, State>::step() {
+std::vector<ParamUpdate<T>> GroupedOptimizer<T, Options, State>::prepare_step() {
   autograd::NoGradGuard no_grad;
+  std::vector<ParamUpdate<T>> updates;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     Group& group = groups_[g];
     group.options.validate();  // the options may have been edited through param_groups()
@@ -61,9 +62,18 @@ void GroupedOptimizer<T, Options, State>::step() {
                          " but its gradient has shape " +
                          autograd::shape_str(param.grad_data().shape()));
       }
-      update(param, group.state[i], group.options);
     }
   }
+  // Checked everything first: a bad gradient shape leaves every step count as it was.
+  for (Group& group : groups_) {
+    for (std::size_t i = 0; i < group.params.size(); ++i) {
+      BasicTensor<T>& param = group.params[i];
+      if (!param.has_grad()) continue;
+      updates.push_back(
+          {&param.impl(), param.numel(), prepare(param, group.state[i], group.options)});
+    }
+  }
+  return updates;
 }
 
 template <class T, class Options, class State>

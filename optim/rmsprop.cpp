@@ -3,7 +3,6 @@
 
 #include <cmath>
 
-#include "autograd/parallel_for.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -25,9 +24,8 @@ BasicRMSprop<T>::BasicRMSprop(std::vector<Group> groups)
     : GroupedOptimizer<T, RMSpropOptions, RMSpropState<T>>("RMSprop", std::move(groups)) {}
 
 template <class T>
-void BasicRMSprop<T>::update(BasicTensor<T>& param, RMSpropState<T>& state,
-                             const RMSpropOptions& options) {
-  const std::size_t n = param.numel();
+RangeUpdate BasicRMSprop<T>::prepare(BasicTensor<T>& param, RMSpropState<T>& state,
+                                     const RMSpropOptions& options) {
   const bool centered = options.centered();
   const bool use_momentum = options.momentum() > 0;
   if (!in_use(state.square_avg, param)) state.square_avg = xt::zeros<T>(param.shape());
@@ -50,25 +48,24 @@ void BasicRMSprop<T>::update(BasicTensor<T>& param, RMSpropState<T>& state,
   T* square_avg = state.square_avg.data();
   T* grad_avg = centered ? state.grad_avg.data() : nullptr;
   T* buf = use_momentum ? state.momentum_buffer.data() : nullptr;
-  autograd::parallel_chunks(n, autograd::elementwise_grain(),
-                            [=](std::size_t begin, std::size_t end) {
-                              for (std::size_t i = begin; i < end; ++i) {
-                                const T g = sign * grad[i] + weight_decay * p[i];
-                                square_avg[i] = alpha * square_avg[i] + one_minus_alpha * (g * g);
-                                T variance = square_avg[i];
-                                if (centered) {
-                                  grad_avg[i] = alpha * grad_avg[i] + one_minus_alpha * g;
-                                  variance -= grad_avg[i] * grad_avg[i];
-                                }
-                                const T avg = std::sqrt(variance) + eps;
-                                if (use_momentum) {
-                                  buf[i] = momentum * buf[i] + g / avg;
-                                  p[i] += -lr * buf[i];
-                                } else {
-                                  p[i] += -lr * (g / avg);
-                                }
-                              }
-                            });
+  return range_update([=](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const T g = sign * grad[i] + weight_decay * p[i];
+      square_avg[i] = alpha * square_avg[i] + one_minus_alpha * (g * g);
+      T variance = square_avg[i];
+      if (centered) {
+        grad_avg[i] = alpha * grad_avg[i] + one_minus_alpha * g;
+        variance -= grad_avg[i] * grad_avg[i];
+      }
+      const T avg = std::sqrt(variance) + eps;
+      if (use_momentum) {
+        buf[i] = momentum * buf[i] + g / avg;
+        p[i] += -lr * buf[i];
+      } else {
+        p[i] += -lr * (g / avg);
+      }
+    }
+  });
 }
 
 template class GroupedOptimizer<float, RMSpropOptions, RMSpropState<float>>;

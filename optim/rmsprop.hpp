@@ -92,8 +92,8 @@ class BasicRMSprop final : public GroupedOptimizer<T, RMSpropOptions, RMSpropSta
   explicit BasicRMSprop(std::vector<Group> groups);
 
  private:
-  void update(BasicTensor<T>& param, RMSpropState<T>& state,
-              const RMSpropOptions& options) override;
+  RangeUpdate prepare(BasicTensor<T>& param, RMSpropState<T>& state,
+                      const RMSpropOptions& options) override;
 };
 
 using RMSprop = BasicRMSprop<float>;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "optim/sgd.hpp"
 
-#include "autograd/parallel_for.hpp"
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
@@ -26,8 +25,8 @@ BasicSGD<T>::BasicSGD(std::vector<Group> groups)
     : GroupedOptimizer<T, SGDOptions, SGDState<T>>("SGD", std::move(groups)) {}
 
 template <class T>
-void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOptions& options) {
-  const std::size_t n = param.numel();
+RangeUpdate BasicSGD<T>::prepare(BasicTensor<T>& param, SGDState<T>& state,
+                                 const SGDOptions& options) {
   T* p = param.data_ptr();
   const T* grad = param.grad_data().data();
   const T lr = static_cast<T>(options.lr());
@@ -37,14 +36,12 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
   ++state.step;
 
   if (options.momentum() == 0) {
-    autograd::parallel_chunks(n, autograd::elementwise_grain(),
-                              [=](std::size_t begin, std::size_t end) {
-                                for (std::size_t i = begin; i < end; ++i) {
-                                  const T d = sign * grad[i] + weight_decay * p[i];
-                                  p[i] += -lr * d;
-                                }
-                              });
-    return;
+    return range_update([=](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        const T d = sign * grad[i] + weight_decay * p[i];
+        p[i] += -lr * d;
+      }
+    });
   }
   // The first step with momentum starts the buffer at d itself (no dampening), as PyTorch.
   const bool first = !in_use(state.momentum_buffer, param);
@@ -52,15 +49,14 @@ void BasicSGD<T>::update(BasicTensor<T>& param, SGDState<T>& state, const SGDOpt
   T* buf = state.momentum_buffer.data();
   const T one_minus_dampening = static_cast<T>(1 - options.dampening());
   const bool nesterov = options.nesterov();
-  autograd::parallel_chunks(n, autograd::elementwise_grain(),
-                            [=](std::size_t begin, std::size_t end) {
-                              for (std::size_t i = begin; i < end; ++i) {
-                                const T d = sign * grad[i] + weight_decay * p[i];
-                                buf[i] = first ? d : momentum * buf[i] + one_minus_dampening * d;
-                                const T direction = nesterov ? d + momentum * buf[i] : buf[i];
-                                p[i] += -lr * direction;
-                              }
-                            });
+  return range_update([=](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const T d = sign * grad[i] + weight_decay * p[i];
+      buf[i] = first ? d : momentum * buf[i] + one_minus_dampening * d;
+      const T direction = nesterov ? d + momentum * buf[i] : buf[i];
+      p[i] += -lr * direction;
+    }
+  });
 }
 
 template class GroupedOptimizer<float, SGDOptions, SGDState<float>>;

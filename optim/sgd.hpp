@@ -81,7 +81,8 @@ class BasicSGD final : public GroupedOptimizer<T, SGDOptions, SGDState<T>> {
   explicit BasicSGD(std::vector<Group> groups);
 
  private:
-  void update(BasicTensor<T>& param, SGDState<T>& state, const SGDOptions& options) override;
+  RangeUpdate prepare(BasicTensor<T>& param, SGDState<T>& state,
+                      const SGDOptions& options) override;
 };
 
 using SGD = BasicSGD<float>;

@@ -217,7 +217,7 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
       optimizer.zero_grad();
       double batch_loss = 0;
       if (options.parallel_) {
-        StepResult r = sharded.run(model, loss, batch);
+        StepResult r = sharded.train_step(model, loss, batch, optimizer);
         batch_loss = r.loss;
         for (std::size_t s = 0; s < r.outputs.size(); ++s) {
           update_metrics(metrics, r.outputs[s], r.shards[s]);
@@ -228,8 +228,8 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
         batch_loss = l.item();
         l.backward();
         update_metrics(metrics, output, batch);
+        optimizer.step();
       }
-      optimizer.step();
       ++global_step;
       loss_sum += batch_loss * static_cast<double>(batch.size());
       seen += batch.size();

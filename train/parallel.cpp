@@ -101,6 +101,29 @@ template <class T>
 BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
                                             const BasicLossFunction<T>& loss,
                                             const datasets::Batch& batch) {
+  return step(model, loss, batch, nullptr);
+}
+
+template <class T>
+BasicStepResult<T> BasicShardedStep<T>::train_step(nn::BasicModule<T>& model,
+                                                   const BasicLossFunction<T>& loss,
+                                                   const datasets::Batch& batch,
+                                                   optim::BasicOptimizer<T>& optimizer) {
+  // Anomaly mode checks each gradient as it lands in a parameter (accumulate_grad), which the
+  // fused pass skips: take the two-pass path, whose bits are the same.
+  if (autograd::anomaly_enabled()) {
+    BasicStepResult<T> result = step(model, loss, batch, nullptr);
+    optimizer.step();
+    return result;
+  }
+  return step(model, loss, batch, &optimizer);
+}
+
+template <class T>
+BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
+                                             const BasicLossFunction<T>& loss,
+                                             const datasets::Batch& batch,
+                                             optim::BasicOptimizer<T>* optimizer) {
   using TensorT = autograd::BasicTensor<T>;
   const std::size_t n = batch.size();
   if (n == 0) throw ValueError("ShardedStep::run: empty batch");
@@ -180,13 +203,12 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
     std::vector<Add> adds;  // in tree order
     xt::xarray<T>* root = nullptr;
     T root_weight = T(1);  // applied when the root took part in no add (a single part)
+    // train_step only: the parameter's earlier gradient the sum is added to (nullptr when the
+    // sum becomes the gradient), and the optimizer's update of the parameter (nullptr: none).
+    xt::xarray<T>* add_into = nullptr;
+    const optim::RangeUpdate* update = nullptr;
   };
   std::vector<Plan> plans;
-  struct Piece {
-    std::size_t plan, begin, end;
-  };
-  std::vector<Piece> pieces;
-  const std::size_t grain = autograd::elementwise_grain();
   for (auto& param : model.parameters()) {
     Plan plan;
     plan.impl = &param.impl();
@@ -220,30 +242,92 @@ BasicStepResult<T> BasicShardedStep<T>::run(nn::BasicModule<T>& model,
     }
     plan.root = parts[0];
     plan.root_weight = pending[owner[0]];
-    const std::size_t numel = plan.root->size();
-    for (std::size_t b = 0; b < numel; b += grain) {
-      pieces.push_back({plans.size(), b, std::min(numel, b + grain)});
-    }
     plans.push_back(std::move(plan));
   }
-  autograd::parallel_chunks(pieces.size(), 1, [&](std::size_t first, std::size_t last) {
-    for (std::size_t k = first; k < last; ++k) {
-      const Piece& piece = pieces[k];
-      const Plan& plan = plans[piece.plan];
-      for (const Add& add : plan.adds) {
-        T* __restrict d = add.dst->data();
-        const T* __restrict o = add.src->data();
-        const T wd = add.dst_weight, ws = add.src_weight;
-        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] = wd * d[i] + ws * o[i];
+
+  // train_step: the sums go into the parameters' gradients before they are computed (the root
+  // buffer becomes the gradient, or is added to an earlier one piece by piece, as
+  // accumulate_grad would), so that the optimizer's update of each piece can run as soon as the
+  // piece is reduced, while it is still in cache.
+  std::vector<optim::ParamUpdate<T>> updates;
+  std::vector<bool> update_used;
+  if (optimizer) {
+    for (Plan& plan : plans) {
+      autograd::TensorImpl<T>& impl = *plan.impl;
+      if (plan.root->shape() != impl.value.shape()) {
+        throw GraphError("ShardedStep::train_step: internal error: gradient of shape " +
+                         autograd::shape_str(plan.root->shape()) + " for a parameter of shape " +
+                         autograd::shape_str(impl.value.shape()));
       }
-      if (plan.root_weight != T(1)) {
-        T* __restrict d = plan.root->data();
-        const T w = plan.root_weight;
-        for (std::size_t i = piece.begin; i < piece.end; ++i) d[i] *= w;
+      if (impl.has_grad) {
+        plan.add_into = &impl.grad;
+        continue;
+      }
+      xt::xarray<T>* old_root = plan.root;
+      impl.grad = std::move(*old_root);
+      impl.has_grad = true;
+      for (Add& add : plan.adds) {
+        if (add.dst == old_root) add.dst = &impl.grad;
+        if (add.src == old_root) add.src = &impl.grad;
+      }
+      plan.root = &impl.grad;
+    }
+    updates = optimizer->prepare_step();
+    update_used.assign(updates.size(), false);
+    for (Plan& plan : plans) {
+      for (std::size_t u = 0; u < updates.size(); ++u) {
+        if (updates[u].param == plan.impl) {
+          plan.update = &updates[u].update;
+          update_used[u] = true;
+          break;
+        }
       }
     }
-  });
-  for (const Plan& plan : plans) autograd::accumulate_grad(*plan.impl, std::move(*plan.root));
+  }
+
+  std::vector<std::size_t> sizes;
+  sizes.reserve(plans.size());
+  for (const Plan& plan : plans) sizes.push_back(plan.root->size());
+  autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(),
+                               [&plans](std::size_t item, std::size_t begin, std::size_t end) {
+                                 const Plan& plan = plans[item];
+                                 for (const Add& add : plan.adds) {
+                                   T* __restrict d = add.dst->data();
+                                   const T* __restrict o = add.src->data();
+                                   const T wd = add.dst_weight, ws = add.src_weight;
+                                   for (std::size_t i = begin; i < end; ++i) {
+                                     d[i] = wd * d[i] + ws * o[i];
+                                   }
+                                 }
+                                 if (plan.root_weight != T(1)) {
+                                   T* __restrict d = plan.root->data();
+                                   const T w = plan.root_weight;
+                                   for (std::size_t i = begin; i < end; ++i) d[i] *= w;
+                                 }
+                                 if (plan.add_into) {
+                                   T* __restrict d = plan.add_into->data();
+                                   const T* __restrict o = plan.root->data();
+                                   for (std::size_t i = begin; i < end; ++i) d[i] += o[i];
+                                 }
+                                 if (plan.update) (*plan.update)(begin, end);
+                               });
+
+  if (optimizer) {
+    // Parameters the optimizer updates whose gradient came from elsewhere (none of the shards).
+    std::vector<std::size_t> rest_sizes;
+    std::vector<const optim::RangeUpdate*> rest;
+    for (std::size_t u = 0; u < updates.size(); ++u) {
+      if (update_used[u]) continue;
+      rest_sizes.push_back(updates[u].numel);
+      rest.push_back(&updates[u].update);
+    }
+    autograd::parallel_chunks_of(rest_sizes, autograd::elementwise_grain(),
+                                 [&rest](std::size_t item, std::size_t begin, std::size_t end) {
+                                   (*rest[item])(begin, end);
+                                 });
+  } else {
+    for (const Plan& plan : plans) autograd::accumulate_grad(*plan.impl, std::move(*plan.root));
+  }
   for (std::size_t s = 0; s < shards; ++s) sinks_[s].clear();
   return result;
 }

@@ -12,6 +12,7 @@
 #include "autograd/tensor.hpp"
 #include "datasets/dataset.hpp"
 #include "nn/module.hpp"
+#include "optim/optimizer.hpp"
 
 /// Batch-parallel training (DESIGN.md properties 7-9).
 ///
@@ -71,10 +72,12 @@ using StepResult = BasicStepResult<float>;
 /// train::ShardedStep sharded(/*shard_size=*/64, /*seed=*/0);
 /// for (auto& batch : loader) {
 ///   optimizer.zero_grad();
-///   auto result = sharded.run(model, loss, batch);  // gradients now in the parameters
-///   optimizer.step();
+///   auto result = sharded.train_step(model, loss, batch, optimizer);  // forward, backward, update
 /// }
 /// ```
+///
+/// train_step() is run() followed by optimizer.step(), bit for bit, in fewer passes over memory.
+/// Call run() and step() separately to look at or change the gradients in between (clipping).
 template <class T>
 class BasicShardedStep {
  public:
@@ -88,13 +91,24 @@ class BasicShardedStep {
   BasicStepResult<T> run(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                          const datasets::Batch& batch);
 
-  /// Number of run() calls so far (the step index used to derive random streams).
+  /// run(), then the optimizer's step, with the same bits as `run(...); optimizer.step();`.
+  /// Each piece of each parameter's gradient is updated by the optimizer right after the shards'
+  /// gradients are summed into it, while it is still in cache, and the whole reduction and update
+  /// take one parallel region instead of one for the reduction and one for the step. The
+  /// parameters' gradients hold the batch's gradient afterwards, as after run().
+  BasicStepResult<T> train_step(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
+                                const datasets::Batch& batch, optim::BasicOptimizer<T>& optimizer);
+
+  /// Number of run() and train_step() calls so far (the step index used to derive random streams).
   std::uint64_t steps() const { return step_; }
   /// Restores the step counter (when resuming training from a checkpoint).
   void set_steps(std::uint64_t step) { step_ = step; }
   std::size_t shard_size() const { return shard_size_; }
 
  private:
+  BasicStepResult<T> step(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
+                          const datasets::Batch& batch, optim::BasicOptimizer<T>* optimizer);
+
   std::size_t shard_size_;
   autograd::Generator root_;
   std::uint64_t step_ = 0;

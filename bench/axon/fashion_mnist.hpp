@@ -46,8 +46,7 @@ inline Result time_training(const Options& opt, const axon::datasets::Dataset& d
   auto pass = [&] {
     for (datasets::Batch& batch : loader) {
       adam.zero_grad();
-      step.run(model, loss, batch);
-      adam.step();
+      step.train_step(model, loss, batch, adam);
     }
   };
   const auto times = repeat(0, opt.reps ? opt.reps : setup.default_reps, pass);

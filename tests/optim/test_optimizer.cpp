@@ -130,6 +130,20 @@ TEST_CASE("optim: a gradient of the wrong shape is a ShapeError") {
   CHECK_THROWS_WITH_AS(sgd.step(), doctest::Contains("gradient has shape [3]"), ShapeError);
 }
 
+TEST_CASE("optim: a gradient of the wrong shape anywhere leaves every parameter and state as is") {
+  // Every gradient is checked before any update (prepare_step), so a bad second parameter does
+  // not leave the first one updated and its step counted.
+  auto a = param({1, 2});
+  auto b = param({3});
+  AdamD adam({a, b}, AdamOptions(0.1));
+  set_grad(a, {1.0, 1.0});
+  b.grad_data() = xt::xarray<double>({1.0, 2.0});
+  CHECK_THROWS_AS(adam.step(), ShapeError);
+  CHECK(a.data() == xt::xarray<double>({1.0, 2.0}));
+  CHECK(adam.param_groups()[0].state[0].step == 0);
+  CHECK(adam.state_dict().arrays.empty());
+}
+
 // Runs `steps` Adam steps with fixed gradients on the two parameters.
 void run_adam(AdamD& adam, TensorD& a, TensorD& b, int steps) {
   for (int i = 0; i < steps; ++i) {

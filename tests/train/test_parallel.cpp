@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -18,7 +19,10 @@
 #include "nn/linear.hpp"
 #include "nn/losses.hpp"
 #include "nn/sequential.hpp"
+#include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
+#include "optim/rmsprop.hpp"
+#include "optim/sgd.hpp"
 #include "train/parallel.hpp"
 
 namespace axon::test {
@@ -151,6 +155,131 @@ TEST_CASE("parallel: a parameter cut into more chunks at 16 threads trains to th
   CHECK(bitwise_equal(p1, p16));
   CHECK(losses1 == losses16);
   CHECK(losses1.back() < losses1.front());
+  train::set_num_threads(0);
+}
+
+/// What train_step() must leave exactly as run() then step() would.
+struct Trained {
+  std::vector<float> params, grads, state;
+  std::vector<double> losses;
+  bool frozen_kept = false, extra_moved = false, frozen_has_grad = false;
+  bool operator==(const Trained& o) const {
+    return bitwise_equal(params, o.params) && bitwise_equal(grads, o.grads) &&
+           bitwise_equal(state, o.state) && losses == o.losses;
+  }
+};
+
+/// 6 sharded steps of an MLP with dropout, fused (train_step) or not (run, then step). The
+/// optimizer leaves out the last bias (frozen: reduced, never updated) and holds an `extra`
+/// parameter outside the model whose gradient is set by hand (updated, but by no shard).
+/// `accumulate`: no zero_grad, so each step's sums are added to the earlier gradients.
+Trained sharded_steps(
+    bool fused, bool accumulate, std::size_t threads, std::size_t hidden,
+    const std::function<std::unique_ptr<optim::Optimizer>(std::vector<autograd::Tensor>)>&
+        make_optimizer) {
+  train::set_num_threads(threads);
+  Generator gen(21);
+  nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(20, hidden), gen),
+                       std::make_shared<nn::ReLU>(),
+                       std::make_shared<nn::Dropout>(nn::DropoutOptions(0.3)),
+                       std::make_shared<nn::Linear>(nn::LinearOptions(hidden, 4), gen)};
+  auto params = model.parameters();
+  params.pop_back();  // the last bias stays frozen
+  autograd::Tensor extra = autograd::randn<float>({5}, gen, 0.0f, 1.0f, /*requires_grad=*/true);
+  params.push_back(extra);
+  auto optimizer = make_optimizer(params);
+  const xt::xarray<float> frozen_before = model.parameters().back().data();
+  const xt::xarray<float> extra_before = extra.data();
+  const datasets::Batch data = random_batch(200, 20, 4, 22);
+  train::ShardedStep sharded(16, 23);
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  Trained t;
+  for (std::size_t step = 0; step < 6; ++step) {
+    // 50 samples: shards of 16, 16 and 18 (unequal weights in the reduction).
+    const datasets::Batch batch = train::slice_batch(data, step * 25, step * 25 + 50);
+    if (!accumulate) optimizer->zero_grad();
+    xt::xarray<float> g = xt::xarray<float>::from_shape({5});
+    for (std::size_t i = 0; i < 5; ++i) g(i) = 0.1f * static_cast<float>(step + i) - 0.3f;
+    extra.grad_data() = g;
+    if (fused) {
+      t.losses.push_back(sharded.train_step(model, loss, batch, *optimizer).loss);
+    } else {
+      t.losses.push_back(sharded.run(model, loss, batch).loss);
+      optimizer->step();
+    }
+  }
+  auto all = model.parameters();
+  t.frozen_kept = all.back().data() == frozen_before;
+  t.frozen_has_grad = all.back().has_grad();
+  t.extra_moved = extra.data() != extra_before;
+  all.push_back(extra);
+  for (auto& p : all) {
+    t.params.insert(t.params.end(), p.data_ptr(), p.data_ptr() + p.numel());
+    t.grads.insert(t.grads.end(), p.grad_data().begin(), p.grad_data().end());
+  }
+  for (const auto& [key, array] : optimizer->state_dict().arrays) {
+    t.state.insert(t.state.end(), array.begin(), array.end());
+  }
+  return t;
+}
+
+TEST_CASE("parallel: train_step leaves the bits of run() then step(), for every optimizer") {
+  using Params = std::vector<autograd::Tensor>;
+  const std::vector<
+      std::pair<const char*, std::function<std::unique_ptr<optim::Optimizer>(Params)>>>
+      optimizers = {
+          {"Adam",
+           [](Params p) { return std::make_unique<optim::Adam>(p, optim::AdamOptions(1e-2)); }},
+          {"AdamW amsgrad",
+           [](Params p) {
+             return std::make_unique<optim::AdamW>(p, optim::AdamWOptions(1e-2).amsgrad(true));
+           }},
+          {"SGD nesterov",
+           [](Params p) {
+             return std::make_unique<optim::SGD>(
+                 p, optim::SGDOptions(0.05).momentum(0.9).nesterov(true));
+           }},
+          {"RMSprop centered",
+           [](Params p) {
+             return std::make_unique<optim::RMSprop>(
+                 p, optim::RMSpropOptions(1e-2).momentum(0.5).centered(true));
+           }},
+          {"Adagrad",
+           [](Params p) {
+             return std::make_unique<optim::Adagrad>(p, optim::AdagradOptions(0.1));
+           }},
+      };
+  for (const auto& [name, make] : optimizers) {
+    for (const bool accumulate : {false, true}) {
+      CAPTURE(name);
+      CAPTURE(accumulate);
+      const Trained two_pass = sharded_steps(false, accumulate, 2, 32, make);
+      const Trained fused = sharded_steps(true, accumulate, 2, 32, make);
+      CHECK(fused == two_pass);
+      CHECK(fused.losses.back() != fused.losses.front());  // it trained
+      CHECK(fused.frozen_kept);
+      CHECK(fused.frozen_has_grad);
+      CHECK(fused.extra_moved);
+      // 1 thread, and 16 threads with a weight cut into several chunks.
+      CHECK(sharded_steps(true, accumulate, 1, 32, make) == two_pass);
+      CHECK(sharded_steps(true, accumulate, 16, 512, make) ==
+            sharded_steps(false, accumulate, 1, 512, make));
+    }
+  }
+  train::set_num_threads(0);
+}
+
+TEST_CASE("parallel: train_step under anomaly mode takes the checked two-pass path") {
+  const auto make = [](std::vector<autograd::Tensor> p) {
+    return std::make_unique<optim::Adam>(p, optim::AdamOptions(1e-2));
+  };
+  const Trained plain = sharded_steps(true, false, 2, 32, make);
+  autograd::set_anomaly_enabled(true);
+  const Trained checked = sharded_steps(true, false, 2, 32, make);
+  autograd::set_anomaly_enabled(false);
+  CHECK(checked == plain);
   train::set_num_threads(0);
 }
 
