@@ -288,29 +288,29 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
   std::vector<std::size_t> sizes;
   sizes.reserve(plans.size());
   for (const Plan& plan : plans) sizes.push_back(plan.root->size());
-  autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(),
-                               [&plans](std::size_t item, std::size_t begin, std::size_t end) {
-                                 const Plan& plan = plans[item];
-                                 for (const Add& add : plan.adds) {
-                                   T* __restrict d = add.dst->data();
-                                   const T* __restrict o = add.src->data();
-                                   const T wd = add.dst_weight, ws = add.src_weight;
-                                   for (std::size_t i = begin; i < end; ++i) {
-                                     d[i] = wd * d[i] + ws * o[i];
-                                   }
-                                 }
-                                 if (plan.root_weight != T(1)) {
-                                   T* __restrict d = plan.root->data();
-                                   const T w = plan.root_weight;
-                                   for (std::size_t i = begin; i < end; ++i) d[i] *= w;
-                                 }
-                                 if (plan.add_into) {
-                                   T* __restrict d = plan.add_into->data();
-                                   const T* __restrict o = plan.root->data();
-                                   for (std::size_t i = begin; i < end; ++i) d[i] += o[i];
-                                 }
-                                 if (plan.update) (*plan.update)(begin, end);
-                               });
+  // One piece: the tree's adds, the lone part's scaling, the add into an earlier gradient, then
+  // the optimizer's update of the same elements while they are in cache.
+  auto reduce_piece = [&plans](std::size_t item, std::size_t begin, std::size_t end) {
+    const Plan& plan = plans[item];
+    for (const Add& add : plan.adds) {
+      T* __restrict d = add.dst->data();
+      const T* __restrict o = add.src->data();
+      const T wd = add.dst_weight, ws = add.src_weight;
+      for (std::size_t i = begin; i < end; ++i) d[i] = wd * d[i] + ws * o[i];
+    }
+    if (plan.root_weight != T(1)) {
+      T* __restrict d = plan.root->data();
+      const T w = plan.root_weight;
+      for (std::size_t i = begin; i < end; ++i) d[i] *= w;
+    }
+    if (plan.add_into) {
+      T* __restrict d = plan.add_into->data();
+      const T* __restrict o = plan.root->data();
+      for (std::size_t i = begin; i < end; ++i) d[i] += o[i];
+    }
+    if (plan.update) (*plan.update)(begin, end);
+  };
+  autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(), reduce_piece);
 
   if (optimizer) {
     // Parameters the optimizer updates whose gradient came from elsewhere (none of the shards).
