@@ -66,7 +66,7 @@ void BasicOptimizer<T>::step() {
   const std::vector<ParamUpdate<T>> updates = prepare_step();
   std::vector<std::size_t> sizes;
   sizes.reserve(updates.size());
-  for (const auto& u : updates) sizes.push_back(u.numel);
+  for (const auto& u : updates) sizes.push_back(u.param->value.size());
   autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(),
                                [&updates](std::size_t item, std::size_t begin, std::size_t end) {
                                  updates[item].update(begin, end);

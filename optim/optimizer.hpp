@@ -75,7 +75,6 @@ using RangeUpdate = std::function<void(std::size_t begin, std::size_t end)>;
 template <class T>
 struct ParamUpdate {
   const autograd::TensorImpl<T>* param = nullptr;  ///< the parameter (BasicTensor::impl())
-  std::size_t numel = 0;                           ///< its number of elements
   RangeUpdate update;                              ///< its update, by element range
 };
 

@@ -69,8 +69,7 @@ std::vector<ParamUpdate<T>> GroupedOptimizer<T, Options, State>::prepare_step() 
     for (std::size_t i = 0; i < group.params.size(); ++i) {
       BasicTensor<T>& param = group.params[i];
       if (!param.has_grad()) continue;
-      updates.push_back(
-          {&param.impl(), param.numel(), prepare(param, group.state[i], group.options)});
+      updates.push_back({&param.impl(), prepare(param, group.state[i], group.options)});
     }
   }
   return updates;

@@ -318,7 +318,7 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
     std::vector<const optim::RangeUpdate*> rest;
     for (std::size_t u = 0; u < updates.size(); ++u) {
       if (update_used[u]) continue;
-      rest_sizes.push_back(updates[u].numel);
+      rest_sizes.push_back(updates[u].param->value.size());
       rest.push_back(&updates[u].update);
     }
     autograd::parallel_chunks_of(rest_sizes, autograd::elementwise_grain(),
