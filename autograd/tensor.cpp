@@ -134,6 +134,10 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
     impl.has_grad = true;
     return;
   }
+  if (impl.grad.shape() != impl.value.shape()) {
+    const std::string node = detail::running_node_name();
+    check_grad_shape(impl, node.empty() ? "accumulate_grad" : "backward of " + node);
+  }
   T* dst = impl.grad.data();
   const T* src = g.data();
   const std::size_t n = g.size();
@@ -141,6 +145,12 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
 }
 
 namespace detail {
+void throw_grad_shape(const std::string& who, const Shape& grad, const Shape& value) {
+  throw ShapeError(who + ": the tensor's gradient has shape " + shape_str(grad) +
+                   " but its value has shape " + shape_str(value) +
+                   " (a gradient assigned through grad_data() must have the value's shape)");
+}
+
 void throw_stale_input(const char* op, std::size_t input) {
   throw GraphError(std::string(op) + ": input " + std::to_string(input) +
                    " belongs to a graph that was already released by backward(); detach() it "

@@ -164,9 +164,24 @@ BasicTensor<T> randn(const Shape& shape, Generator& gen, T mean = T(0), T stddev
 // ---- for op implementers ---------------------------------------------------------------------
 
 /// Adds `g` into `impl`'s gradient (moving it in when there is none yet). In anomaly mode it first
-/// checks `g` for NaN/Inf and throws NumericalError naming the running op.
+/// checks `g` for NaN/Inf and throws NumericalError naming the running op. ShapeError when the
+/// gradient already there has another shape than the value (check_grad_shape).
 template <class T>
 void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g);
+
+namespace detail {
+[[noreturn]] void throw_grad_shape(const std::string& who, const Shape& grad, const Shape& value);
+}
+
+/// Throws ShapeError, naming `who`, when `impl` holds a gradient whose shape is not its value's
+/// (one assigned by hand through grad_data()): adding a gradient into it would run past its end.
+/// Everything that adds into an existing gradient calls it first.
+template <class T>
+void check_grad_shape(const TensorImpl<T>& impl, const std::string& who) {
+  if (impl.has_grad && impl.grad.shape() != impl.value.shape()) {
+    detail::throw_grad_shape(who, impl.grad.shape(), impl.value.shape());
+  }
+}
 
 /// The node type ops push: runs `fn(grad_output, output_value)` when the output received a
 /// gradient, then frees that gradient (intermediate gradients live only during backward).

@@ -245,6 +245,14 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
     plans.push_back(std::move(plan));
   }
 
+  // The roots have their parameters' shapes (backward checked each shard's gradient before it
+  // reached the sink); a gradient already in a parameter may not, if it was assigned by hand.
+  // Checked before anything is added, so that an error changes no parameter.
+  for (const Plan& plan : plans) {
+    autograd::check_grad_shape(*plan.impl,
+                               optimizer ? "ShardedStep::train_step" : "ShardedStep::run");
+  }
+
   // train_step: the sums go into the parameters' gradients before they are computed (the root
   // buffer becomes the gradient, or is added to an earlier one piece by piece, as
   // accumulate_grad would), so that the optimizer's update of each piece can run as soon as the
@@ -254,11 +262,6 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
   if (optimizer) {
     for (Plan& plan : plans) {
       autograd::TensorImpl<T>& impl = *plan.impl;
-      if (plan.root->shape() != impl.value.shape()) {
-        throw GraphError("ShardedStep::train_step: internal error: gradient of shape " +
-                         autograd::shape_str(plan.root->shape()) + " for a parameter of shape " +
-                         autograd::shape_str(impl.value.shape()));
-      }
       if (impl.has_grad) {
         plan.add_into = &impl.grad;
         continue;

@@ -78,6 +78,22 @@ TEST_CASE("tensor: requires_grad, is_leaf, detach, grad copies") {
   CHECK(x.grad().data()(0) == 3.0);
 }
 
+TEST_CASE("tensor: backward into a hand-set gradient of another shape is a ShapeError") {
+  // grad_data() can be assigned any array; adding a [4] gradient into a [1] one used to read and
+  // write past its end (AddressSanitizer: heap-buffer-overflow in accumulate_grad).
+  auto w = from_vector<double>({1, 2, 3, 4}, {4}, true);
+  w.grad_data() = xt::xarray<double>({1.0});
+  CHECK_THROWS_WITH_AS((w * w).backward(ones<double>({4})),
+                       "backward of mul: the tensor's gradient has shape [1] but its value has "
+                       "shape [4] (a gradient assigned through grad_data() must have the value's "
+                       "shape)",
+                       ShapeError);
+  CHECK(w.grad_data() == xt::xarray<double>({1.0}));  // left as it was
+  w.grad_data() = xt::zeros<double>({4});             // the value's shape: accumulates
+  (w * w).backward(ones<double>({4}));
+  CHECK(w.grad_data() == xt::xarray<double>({2.0, 4.0, 6.0, 8.0}));
+}
+
 TEST_CASE("tensor: float <-> double conversion") {
   auto f = from_vector<float>({1.5f, -2.0f}, {2});
   auto d = f.to<double>();
