@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Tests autograd/parallel_for.hpp: every index is visited exactly once, in chunks of at most the
-// grain, inline for small ranges and for one thread, the grain follows the thread count, and the
-// same bits come out at 1, 2 and 16 threads.
+// grain (parallel_chunks, and parallel_chunks_of over several arrays), inline for small ranges and
+// for one thread, the grain follows the thread count, and the same bits come out at 1, 2 and 16
+// threads.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -62,6 +64,49 @@ TEST_CASE("parallel_chunks: with one thread the whole range runs inline as one c
   REQUIRE(calls.size() == 1);
   CHECK(calls[0] == std::pair<std::size_t, std::size_t>(0, 100000));
   CHECK(on_caller);
+  train::set_num_threads(0);
+}
+
+namespace {
+
+struct Piece {
+  std::size_t item, begin, end;
+};
+
+/// Every piece parallel_chunks_of hands out for `sizes`, in no particular order.
+std::vector<Piece> pieces_of(const std::vector<std::size_t>& sizes, std::size_t grain) {
+  std::mutex mutex;
+  std::vector<Piece> pieces;
+  autograd::parallel_chunks_of(sizes, grain, [&](std::size_t item, std::size_t b, std::size_t e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    pieces.push_back({item, b, e});
+  });
+  return pieces;
+}
+
+}  // namespace
+
+TEST_CASE("parallel_chunks_of: covers every item's [0, size) once, pieces within one item") {
+  for (const std::size_t threads : {std::size_t(1), std::size_t(2), std::size_t(16)}) {
+    train::set_num_threads(threads);
+    for (const std::size_t grain : {std::size_t(1), std::size_t(7), std::size_t(1000)}) {
+      const std::vector<std::size_t> sizes = {0, 5, 2500, 0, 1, 999, 1001, 0};
+      CAPTURE(threads);
+      CAPTURE(grain);
+      std::vector<std::vector<int>> hits(sizes.size());
+      for (std::size_t k = 0; k < sizes.size(); ++k) hits[k].assign(sizes[k], 0);
+      for (const Piece& p : pieces_of(sizes, grain)) {
+        REQUIRE(p.item < sizes.size());
+        REQUIRE(p.begin < p.end);
+        REQUIRE(p.end <= sizes[p.item]);
+        CHECK(p.end - p.begin <= grain);
+        for (std::size_t i = p.begin; i < p.end; ++i) ++hits[p.item][i];
+      }
+      for (std::size_t k = 0; k < sizes.size(); ++k) {
+        for (std::size_t i = 0; i < sizes[k]; ++i) REQUIRE(hits[k][i] == 1);
+      }
+    }
+  }
   train::set_num_threads(0);
 }
 
