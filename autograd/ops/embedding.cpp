@@ -15,7 +15,8 @@ namespace axon::autograd {
 
 namespace {
 
-/// The whole-number values of an index tensor; ValueError naming `op` for any other value.
+/// The whole-number values of an index tensor; ValueError naming `op` for any other value, and
+/// IndexError for a value too large to be any table's index (>= 2^63, infinity).
 template <class T>
 std::vector<std::size_t> whole_numbers(const BasicTensor<T>& t, const char* op) {
   const T* p = t.data_ptr();
@@ -25,6 +26,12 @@ std::vector<std::size_t> whole_numbers(const BasicTensor<T>& t, const char* op) 
       throw ValueError(std::string(op) + ": index " + std::to_string(p[i]) + " at position " +
                        std::to_string(i) + " of " + shape_str(t.shape()) +
                        " is not a whole number >= 0");
+    }
+    // Converting a value beyond std::size_t (1e30, inf) is undefined behaviour and gave row 0:
+    // no table has 2^63 rows, so such an index is out of range for any.
+    if (!(p[i] < T(9223372036854775808.0))) {
+      throw IndexError(std::string(op) + ": index " + std::to_string(p[i]) + " at position " +
+                       std::to_string(i) + " of " + shape_str(t.shape()) + " is out of range");
     }
     out[i] = static_cast<std::size_t>(p[i]);
   }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <limits>
 #include <type_traits>
 
 #include "op_case.hpp"
@@ -109,6 +110,18 @@ TEST_CASE("embedding/one_hot: bad inputs give typed errors naming the op, the in
        },
        "embedding: index -1.000000 at position 1 of [2] is not a whole number >= 0", Row::value},
       {"fractional index", [&] { embedding(t({0.5}), w); }, "is not a whole number", Row::value},
+      // Regression: values beyond std::size_t were cast (undefined) and came back as row 0.
+      {"huge index",
+       [&] {
+         embedding(t({1, 1e30}), w);
+       },
+       "embedding: index 1000000000000000019884624838656.000000 at position 1 of [2] is out of "
+       "range",
+       Row::index},
+      {"infinite index", [&] { embedding(t({std::numeric_limits<double>::infinity()}), w); },
+       "embedding: index inf at position 0 of [1] is out of range", Row::index},
+      {"one_hot infinite label", [&] { one_hot(t({std::numeric_limits<double>::infinity()}), 3); },
+       "one_hot: index inf at position 0 of [1] is out of range", Row::index},
       {"padding_idx", [&] { embedding({1}, {1}, w, 10); },
        "embedding: padding_idx 10 is out of range for weight [10,4]", Row::value},
       {"weight rank", [&] { embedding({1}, {1}, zeros<double>({10})); },
