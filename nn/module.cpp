@@ -55,6 +55,18 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
+/// The entries of `named` whose tensor is not an earlier entry's (a module or tensor shared by
+/// two parents is listed once, under its first name, as PyTorch's named_parameters()).
+template <class T>
+StateDict<T> unique_tensors(StateDict<T> named) {
+  std::set<const void*> seen;
+  StateDict<T> out;
+  for (auto& entry : named) {
+    if (seen.insert(entry.second.impl_ptr().get()).second) out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 template <class T>
@@ -134,7 +146,7 @@ template <class T>
 StateDict<T> BasicModule<T>::named_parameters(bool recurse) const {
   StateDict<T> out;
   collect("", true, recurse, out);
-  return out;
+  return unique_tensors(std::move(out));
 }
 
 template <class T>
@@ -148,7 +160,7 @@ template <class T>
 StateDict<T> BasicModule<T>::named_buffers(bool recurse) const {
   StateDict<T> out;
   collect("", false, recurse, out);
-  return out;
+  return unique_tensors(std::move(out));
 }
 
 template <class T>

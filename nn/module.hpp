@@ -78,13 +78,14 @@ class BasicModule {
 
   // ---- traversal (registration order, children after own tensors, recursively) ---------------
 
-  /// Every parameter of this module and its descendants.
+  /// Every parameter of this module and its descendants, each tensor once (a module shared by
+  /// two parents is listed under its first name, as in PyTorch; state_dict() names it twice).
   std::vector<Tensor> parameters(bool recurse = true) const;
-  /// Parameters with dotted names ("fc1.weight"), in registration order.
+  /// Parameters with dotted names ("fc1.weight"), in registration order, each tensor once.
   StateDict<T> named_parameters(bool recurse = true) const;
-  /// Every buffer of this module and its descendants.
+  /// Every buffer of this module and its descendants, each tensor once.
   std::vector<Tensor> buffers(bool recurse = true) const;
-  /// Buffers with dotted names.
+  /// Buffers with dotted names, each tensor once.
   StateDict<T> named_buffers(bool recurse = true) const;
   /// The direct children.
   std::vector<std::shared_ptr<BasicModule>> children() const;

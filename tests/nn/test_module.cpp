@@ -16,6 +16,7 @@
 #include "nn/linear.hpp"
 #include "nn/module.hpp"
 #include "nn/sequential.hpp"
+#include "optim/sgd.hpp"
 
 namespace axon::test {
 namespace {
@@ -233,6 +234,34 @@ TEST_CASE("nn: zero_grad and parameter counts") {
   for (const auto& p : net.parameters()) CHECK(p.has_grad());
   net.zero_grad();
   for (const auto& p : net.parameters()) CHECK_FALSE(p.has_grad());
+}
+
+TEST_CASE("nn: a module shared by two parents counts once in parameters(), as in PyTorch") {
+  // Weight sharing: the same Linear at two places. state_dict() names it under both, but
+  // parameters() lists each tensor once, so an optimizer built from them accepts them and steps
+  // each once (PyTorch's parameters() removes duplicates the same way).
+  Generator gen(0);
+  auto lin = std::make_shared<nn::Linear>(LinearOptions(2, 2), gen);
+  nn::Sequential net{lin, std::make_shared<nn::ReLU>(), lin};
+  CHECK(keys(net.state_dict()) ==
+        std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  CHECK(keys(net.named_parameters()) == std::vector<std::string>{"0.weight", "0.bias"});
+  REQUIRE(net.parameters().size() == 2);
+  CHECK(net.parameters()[0].impl_ptr() == lin->weight().impl_ptr());
+  CHECK(net.num_parameters() == 6);
+
+  optim::SGD sgd(net.parameters(), optim::SGDOptions(0.5));
+  const xt::xarray<float> before = lin->weight().data();
+  sum(net.forward(from_vector<float>({1, 2, 3, 4}, {2, 2}))).backward();
+  const xt::xarray<float> grad = lin->weight().grad().data();
+  sgd.step();
+  CHECK(xt::allclose(lin->weight().data(), before - 0.5f * grad));
+
+  // Buffers shared the same way are listed once too.
+  auto shared = std::make_shared<Net<float>>(gen);
+  nn::Sequential twice{shared, shared};
+  CHECK(keys(twice.named_buffers()) == std::vector<std::string>{"0.steps"});
+  CHECK(twice.buffers().size() == 1);
 }
 
 TEST_CASE("nn: module printing with parameter counts") {
