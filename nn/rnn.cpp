@@ -112,9 +112,9 @@ RecurrentOutput<T> BasicRecurrent<T>::forward_with_state(const Tensor& x,
   }
   const std::size_t steps = x.shape()[batch_first_ ? 1 : 0];
   const std::size_t batch = x.shape()[batch_first_ ? 0 : 1];
-  if (steps == 0) {
-    throw ShapeError(me + ": input of shape " + autograd::shape_str(x.shape()) +
-                     " has no time steps");
+  if (steps == 0 || batch == 0) {
+    throw ShapeError(me + ": input of shape " + autograd::shape_str(x.shape()) + " has no " +
+                     (steps == 0 ? "time steps" : "samples (an empty batch)"));
   }
   const std::size_t directions = num_directions();
   const autograd::Shape want{num_layers_ * directions, batch, hidden_size_};

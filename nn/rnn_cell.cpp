@@ -123,6 +123,10 @@ RecurrentState<T> BasicRecurrentCell<T>::forward_with_state(const Tensor& x,
                      " must be [batch, " + std::to_string(input_size_) + "]");
   }
   const std::size_t batch = x.shape()[0];
+  if (batch == 0) {
+    throw ShapeError(me + ": input of shape " + autograd::shape_str(x.shape()) +
+                     " has no samples (an empty batch)");
+  }
   const autograd::Shape want{batch, hidden_size_};
   const auto check = [&](const Tensor& s, const char* what) {
     if (s.defined() && s.shape() != want) {
@@ -135,6 +139,9 @@ RecurrentState<T> BasicRecurrentCell<T>::forward_with_state(const Tensor& x,
   check(state.c, "c");
   if (state.c.defined() && kind_ != RecurrentKind::lstm) {
     throw ValueError(me + ": a cell state c is only taken by an LSTM cell");
+  }
+  if (kind_ == RecurrentKind::lstm && state.h.defined() != state.c.defined()) {
+    throw ValueError(me + ": an LSTM cell takes both h and c or neither");
   }
   RecurrentState<T> next;
   next.h = state.h.defined() ? state.h : autograd::zeros<T>(want);

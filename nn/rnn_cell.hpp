@@ -102,7 +102,8 @@ void recurrent_step(RecurrentKind kind, const BasicTensor<T>& sequence_gates, st
 /// One recurrent step as a module: the common part of RNNCell, LSTMCell and GRUCell.
 ///
 /// forward(x) maps x [B, in] to the next h [B, H] from a zero state; forward_with_state(x, state)
-/// takes state.h [B, H] (and state.c [B, H] for an LSTM; undefined h or c means zeros) and
+/// takes state.h [B, H] (and state.c [B, H] for an LSTM, which takes both or neither, a
+/// ValueError otherwise; undefined ones mean zeros) and
 /// returns the next state (c undefined for RNN and GRU). Inputs must be 2-D (PyTorch also takes
 /// an unbatched [in]); other shapes are ShapeErrors naming the cell and the shapes.
 template <class T>

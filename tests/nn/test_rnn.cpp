@@ -433,4 +433,42 @@ TEST_CASE("nn: recurrent layers and cells give typed errors naming the layer and
                   ValueError);
 }
 
+TEST_CASE("nn: an empty batch to a recurrent layer or cell is a ShapeError naming the layer") {
+  const auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const ShapeError& e) {
+      return std::string(e.what());
+    } catch (const std::exception& e) {
+      return std::string("another exception: ") + e.what();
+    }
+    return std::string("no exception");
+  };
+  nn::LSTM lstm(LSTMOptions(3, 4));
+  CHECK(message([&] { lstm(zeros<float>({5, 0, 3})); }).find("LSTM(input_size=3") == 0);
+  nn::GRU gru(GRUOptions(3, 4).batch_first(true));
+  const std::string gru_msg = message([&] { gru(zeros<float>({0, 5, 3})); });
+  CHECK(gru_msg.find("GRU(input_size=3") == 0);
+  CHECK(gru_msg.find("[0,5,3]") != std::string::npos);
+  nn::RNNCell cell(nn::RNNCellOptions(3, 4));
+  CHECK(message([&] { cell(zeros<float>({0, 3})); }).find("RNNCell(input_size=3") == 0);
+}
+
+TEST_CASE("nn: an LSTM cell takes both h and c or neither, as the LSTM layer") {
+  // Only one of them would silently start the other from zeros; PyTorch's LSTMCell takes the
+  // pair or nothing.
+  nn::LSTMCell cell(nn::LSTMCellOptions(3, 4));
+  const auto x = zeros<float>({2, 3});
+  CHECK_THROWS_AS(cell.forward_with_state(x, {ones<float>({2, 4}), {}}), ValueError);
+  CHECK_THROWS_AS(cell.forward_with_state(x, {{}, ones<float>({2, 4})}), ValueError);
+  try {
+    cell.forward_with_state(x, {ones<float>({2, 4}), {}});
+  } catch (const ValueError& e) {
+    CHECK(std::string(e.what()).find("LSTMCell(input_size=3") == 0);
+  }
+  const auto both = cell.forward_with_state(x, {ones<float>({2, 4}), ones<float>({2, 4})});
+  CHECK(both.h.shape() == Shape{2, 4});
+  CHECK(both.c.shape() == Shape{2, 4});
+}
+
 }  // namespace axon::test
