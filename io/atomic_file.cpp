@@ -28,13 +28,29 @@ std::string directory_of(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+/// `path`, or where it leads when it is a symbolic link (through any chain of links), so that
+/// saving to a link updates the file it points to, as writing through it would, instead of
+/// replacing the link by a regular file. A dangling link leads to the path it names.
+std::string write_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    const fs::path next = fs::read_symlink(p, ec);
+    if (ec) break;
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+  return p.string();
+}
+
 }  // namespace
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) throw IOError("AtomicFile: empty path");
+  target_ = write_target(path_);
   // O_EXCL with a fresh name per attempt: never reuse (or follow a link at) an existing path.
   for (int attempt = 0; attempt < 100; ++attempt) {
-    temp_path_ = path_ + "." + std::to_string(::getpid()) + "." +
+    temp_path_ = target_ + "." + std::to_string(::getpid()) + "." +
                  std::to_string(temp_counter.fetch_add(1)) + ".tmp";
     fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd_ >= 0) return;
@@ -83,7 +99,7 @@ void AtomicFile::commit() {
     discard();
     throw IOError(path_ + ": close of " + temp_path_ + " failed: " + why);
   }
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (::rename(temp_path_.c_str(), target_.c_str()) != 0) {
     const std::string why = errno_text();
     discard();
     throw IOError(path_ + ": cannot rename " + temp_path_ + " over it: " + why);
@@ -91,7 +107,7 @@ void AtomicFile::commit() {
   committed_ = true;
   // Make the rename itself durable. The new file is already in place, so a failure here is not
   // reported: the contents are complete either way.
-  const int dir = ::open(directory_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int dir = ::open(directory_of(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);

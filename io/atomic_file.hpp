@@ -11,7 +11,9 @@ namespace axon::io {
 
 /// A file being written to a temporary path "<path>.<pid>.<n>.tmp" in the target's directory.
 /// commit() replaces `path` with it; destroying an uncommitted AtomicFile removes the temporary.
-/// A process killed before commit() leaves its temporary behind (the target stays intact).
+/// A process killed before commit() leaves its temporary behind (the target stays intact). When
+/// `path` is a symbolic link, the file it leads to is replaced (the temporary goes beside that
+/// file) and the link stays, as writing through the link would do.
 ///
 /// ```
 /// io::AtomicFile file("model.safetensors");
@@ -42,6 +44,7 @@ class AtomicFile {
   void discard() noexcept;
 
   std::string path_;
+  std::string target_;  // path_, or the file it leads to when it is a symbolic link
   std::string temp_path_;
   int fd_ = -1;
   bool committed_ = false;

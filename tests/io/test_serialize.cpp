@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests io/serialize.cpp and io/atomic_file.cpp: module round trips, strictness, shape and dtype
-// mismatches, atomic replacement under SIGKILL, and the memory a load uses.
+// mismatches, atomic replacement under SIGKILL, saving through symbolic links, and the memory a
+// load uses.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -240,6 +241,35 @@ TEST_CASE("io/serialize: a save killed at any moment leaves the previous checkpo
   MESSAGE("kill test: " << interrupted << " of 25 kills left a partial temporary file behind; "
                         << "last version loaded " << last_seen);
   CHECK(last_seen > 0);  // some saves completed
+}
+
+TEST_CASE("io/serialize: saving to a symbolic link updates the file it leads to, link kept") {
+  // Regression: the atomic rename replaced the link itself by a regular file, so the file the
+  // link pointed to silently kept the old model.
+  namespace fs = std::filesystem;
+  TempDir dir;
+  fs::create_directory(dir.path() / "runs");
+  const std::string real = dir.file("runs/model.safetensors");
+  const std::string link = dir.file("latest.safetensors");
+  const std::string link_to_link = dir.file("best.safetensors");
+  fs::create_symlink("runs/model.safetensors", link);  // relative to the link's directory
+  fs::create_symlink(link, link_to_link);              // absolute, and a chain of two
+
+  auto a = mlp<float>(1), b = mlp<float>(2), c = mlp<float>(3);
+  io::save(*a, real);
+  io::save(*b, link);
+  CHECK(fs::is_symlink(fs::symlink_status(link)));
+  auto loaded = mlp<float>(9);
+  io::load(*loaded, real);
+  CHECK(state_bytes(*loaded) == state_bytes(*b));
+
+  io::save(*c, link_to_link);
+  CHECK(fs::is_symlink(fs::symlink_status(link)));
+  CHECK(fs::is_symlink(fs::symlink_status(link_to_link)));
+  io::load(*loaded, real);
+  CHECK(state_bytes(*loaded) == state_bytes(*c));
+  CHECK(temp_files(dir.path()).empty());
+  CHECK(temp_files(dir.path() / "runs").empty());
 }
 
 TEST_CASE("io/serialize: a load uses about the file's size in memory, not more") {
