@@ -2,6 +2,7 @@
 #include "train/metrics.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -47,6 +48,10 @@ Labels predicted_classes(const BasicTensor<T>& scores) {
     throw ShapeError("predicted_classes: expected scores [N,C], got " + shape_str(scores.shape()));
   }
   const std::size_t n = scores.shape()[0], c = scores.shape()[1];
+  if (c == 0 && n > 0) {
+    throw ShapeError("predicted_classes: scores of shape " + shape_str(scores.shape()) +
+                     " have no class to pick");
+  }
   Labels out(n, 0);
   const T* p = scores.data_ptr();
   for (std::size_t i = 0; i < n; ++i) {
@@ -59,7 +64,7 @@ Labels predicted_classes(const BasicTensor<T>& scores) {
 template <class T>
 double accuracy(const BasicTensor<T>& scores, const Labels& labels) {
   check_scores("accuracy", scores, labels);
-  if (labels.empty()) return 0.0;
+  if (labels.empty()) throw ValueError("accuracy: empty input (no sample)");
   const Labels pred = predicted_classes(scores);
   std::size_t correct = 0;
   for (std::size_t i = 0; i < labels.size(); ++i) correct += pred[i] == labels[i];
@@ -70,7 +75,7 @@ template <class T>
 double top_k_accuracy(const BasicTensor<T>& scores, const Labels& labels, std::size_t k) {
   check_scores("top_k_accuracy", scores, labels);
   if (k == 0) throw ValueError("top_k_accuracy: k must be at least 1");
-  if (labels.empty()) return 0.0;
+  if (labels.empty()) throw ValueError("top_k_accuracy: empty input (no sample)");
   const std::size_t c = scores.shape()[1];
   const T* p = scores.data_ptr();
   std::size_t hits = 0;
@@ -275,7 +280,7 @@ class RegressionMetric final : public Metric {
  public:
   explicit RegressionMetric(std::string kind) : kind_(std::move(kind)) {}
   std::string name() const override { return kind_; }
-  void reset() override { n_ = 0, sq_ = abs_ = sum_t_ = sum_t2_ = 0; }
+  void reset() override { n_ = 0, sq_ = abs_ = mean_t_ = m2_t_ = 0; }
   void update(const BatchResult& b) override {
     const autograd::Tensor& t = need_targets(b, kind_);
     mean_squared_error(b.output, t);  // shape check
@@ -283,25 +288,27 @@ class RegressionMetric final : public Metric {
       const double y = t.data_ptr()[i], d = b.output.data_ptr()[i] - y;
       sq_ += d * d;
       abs_ += std::abs(d);
-      sum_t_ += y;
-      sum_t2_ += y * y;
+      // Welford's update of the targets' mean and sum of squared deviations: sum(y^2) -
+      // sum(y)^2 / n cancels (a constant target gave a tiny positive SS_tot, not 0).
+      ++n_;
+      const double delta = y - mean_t_;
+      mean_t_ += delta / static_cast<double>(n_);
+      m2_t_ += delta * (y - mean_t_);
     }
-    n_ += t.numel();
   }
   double value() const override {
     if (n_ == 0) return 0.0;
     const double n = static_cast<double>(n_);
     if (kind_ == "mse") return sq_ / n;
     if (kind_ == "mae") return abs_ / n;
-    const double tot = sum_t2_ - sum_t_ * sum_t_ / n;  // r2
-    if (tot <= 0) return sq_ == 0 ? 1.0 : 0.0;
-    return 1.0 - sq_ / tot;
+    if (m2_t_ <= 0) return sq_ == 0 ? 1.0 : 0.0;  // r2: SS_tot is m2_t_
+    return 1.0 - sq_ / m2_t_;
   }
 
  private:
   std::string kind_;
   std::size_t n_ = 0;
-  double sq_ = 0, abs_ = 0, sum_t_ = 0, sum_t2_ = 0;
+  double sq_ = 0, abs_ = 0, mean_t_ = 0, m2_t_ = 0;
 };
 
 class MacroMetric final : public Metric {
@@ -328,7 +335,10 @@ std::unique_ptr<Metric> make_metric(const std::string& name, std::size_t classes
   if (name.rfind("top", 0) == 0 && name.size() > 12 &&
       name.compare(name.size() - 9, 9, "_accuracy") == 0) {
     const std::string digits = name.substr(3, name.size() - 12);
-    if (!digits.empty() && std::all_of(digits.begin(), digits.end(), ::isdigit)) {
+    // At most 9 digits: std::stoul would throw std::out_of_range past its range.
+    if (!digits.empty() && digits.size() <= 9 &&
+        std::all_of(digits.begin(), digits.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; })) {
       const auto k = static_cast<std::size_t>(std::stoul(digits));
       if (k > 0) return std::make_unique<TopKAccuracy>(k);
     }

@@ -18,16 +18,18 @@ namespace axon::train {
 using autograd::BasicTensor;
 using Labels = std::vector<std::size_t>;
 
-/// Row-wise arg-max of logits or probabilities [N,C] (first index on ties).
+/// Row-wise arg-max of logits or probabilities [N,C] (first index on ties); ShapeError unless
+/// the scores are [N,C] with C >= 1 (or N = 0).
 template <class T>
 Labels predicted_classes(const BasicTensor<T>& scores);
 
 /// Fraction of rows whose arg-max equals the label. ShapeError if scores is not [N,C] with N
-/// labels.
+/// labels; ValueError when N is 0.
 template <class T>
 double accuracy(const BasicTensor<T>& scores, const Labels& labels);
 
-/// Fraction of rows whose label is among the k highest scores (ties broken by lower index).
+/// Fraction of rows whose label is among the k highest scores (ties broken by lower index);
+/// ValueError when there is no row or k is 0.
 template <class T>
 double top_k_accuracy(const BasicTensor<T>& scores, const Labels& labels, std::size_t k);
 

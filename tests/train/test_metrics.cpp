@@ -105,4 +105,52 @@ TEST_CASE("metrics: streaming metrics equal the whole-set value") {
   CHECK_THROWS_AS(acc->update(BatchResult{pred}), ValueError);  // no labels
 }
 
+TEST_CASE("metrics: streaming r2 of a constant target follows the r2_score convention") {
+  // Seven targets of 3.3: sum(y^2) - sum(y)^2 / n is 1.4e-14 in double, not 0, so an r2 made of
+  // raw sums gave 1 - SS_res / 1.4e-14 (about -4e12) instead of 0.
+  const auto target = from_vector<float>(std::vector<float>(7, 3.3f), {7});
+  const auto pred = from_vector<float>(std::vector<float>(7, 3.0f), {7});
+  auto r2 = make_metric("r2");
+  r2->reset();
+  r2->update(BatchResult{pred, nullptr, &target});
+  CHECK(r2_score(pred, target) == 0.0);
+  CHECK(r2->value() == 0.0);
+  r2->reset();
+  r2->update(BatchResult{target, nullptr, &target});
+  CHECK(r2->value() == 1.0);
+
+  // A large mean with a small spread, in two batches: the streaming value equals the
+  // whole-set one.
+  const auto t1 = from_vector<float>({10000.5f, 10001.f}, {2});
+  const auto t2 = from_vector<float>({10000.f, 10000.25f, 10000.75f}, {3});
+  const auto p1 = from_vector<float>({10000.25f, 10001.f}, {2});
+  const auto p2 = from_vector<float>({10000.25f, 10000.5f, 10000.75f}, {3});
+  const auto t_all = from_vector<float>({10000.5f, 10001.f, 10000.f, 10000.25f, 10000.75f}, {5});
+  const auto p_all = from_vector<float>({10000.25f, 10001.f, 10000.25f, 10000.5f, 10000.75f}, {5});
+  r2->reset();
+  r2->update(BatchResult{p1, nullptr, &t1});
+  r2->update(BatchResult{p2, nullptr, &t2});
+  CHECK(r2->value() == doctest::Approx(r2_score(p_all, t_all)).epsilon(1e-12));
+}
+
+TEST_CASE("metrics: a top-k name with a k too large to parse is a ValueError") {
+  // std::stoul threw std::out_of_range, which is not an axon::Error.
+  CHECK_THROWS_WITH_AS(make_metric("top99999999999999999999999_accuracy"),
+                       doctest::Contains("make_metric: unknown metric"), ValueError);
+  CHECK(make_metric("top12_accuracy")->name() == "top12_accuracy");
+}
+
+TEST_CASE("metrics: accuracy of no sample, or of scores with no class, is an error") {
+  // accuracy and top_k_accuracy returned 0 for no sample (the regression metrics already threw
+  // "empty input"), and predicted_classes gave class 0 for rows of no class.
+  const auto none = autograd::zeros<float>({0, 3});
+  CHECK_THROWS_WITH_AS(accuracy(none, Labels{}), doctest::Contains("accuracy: empty input"),
+                       ValueError);
+  CHECK_THROWS_WITH_AS(top_k_accuracy(none, Labels{}, 2),
+                       doctest::Contains("top_k_accuracy: empty input"), ValueError);
+  CHECK_THROWS_WITH_AS(predicted_classes(autograd::zeros<float>({2, 0})),
+                       doctest::Contains("predicted_classes: scores of shape [2,0]"), ShapeError);
+  CHECK(predicted_classes(none).empty());
+}
+
 }  // namespace axon::test
