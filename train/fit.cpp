@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "train/fit.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <numeric>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/error.hpp"
+#include "autograd/shape.hpp"
 #include "io/checkpoint.hpp"
 #include "nn/dropout.hpp"
 #include "nn/losses.hpp"
@@ -164,6 +166,11 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
             datasets::DataLoader* validation) {
   if (options.epochs_ == 0) throw ValueError("fit: epochs must be at least 1");
   if (!loss) throw ValueError("fit: no loss function");
+  if (validation && validation->num_batches() == 0) {
+    throw ValueError("fit: the validation loader produces no batch (" +
+                     std::to_string(validation->dataset().size()) + " samples, batch size " +
+                     std::to_string(validation->options().batch_size()) + ")");
+  }
   std::ostream& out = options.out_ ? *options.out_ : std::cout;
   const bool interactive = options.out_ == nullptr && stdout_is_terminal();
   History history;
@@ -305,8 +312,11 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
     seen += batch.size();
     update_metrics(metrics, output, batch);
   }
+  // No batch (an empty data set, or drop_last with a batch larger than it): there is no loss to
+  // report, and a 0 would pass for a perfect one (Keras also refuses to evaluate no data).
+  if (seen == 0) throw ValueError("evaluate: the loader produced no batch");
   EpochLogs logs;
-  if (loss) logs[prefix + "loss"] = seen ? loss_sum / static_cast<double>(seen) : 0.0;
+  if (loss) logs[prefix + "loss"] = loss_sum / static_cast<double>(seen);
   for (auto& m : metrics) logs[prefix + m->name()] = m->value();
   return logs;
 }
@@ -319,7 +329,16 @@ Tensor predict(nn::Module& model, datasets::DataLoader& data) {
   std::size_t rows = 0;
   for (datasets::Batch& batch : data.epoch(0)) {
     outputs.push_back(model.forward(batch.inputs));
-    rows += outputs.back().shape()[0];
+    const autograd::Shape& shape = outputs.back().shape();
+    const autograd::Shape& first = outputs.front().shape();
+    if (shape.empty() ||
+        !std::equal(shape.begin() + 1, shape.end(), first.begin() + 1, first.end())) {
+      throw ShapeError("predict: cannot stack the model's outputs along axis 0: batch " +
+                       std::to_string(outputs.size() - 1) + " gave " + autograd::shape_str(shape) +
+                       " after " + autograd::shape_str(first) +
+                       " (expected [rows, ...] with the same trailing shape)");
+    }
+    rows += shape[0];
   }
   if (outputs.empty()) throw ValueError("predict: the loader produced no batch");
   autograd::Shape shape = outputs[0].shape();

@@ -104,7 +104,8 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
             const datasets::Dataset& data, const FitOptions& options = {});
 
 /// Loss and metrics of `model` on `data` in eval mode without recording; keys are prefixed with
-/// `prefix` ("val_"). The model's train/eval mode is restored afterwards.
+/// `prefix` ("val_"). The model's train/eval mode is restored afterwards. ValueError when the
+/// loader produces no batch.
 EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLoader& data,
                    const std::vector<std::string>& metrics = {}, const std::string& prefix = "");
 

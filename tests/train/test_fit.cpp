@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "autograd/autograd.hpp"
 #include "datasets/dataloader.hpp"
 #include "nn/activation.hpp"
 #include "nn/linear.hpp"
@@ -119,6 +120,84 @@ TEST_CASE("fit: Keras-style validation_split, early stopping, checkpoints, sched
   CHECK_THROWS_AS(train::fit(*model, adam, train::cross_entropy_loss(), blobs(10, 1),
                              train::FitOptions().out(out).callback(bad_monitor)),
                   ValueError);
+}
+
+namespace {
+/// Outputs x x^T: [N, N], so its trailing shape depends on the batch size.
+class Gram final : public nn::Module {
+ public:
+  autograd::Tensor forward(const autograd::Tensor& x) override {
+    return autograd::matmul(x, autograd::transpose(x, 0, 1));
+  }
+};
+/// Outputs a 0-d tensor per batch.
+class Total final : public nn::Module {
+ public:
+  autograd::Tensor forward(const autograd::Tensor& x) override { return autograd::sum(x); }
+};
+}  // namespace
+
+TEST_CASE("predict: outputs that cannot be stacked are a ShapeError naming the shapes") {
+  // Batches of 4, 4 and 2 rows: outputs [4,4], [4,4] and [2,2]. Stacking them used to copy
+  // 36 values into a [10,4] buffer of 40 without a check; a 0-d output read shape()[0].
+  datasets::DataLoader loader(blobs(10, 1), 4);
+  Gram gram;
+  try {
+    (void)train::predict(gram, loader);
+    FAIL("expected a ShapeError");
+  } catch (const ShapeError& e) {
+    const std::string message = e.what();
+    CHECK(message.find("predict") != std::string::npos);
+    CHECK(message.find("[4,4]") != std::string::npos);
+    CHECK(message.find("[2,2]") != std::string::npos);
+  }
+  Total total;
+  CHECK_THROWS_AS(train::predict(total, loader), ShapeError);
+  // Batches of equal rows still stack.
+  datasets::DataLoader even(blobs(8, 1), 4);
+  CHECK(train::predict(gram, even).shape() == autograd::Shape{8, 4});
+}
+
+TEST_CASE("evaluate and fit: a validation loader with no batch is a ValueError, not a zero loss") {
+  // 10 samples in batches of 16 with drop_last: no batch. evaluate returned loss 0, so fit
+  // recorded val_loss 0 every epoch and EarlyStopping took it as the best value.
+  auto model = small_mlp(4);
+  datasets::DataLoader empty(blobs(10, 1), 16, false, 0, /*drop_last=*/true);
+  REQUIRE(empty.num_batches() == 0);
+  CHECK_THROWS_WITH_AS(train::evaluate(*model, train::cross_entropy_loss(), empty, {"accuracy"}),
+                       doctest::Contains("evaluate: the loader produced no batch"), ValueError);
+  optim::Adam adam(model->parameters());
+  datasets::DataLoader train_loader(blobs(20, 2), 10);
+  std::ostringstream out;
+  const xt::xarray<float> weight = model->parameters()[0].data();
+  CHECK_THROWS_WITH_AS(train::fit(*model, adam, train::cross_entropy_loss(), train_loader,
+                                  train::FitOptions().out(out), &empty),
+                       doctest::Contains("fit: the validation loader produces no batch"),
+                       ValueError);
+  CHECK(model->parameters()[0].data() == weight);  // refused before training
+}
+
+TEST_CASE("fit: EarlyStopping with restore_best_weights puts back the best epoch's weights") {
+  auto model = small_mlp(6);
+  optim::Adam adam(model->parameters(), optim::AdamOptions(0.05));
+  datasets::DataLoader loader(blobs(40, 1), 10);
+  std::vector<xt::xarray<float>> after_epoch_1;
+  auto snapshot = std::make_shared<train::LambdaCallback>(
+      [&](std::size_t epoch, const train::EpochLogs&, train::TrainContext& ctx) {
+        if (epoch != 1) return;
+        for (auto& p : ctx.model.parameters()) after_epoch_1.push_back(p.data());
+      });
+  // "max" on a falling loss: epoch 1 is the best, epochs 2 and 3 are not; stop after 3.
+  auto early = std::make_shared<train::EarlyStopping>("loss", 2, 0.0, "max", true);
+  std::ostringstream out;
+  const auto history =
+      train::fit(*model, adam, train::cross_entropy_loss(), loader,
+                 train::FitOptions().epochs(6).out(out).callback(snapshot).callback(early));
+  CHECK(early->stopped_epoch() == 3);
+  CHECK(history["loss"][2] < history["loss"][0]);
+  std::vector<xt::xarray<float>> restored;
+  for (auto& p : model->parameters()) restored.push_back(p.data());
+  CHECK(restored == after_epoch_1);
 }
 
 }  // namespace axon::test
