@@ -18,6 +18,7 @@
 #include "autograd/blas_check.hpp"
 #include "autograd/error.hpp"
 #include "autograd/parallel_for.hpp"
+#include "autograd/shape.hpp"
 #include "autograd/shard.hpp"
 
 namespace axon::train {
@@ -65,6 +66,19 @@ datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std
   if (begin > end || end > n) {
     throw IndexError("slice_batch: rows [" + std::to_string(begin) + ", " + std::to_string(end) +
                      ") of a batch of " + std::to_string(n));
+  }
+  auto check_rows = [n](const Tensor& t, const char* what) {
+    if (t.defined() && (t.dim() == 0 || t.shape()[0] != n)) {
+      throw ShapeError(std::string("slice_batch: ") + what + " of shape " +
+                       autograd::shape_str(t.shape()) + " for a batch of " + std::to_string(n) +
+                       " samples (expected one row per sample)");
+    }
+  };
+  check_rows(batch.inputs, "inputs");
+  check_rows(batch.targets, "targets");
+  if (!batch.labels.empty() && batch.labels.size() != n) {
+    throw ShapeError("slice_batch: " + std::to_string(batch.labels.size()) +
+                     " labels for a batch of " + std::to_string(n) + " samples");
   }
   auto rows = [&](const Tensor& t) {
     if (!t.defined()) return Tensor();
@@ -253,41 +267,6 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
                                optimizer ? "ShardedStep::train_step" : "ShardedStep::run");
   }
 
-  // train_step: the sums go into the parameters' gradients before they are computed (the root
-  // buffer becomes the gradient, or is added to an earlier one piece by piece, as
-  // accumulate_grad would), so that the optimizer's update of each piece can run as soon as the
-  // piece is reduced, while it is still in cache.
-  std::vector<optim::ParamUpdate<T>> updates;
-  std::vector<bool> update_used;
-  if (optimizer) {
-    for (Plan& plan : plans) {
-      autograd::TensorImpl<T>& impl = *plan.impl;
-      if (impl.has_grad) {
-        plan.add_into = &impl.grad;
-        continue;
-      }
-      xt::xarray<T>* old_root = plan.root;
-      impl.grad = std::move(*old_root);
-      impl.has_grad = true;
-      for (Add& add : plan.adds) {
-        if (add.dst == old_root) add.dst = &impl.grad;
-        if (add.src == old_root) add.src = &impl.grad;
-      }
-      plan.root = &impl.grad;
-    }
-    updates = optimizer->prepare_step();
-    update_used.assign(updates.size(), false);
-    for (Plan& plan : plans) {
-      for (std::size_t u = 0; u < updates.size(); ++u) {
-        if (updates[u].param == plan.impl) {
-          plan.update = &updates[u].update;
-          update_used[u] = true;
-          break;
-        }
-      }
-    }
-  }
-
   std::vector<std::size_t> sizes;
   sizes.reserve(plans.size());
   for (const Plan& plan : plans) sizes.push_back(plan.root->size());
@@ -313,6 +292,50 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
     }
     if (plan.update) (*plan.update)(begin, end);
   };
+
+  // train_step: the sums go into the parameters' gradients before they are computed (the root
+  // buffer becomes the gradient, or is added to an earlier one piece by piece, as
+  // accumulate_grad would), so that the optimizer's update of each piece can run as soon as the
+  // piece is reduced, while it is still in cache.
+  std::vector<optim::ParamUpdate<T>> updates;
+  std::vector<bool> update_used;
+  if (optimizer) {
+    for (Plan& plan : plans) {
+      autograd::TensorImpl<T>& impl = *plan.impl;
+      if (impl.has_grad) {
+        plan.add_into = &impl.grad;
+        continue;
+      }
+      xt::xarray<T>* old_root = plan.root;
+      impl.grad = std::move(*old_root);
+      impl.has_grad = true;
+      for (Add& add : plan.adds) {
+        if (add.dst == old_root) add.dst = &impl.grad;
+        if (add.src == old_root) add.src = &impl.grad;
+      }
+      plan.root = &impl.grad;
+    }
+    try {
+      updates = optimizer->prepare_step();
+    } catch (...) {
+      // The optimizer changed nothing (it checks before it prepares); finish the reduction so
+      // that the gradients are run()'s, as after `run(...); optimizer.step();` threw.
+      autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(), reduce_piece);
+      for (std::size_t s = 0; s < shards; ++s) sinks_[s].clear();
+      throw;
+    }
+    update_used.assign(updates.size(), false);
+    for (Plan& plan : plans) {
+      for (std::size_t u = 0; u < updates.size(); ++u) {
+        if (updates[u].param == plan.impl) {
+          plan.update = &updates[u].update;
+          update_used[u] = true;
+          break;
+        }
+      }
+    }
+  }
+
   autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(), reduce_piece);
 
   if (optimizer) {

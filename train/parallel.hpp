@@ -52,7 +52,9 @@ using BasicLossFunction = std::function<autograd::BasicTensor<T>(
     const autograd::BasicTensor<T>& output, const datasets::Batch& shard)>;
 using LossFunction = BasicLossFunction<float>;
 
-/// Rows [begin, end) of a batch (inputs, labels, targets and indices).
+/// Rows [begin, end) of a batch (inputs, labels, targets and indices). IndexError when the range
+/// is not within the batch; ShapeError when the inputs, targets or labels do not have one row
+/// per sample (batch.size(), the number of indices).
 datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std::size_t end);
 
 /// What one sharded step computed.

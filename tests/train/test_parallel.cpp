@@ -298,6 +298,61 @@ TEST_CASE("parallel: a hand-set gradient of another shape is a ShapeError, nothi
   train::set_num_threads(0);
 }
 
+TEST_CASE("parallel: train_step whose optimizer throws leaves the gradients of run()") {
+  // An option made invalid through param_groups() throws from the optimizer's prepare_step().
+  // train_step had already moved shard 0's unscaled, unreduced gradient into each parameter,
+  // so a caller that caught the error and fixed the option stepped with that wrong gradient.
+  train::set_num_threads(2);
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  const auto batch = random_batch(40, 3, 2, 1);
+  Generator gen_a(4), gen_b(4);
+  nn::Linear fused(nn::LinearOptions(3, 2), gen_a), two_pass(nn::LinearOptions(3, 2), gen_b);
+  optim::Adam adam(fused.parameters(), optim::AdamOptions(1e-2));
+  adam.param_groups()[0].options.lr(-1.0);
+  auto values = [](nn::Module& m) {
+    std::vector<xt::xarray<float>> out;
+    for (auto& p : m.parameters()) out.push_back(p.data());
+    return out;
+  };
+  const auto weights = values(fused);
+  train::ShardedStep sharded_a(8, 0), sharded_b(8, 0);
+  CHECK_THROWS_WITH_AS(sharded_a.train_step(fused, loss, batch, adam),
+                       doctest::Contains("Adam: invalid learning rate -1"), ValueError);
+  sharded_b.run(two_pass, loss, batch);
+  CHECK(values(fused) == weights);  // no parameter changed
+  CHECK(gradients(fused) == gradients(two_pass));
+  train::set_num_threads(0);
+}
+
+TEST_CASE("parallel: a module used twice in a model gets its gradient once") {
+  // The same Linear at two places. When model.parameters() listed its weight and bias twice,
+  // the reduction planned each twice and the step crashed.
+  train::set_num_threads(2);
+  Generator gen(5);
+  auto shared = std::make_shared<nn::Linear>(nn::LinearOptions(3, 3), gen);
+  nn::Sequential model{shared, std::make_shared<nn::Tanh>(), shared};
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  const auto batch = random_batch(8, 3, 3, 2);
+  nn::cross_entropy(model.forward(batch.inputs), batch.labels).backward();
+  const auto expected = gradients(*shared);
+  model.zero_grad();
+  train::ShardedStep sharded(8, 0);  // one shard: the same arithmetic as the plain backward
+  sharded.run(model, loss, batch);
+  CHECK(gradients(*shared) == expected);
+
+  model.zero_grad();
+  optim::SGD sgd(shared->parameters(), optim::SGDOptions(0.1));
+  const xt::xarray<float> weight = shared->parameters()[0].data();
+  sharded.train_step(model, loss, batch, sgd);
+  CHECK(gradients(*shared) == expected);
+  CHECK(shared->parameters()[0].data() == weight - 0.1f * expected[0]);
+  train::set_num_threads(0);
+}
+
 TEST_CASE("parallel: train_step under anomaly mode takes the checked two-pass path") {
   const auto make = [](std::vector<autograd::Tensor> p) {
     return std::make_unique<optim::Adam>(p, optim::AdamOptions(1e-2));
@@ -385,6 +440,37 @@ TEST_CASE("parallel: slice_batch and bad arguments") {
   CHECK(s.labels[2] == b.labels[4]);
   CHECK_THROWS_AS(train::slice_batch(b, 5, 11), IndexError);
   CHECK_THROWS_AS(train::ShardedStep(0), ValueError);
+}
+
+TEST_CASE("parallel: a batch whose labels or targets do not have one row per sample") {
+  // Hand-made batches: slice_batch read labels[begin, end) and rows of the targets without
+  // checking their sizes (reading past the labels' end; targets of 6 rows for 10 samples were
+  // cut into wrong rows silently).
+  auto b = random_batch(10, 3, 2, 1);
+  b.labels.resize(6);
+  CHECK_THROWS_WITH_AS(train::slice_batch(b, 0, 10),
+                       doctest::Contains("slice_batch: 6 labels for a batch of 10 samples"),
+                       ShapeError);
+  Generator gen(3);
+  nn::Linear model(nn::LinearOptions(3, 2), gen);
+  train::ShardedStep sharded(4, 0);
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& batch) {
+    return nn::cross_entropy(out, batch.labels);
+  };
+  CHECK_THROWS_AS(sharded.run(model, loss, b), ShapeError);
+
+  b = random_batch(10, 3, 2, 1);
+  b.targets = autograd::zeros<float>({6, 2});
+  CHECK_THROWS_WITH_AS(train::slice_batch(b, 0, 4),
+                       doctest::Contains("slice_batch: targets of shape [6,2] for a batch of 10"),
+                       ShapeError);
+  b.targets = autograd::zeros<float>({});
+  CHECK_THROWS_AS(train::slice_batch(b, 0, 4), ShapeError);
+  b.targets = autograd::Tensor();
+  b.inputs = autograd::zeros<float>({12, 3});
+  CHECK_THROWS_WITH_AS(train::slice_batch(b, 0, 4),
+                       doctest::Contains("slice_batch: inputs of shape [12,3] for a batch of 10"),
+                       ShapeError);
 }
 
 }  // namespace axon::test
