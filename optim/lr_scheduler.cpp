@@ -51,12 +51,16 @@ void LRScheduler::load_state_dict(const std::map<std::string, double>& state) {
   for (std::size_t g = 0; g < base_lrs.size(); ++g) {
     auto it = state.find("base_lrs." + std::to_string(g));
     if (it == state.end()) throw ValueError(who + "missing base_lrs." + std::to_string(g));
+    if (!(it->second >= 0)) {
+      throw ValueError(who + it->first + " must be >= 0, got " + std::to_string(it->second));
+    }
     base_lrs[g] = it->second;
   }
   auto epoch = state.find("last_epoch");
   if (epoch == state.end()) throw ValueError(who + "missing last_epoch");
+  const std::int64_t last_epoch = detail::checked_count(epoch->second, 0, who + "last_epoch");
   base_lrs_ = std::move(base_lrs);
-  last_epoch_ = static_cast<std::int64_t>(epoch->second);
+  last_epoch_ = last_epoch;
   last_lr_.resize(base_lrs_.size());
   for (std::size_t g = 0; g < last_lr_.size(); ++g) last_lr_[g] = optimizer_.lr(g);
 }

@@ -34,7 +34,8 @@ class LRScheduler {
 
   /// {"last_epoch", "base_lrs.<g>"}: what a checkpoint saves (the lrs live in the optimizer's).
   std::map<std::string, double> state_dict() const;
-  /// Restores state_dict(); ValueError when keys are missing or the group count differs.
+  /// Restores state_dict(); ValueError when keys are missing, the group count differs,
+  /// last_epoch is not a whole number >= 0 or a base lr is not >= 0 (nothing is changed then).
   void load_state_dict(const std::map<std::string, double>& state);
 
  protected:

@@ -2,6 +2,7 @@
 #include "optim/optimizer.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <sstream>
 
 #include "autograd/parallel_for.hpp"
@@ -16,6 +17,15 @@ void check_option(bool ok, const char* optimizer, const char* option, double val
   message << optimizer << ": invalid " << option << " " << value << " (expected " << expected
           << ")";
   throw ValueError(message.str());
+}
+
+std::int64_t checked_count(double value, std::int64_t min, const std::string& what) {
+  if (!(value >= static_cast<double>(min) && value <= 0x1p53 && value == std::floor(value))) {
+    std::ostringstream message;
+    message << what << " must be a whole number >= " << min << ", got " << value;
+    throw ValueError(message.str());
+  }
+  return static_cast<std::int64_t>(value);
 }
 
 namespace {

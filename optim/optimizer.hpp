@@ -109,8 +109,8 @@ class BasicOptimizer : public OptimizerBase {
   /// A copy of the per-parameter state and of the groups' learning rates.
   virtual StateDict<T> state_dict() const = 0;
   /// Restores what state_dict() returned: parameters without an entry get fresh state. Throws
-  /// ValueError for unknown keys or indices and ShapeError when an array does not fit its
-  /// parameter; nothing is changed then.
+  /// ValueError for unknown keys or indices, a step that is not a whole number >= 1 or a negative
+  /// lr, and ShapeError when an array does not fit its parameter; nothing is changed then.
   virtual void load_state_dict(const StateDict<T>& state) = 0;
 };
 
@@ -186,6 +186,9 @@ namespace detail {
 /// Throws ValueError "<optimizer>: invalid <option> <value> (expected <expected>)" unless ok.
 void check_option(bool ok, const char* optimizer, const char* option, double value,
                   const char* expected);
+/// `value` (a count read back from a state dict) as an integer; ValueError "<what> must be a
+/// whole number >= <min>, got <value>" unless it is one, at most 2^53.
+std::int64_t checked_count(double value, std::int64_t min, const std::string& what);
 /// Splits "state.<i>.<field>" into i and field; false when the key is not of that form.
 bool parse_state_key(const std::string& key, std::size_t& index, std::string& field);
 /// Splits "param_groups.<g>.<field>" into g and field; false when the key is not of that form.

@@ -156,8 +156,7 @@ void GroupedOptimizer<T, Options, State>::load_state_dict(const StateDict<T>& di
         throw ValueError(who + ": load_state_dict: " + key + " but the optimizer has " +
                          std::to_string(slots.size()) + " parameters");
       }
-      if (!(value >= 1)) throw ValueError(who + ": load_state_dict: " + key + " must be >= 1");
-      fresh[index].step = static_cast<std::int64_t>(value);
+      fresh[index].step = detail::checked_count(value, 1, who + ": load_state_dict: " + key);
     } else {
       throw ValueError(who + ": load_state_dict: unknown scalar " + key);
     }

@@ -2,6 +2,7 @@
 #include "optim/reduce_lr_on_plateau.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace axon::optim {
@@ -73,21 +74,22 @@ std::map<std::string, double> ReduceLROnPlateau::state_dict() const {
 }
 
 void ReduceLROnPlateau::load_state_dict(const std::map<std::string, double>& state) {
+  const std::string who = "ReduceLROnPlateau: load_state_dict: ";
   auto get = [&](const char* key) {
     auto it = state.find(key);
-    if (it == state.end()) {
-      throw ValueError(std::string("ReduceLROnPlateau: load_state_dict: missing ") + key);
-    }
+    if (it == state.end()) throw ValueError(who + "missing " + key);
     return it->second;
   };
-  const double last_epoch = get("last_epoch");
+  auto count = [&](const char* key) { return detail::checked_count(get(key), 0, who + key); };
+  const std::int64_t last_epoch = count("last_epoch");
   const double best = get("best");
-  const double num_bad_epochs = get("num_bad_epochs");
-  const double cooldown_counter = get("cooldown_counter");
-  last_epoch_ = static_cast<std::int64_t>(last_epoch);
+  if (std::isnan(best)) throw ValueError(who + "best must be a number, got nan");
+  const std::int64_t num_bad_epochs = count("num_bad_epochs");
+  const std::int64_t cooldown_counter = count("cooldown_counter");
+  last_epoch_ = last_epoch;
   best_ = best;
-  num_bad_epochs_ = static_cast<std::int64_t>(num_bad_epochs);
-  cooldown_counter_ = static_cast<std::int64_t>(cooldown_counter);
+  num_bad_epochs_ = num_bad_epochs;
+  cooldown_counter_ = cooldown_counter;
   for (std::size_t g = 0; g < last_lr_.size(); ++g) last_lr_[g] = optimizer_.lr(g);
 }
 

@@ -95,7 +95,8 @@ class ReduceLROnPlateau {
 
   /// {"last_epoch", "best", "num_bad_epochs", "cooldown_counter"}.
   std::map<std::string, double> state_dict() const;
-  /// Restores state_dict(); ValueError when a key is missing.
+  /// Restores state_dict(); ValueError when a key is missing, a counter is not a whole number
+  /// >= 0 or best is NaN (nothing is changed then).
   void load_state_dict(const std::map<std::string, double>& state);
 
  private:

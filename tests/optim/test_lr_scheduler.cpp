@@ -4,7 +4,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "optim/optim.hpp"
 
@@ -110,6 +114,27 @@ TEST_CASE("optim: a scheduler's state_dict resumes the schedule") {
     CHECK(b.lr(0) == doctest::Approx(a.lr(0)).epsilon(1e-12));
   }
   CHECK_THROWS_AS(resumed.load_state_dict({{"last_epoch", 1}}), ValueError);
+
+  // Values no state_dict() writes (a corrupt checkpoint) are ValueErrors that change nothing:
+  // last_epoch used to be cast to int64 as it was (NaN: undefined behaviour, 2.5: 2).
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, double>>{{"last_epoch", nan},
+                                                   {"last_epoch", 2.5},
+                                                   {"last_epoch", -1},
+                                                   {"last_epoch", 1e300},
+                                                   {"base_lrs.0", nan},
+                                                   {"base_lrs.0", -0.1}}) {
+    CAPTURE(key);
+    CAPTURE(value);
+    auto bad = state;
+    bad[key] = value;
+    CHECK_THROWS_WITH_AS(resumed.load_state_dict(bad),
+                         doctest::Contains(("CosineAnnealingLR: load_state_dict: " + key).c_str()),
+                         ValueError);
+  }
+  CHECK(resumed.last_epoch() == 9);
+  CHECK(resumed.base_lrs() == std::vector<double>{0.2});
 }
 
 TEST_CASE("optim: ReduceLROnPlateau waits for patience, then cools down") {
@@ -152,6 +177,26 @@ TEST_CASE("optim: ReduceLROnPlateau in max mode, with a floor per group") {
   CHECK(resumed.best() == 2.0);
   CHECK(resumed.last_epoch() == 4);
   CHECK_THROWS_AS(resumed.load_state_dict({}), ValueError);
+
+  // Values no state_dict() writes are ValueErrors that change nothing (the counters used to be
+  // cast to int64 as they were: NaN was undefined behaviour, a negative cooldown ignored).
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, double>>{{"last_epoch", nan},
+                                                   {"last_epoch", 0.5},
+                                                   {"num_bad_epochs", -1},
+                                                   {"cooldown_counter", 1e300},
+                                                   {"best", nan}}) {
+    CAPTURE(key);
+    CAPTURE(value);
+    auto bad = state;
+    bad[key] = value;
+    CHECK_THROWS_WITH_AS(resumed.load_state_dict(bad),
+                         doctest::Contains(("ReduceLROnPlateau: load_state_dict: " + key).c_str()),
+                         ValueError);
+  }
+  CHECK(resumed.best() == 2.0);
+  CHECK(resumed.last_epoch() == 4);
 }
 
 TEST_CASE("optim: the first scheduler records each group's initial lr, saved with the optimizer") {

@@ -3,6 +3,7 @@
 // a gradient, lr access, option checks at step time, state_dict and load_state_dict.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -209,6 +210,17 @@ TEST_CASE("optim: load_state_dict rejects what does not fit and changes nothing"
   bad.scalars.erase("state.0.step");
   CHECK_THROWS_WITH_AS(sgd.load_state_dict(bad), doctest::Contains("no matching state.0.step"),
                        ValueError);
+  CHECK(sgd.param_groups()[0].state[0].step == 1);
+
+  // A step count that is not a whole number (a corrupt checkpoint) was cast to int64: 2.5
+  // became 2 silently and infinity or 1e300 was undefined behaviour.
+  for (const double step : {2.5, 1e300, std::numeric_limits<double>::infinity()}) {
+    CAPTURE(step);
+    bad = good;
+    bad.scalars["state.0.step"] = step;
+    CHECK_THROWS_WITH_AS(sgd.load_state_dict(bad),
+                         doctest::Contains("SGD: load_state_dict: state.0.step"), ValueError);
+  }
   CHECK(sgd.param_groups()[0].state[0].step == 1);
 
   // An empty dict resets the state but keeps the lrs.
