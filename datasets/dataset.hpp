@@ -23,9 +23,15 @@ struct Batch {
   std::vector<std::size_t> labels;   ///< class labels (classification data), else empty
   Tensor targets;                    ///< float [B, target_dim] (regression data), else undefined
   std::vector<std::size_t> indices;  ///< the samples' positions in the data set, in batch order
+                                     ///< (may be left empty in a batch built by hand)
 
-  /// Number of samples.
-  std::size_t size() const { return indices.size(); }
+  /// Number of samples: the indices' count, or for a batch built by hand without indices, the
+  /// inputs' rows (the labels' count when there are no inputs either).
+  std::size_t size() const {
+    if (!indices.empty()) return indices.size();
+    if (inputs.defined() && inputs.dim() > 0) return inputs.shape()[0];
+    return labels.size();
+  }
 };
 
 /// Sample features: uint8 (images: converted to float one batch at a time) or float.

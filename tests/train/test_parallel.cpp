@@ -442,6 +442,29 @@ TEST_CASE("parallel: slice_batch and bad arguments") {
   CHECK_THROWS_AS(train::ShardedStep(0), ValueError);
 }
 
+TEST_CASE("parallel: a batch built by hand without indices is sharded by its inputs' rows") {
+  // Regression: Batch::size() counted only the indices, so such a batch was an "empty batch".
+  train::set_num_threads(2);
+  datasets::Batch batch = random_batch(10, 5, 3, 4);
+  datasets::Batch bare = batch;
+  bare.indices.clear();
+  CHECK(bare.size() == 10);
+  auto loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  Generator gen(1);
+  nn::Linear model(nn::LinearOptions(5, 3), gen);
+  train::ShardedStep step(4);
+  const auto with = step.run(model, loss, batch);
+  const auto grads_with = gradients(model);
+  for (auto& p : model.parameters()) p.zero_grad();
+  const auto without = step.run(model, loss, bare);
+  CHECK(without.shards.size() == 3);
+  CHECK(with.loss == without.loss);
+  CHECK(gradients(model) == grads_with);
+  train::set_num_threads(0);
+}
+
 TEST_CASE("parallel: a batch whose labels or targets do not have one row per sample") {
   // Hand-made batches: slice_batch read labels[begin, end) and rows of the targets without
   // checking their sizes (reading past the labels' end; targets of 6 rows for 10 samples were
