@@ -42,7 +42,10 @@ class Callback {
 
 /// Stops training when `monitor` has not improved by more than `min_delta` for `patience`
 /// epochs. Mode "min" (losses, errors) or "max" (accuracies); "auto" picks "max" for names
-/// containing "acc", "f1", "precision", "recall" or "r2". Optionally restores the best weights.
+/// containing "acc", "f1", "precision", "recall" or "r2". With `restore_best_weights`, the best
+/// epoch's weights are put back when training ends, whether it stopped early or ran all its
+/// epochs (Keras restores them only when it stops early; a run that ends on a worse epoch would
+/// then keep the worse weights).
 class EarlyStopping : public Callback {
  public:
   explicit EarlyStopping(std::string monitor = "val_loss", std::size_t patience = 3,
