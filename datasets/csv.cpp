@@ -3,7 +3,9 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -76,10 +78,15 @@ std::vector<std::string> split_cells(std::string_view line, const Where& at) {
 
 bool parse_number(std::string_view text, double& out) {
   text = trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    // from_chars (no '+' of its own) would read the "-2" of "+-2" as a number.
+    if (!text.empty() && (text.front() == '+' || text.front() == '-')) return false;
+  }
   if (text.empty()) return false;
+  // nan and inf parse too, but are not data to learn from (and would poison every statistic).
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && end == text.data() + text.size();
+  return ec == std::errc() && end == text.data() + text.size() && std::isfinite(out);
 }
 
 }  // namespace
@@ -102,9 +109,18 @@ std::vector<double> CsvTable::column(std::size_t c) const {
 }
 
 CsvTable read_csv(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw IOError("csv: " + path + ": is a directory, not a file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) throw IOError("csv: " + path + ": cannot open: " + std::strerror(errno));
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::string text;
+  try {  // libstdc++ reports a failed read(2) by throwing std::ios_base::failure from underflow
+    text.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure& e) {
+    throw IOError("csv: " + path + ": read error: " + e.what());
+  }
   if (file.bad()) throw IOError("csv: " + path + ": read error");
   std::string_view rest(text);
   if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);  // UTF-8 byte-order mark
@@ -142,13 +158,18 @@ CsvTable read_csv(const std::string& path) {
       double value = 0;
       if (!parse_number(cells[c], value)) {
         fail(at, "column " + std::to_string(c + 1) + " ('" + table.columns[c] +
-                     "'): cannot read '" + cells[c] + "' as a number");
+                     "'): cannot read '" + cells[c] + "' as a finite number");
       }
       table.values.push_back(value);
     }
     ++table.rows;
   }
   if (!have_header) throw IOError("csv: " + path + ": empty file, expected a header row");
+  if (table.rows == 0) {
+    throw IOError("csv: " + path +
+                  ": a header row and no data rows, expected at least one row of " +
+                  std::to_string(table.cols()) + " numbers");
+  }
   return table;
 }
 

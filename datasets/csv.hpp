@@ -39,8 +39,9 @@ struct CsvXY {
 /// Reads a CSV file: a header row (names may be quoted, "" escapes a quote), then rows of
 /// numbers separated by commas. Accepts a UTF-8 byte-order mark, CRLF or LF line ends, spaces
 /// around cells and blank lines. IOError naming the file, and the line and column where it
-/// applies: an empty file, a row with more or fewer cells than the header, a cell that is not a
-/// number, an unterminated quote, a duplicate column name.
+/// applies: an empty file, a header without data rows, a row with more or fewer cells than the
+/// header, a cell that is not a finite number (nan, inf and out-of-range values are rejected),
+/// an unterminated quote, a duplicate column name, a directory.
 CsvTable read_csv(const std::string& path);
 
 /// Splits `table` (read from `path`) into the features and the target column `target`.

@@ -31,7 +31,8 @@ DataLoader& DataLoader::transform(BatchTransform fn) {
 
 std::size_t DataLoader::num_batches() const {
   const std::size_t n = dataset_.size(), b = options_.batch_size();
-  return options_.drop_last() ? n / b : (n + b - 1) / b;
+  // n / b plus one for a partial batch: (n + b - 1) / b would wrap around for b near SIZE_MAX.
+  return n / b + (!options_.drop_last() && n % b != 0 ? 1 : 0);
 }
 
 std::vector<std::size_t> DataLoader::order(std::size_t epoch) const {

@@ -22,7 +22,9 @@ Dataset make_xor() {
 
 Dataset make_spirals(std::size_t n_per_class, double noise, std::uint64_t seed) {
   if (n_per_class == 0) throw ValueError("make_spirals: n_per_class must be at least 1");
-  if (!(noise >= 0)) throw ValueError("make_spirals: noise must be >= 0");
+  if (!(noise >= 0) || !std::isfinite(noise)) {
+    throw ValueError("make_spirals: noise must be finite and >= 0, got " + std::to_string(noise));
+  }
   autograd::Generator gen(seed);
   const double turns = 1.5;
   std::vector<float> x;
@@ -47,7 +49,10 @@ LinearRegressionData make_linear_regression(std::size_t n, std::size_t features,
   if (n == 0 || features == 0) {
     throw ValueError("make_linear_regression: n and features must be at least 1");
   }
-  if (!(noise >= 0)) throw ValueError("make_linear_regression: noise must be >= 0");
+  if (!(noise >= 0) || !std::isfinite(noise)) {
+    throw ValueError("make_linear_regression: noise must be finite and >= 0, got " +
+                     std::to_string(noise));
+  }
   autograd::Generator gen(seed);
   LinearRegressionData out;
   out.weights.resize(features);

@@ -103,7 +103,7 @@ std::string CharVocab::decode(std::span<const std::size_t> indices) const {
 
 Dataset text_sequences(std::string_view text, const CharVocab& vocab, std::size_t seq_len) {
   if (seq_len == 0) throw ValueError("text_sequences: seq_len must be at least 1");
-  if (text.size() < seq_len + 1) {
+  if (text.size() <= seq_len) {  // fewer than seq_len + 1 (which wraps for seq_len = SIZE_MAX)
     throw ValueError("text_sequences: a text of " + std::to_string(text.size()) +
                      " characters is too short for one sequence of " + std::to_string(seq_len) +
                      " (it needs seq_len + 1 = " + std::to_string(seq_len + 1) + ")");

@@ -100,6 +100,10 @@ Standardizer& Standardizer::fit(const Dataset& train) {
 
 void Standardizer::check(const Tensor& values, const char* op) const {
   if (!fitted()) throw ValueError(std::string("Standardizer::") + op + ": call fit() first");
+  if (!values.defined()) {
+    throw ValueError(std::string("Standardizer::") + op +
+                     ": no values to standardise (fitted on targets, given a batch without any?)");
+  }
   const std::size_t rows = values.dim() == 0 ? 0 : values.shape()[0];
   if (values.dim() == 0 || rows * features_ != values.numel()) {
     throw ShapeError(std::string("Standardizer::") + op + ": values of shape " +

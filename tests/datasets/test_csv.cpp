@@ -107,4 +107,33 @@ TEST_CASE("datasets/csv: malformed files name the file, the line and the column"
   }
 }
 
+TEST_CASE("datasets/csv: NaN, infinities, a doubled sign, no data rows and a directory fail") {
+  TempDir dir;
+  const std::string path = dir.file("bad.csv");
+  SUBCASE("NaN and infinite cells are not numbers to learn from") {
+    for (const char* cell : {"nan", "NaN", "-nan", "inf", "-inf", "+Infinity", "1e999"}) {
+      CAPTURE(cell);
+      const std::string msg = csv_error(path, std::string("a,y\n1,2\n3,") + cell + "\n");
+      CHECK(msg.find(path + ":3:") != std::string::npos);
+      CHECK(msg.find("column 2 ('y')") != std::string::npos);
+      CHECK(msg.find(std::string("'") + cell + "'") != std::string::npos);
+    }
+  }
+  SUBCASE("a sign after a plus sign") {
+    const std::string msg = csv_error(path, "a,y\n1,+-2\n");
+    CHECK(msg.find(path + ":2:") != std::string::npos);
+    CHECK(msg.find("'+-2'") != std::string::npos);
+    CHECK(csv_error(path, "a,y\n1,++2\n").find("'++2'") != std::string::npos);
+  }
+  SUBCASE("a header and no data rows") {
+    const std::string msg = csv_error(path, "a,y\n\n");
+    CHECK(msg.find(path) != std::string::npos);
+    CHECK(msg.find("no data rows") != std::string::npos);
+  }
+  SUBCASE("a directory") {
+    CHECK_THROWS_WITH_AS(datasets::read_csv(dir.path().string()),
+                         doctest::Contains(dir.path().string().c_str()), IOError);
+  }
+}
+
 }  // namespace axon::test

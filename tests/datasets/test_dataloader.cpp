@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -57,6 +58,20 @@ TEST_CASE("datasets/dataloader: batch counts with and without drop_last") {
   CHECK(DataLoader(counting(2), 3, false, 0, true).num_batches() == 0);
   CHECK(visit(DataLoader(counting(2), 3, false, 0, true)).empty());
   CHECK_THROWS_AS(DataLoader(counting(2), 0), ValueError);
+}
+
+TEST_CASE("datasets/dataloader: a batch size near SIZE_MAX gives one batch of everything") {
+  // (n + b - 1) / b wrapped around to 0 batches: an epoch that silently trained on nothing.
+  const std::size_t huge = std::numeric_limits<std::size_t>::max();
+  for (const std::size_t b : {huge, huge - 1, huge / 2 + 1, std::size_t{10}, std::size_t{11}}) {
+    CAPTURE(b);
+    DataLoader loader(counting(10), b);
+    CHECK(loader.num_batches() == 1);
+    CHECK(visit(loader) == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK(DataLoader(counting(10), DataLoaderOptions(b).drop_last(true)).num_batches() ==
+          (b == 10 ? 1 : 0));
+  }
+  CHECK(DataLoader(counting(0), huge).num_batches() == 0);
 }
 
 TEST_CASE("datasets/dataloader: batches hold the samples' features and labels") {

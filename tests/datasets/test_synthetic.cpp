@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "autograd/error.hpp"
@@ -69,6 +70,17 @@ TEST_CASE("datasets/synthetic: noisy linear regression returns its true weights"
   CHECK(features(a.data) == features(b.data));
   CHECK(a.data.row_targets(7)[0] == b.data.row_targets(7)[0]);
   CHECK(a.weights != datasets::make_linear_regression(50, 2, 0.5, 5).weights);
+}
+
+TEST_CASE("datasets/synthetic: an infinite or NaN noise level is a ValueError") {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const double noise : {inf, -inf, std::numeric_limits<double>::quiet_NaN(), -0.5}) {
+    CAPTURE(noise);
+    CHECK_THROWS_WITH_AS(datasets::make_spirals(10, noise, 0), doctest::Contains("noise"),
+                         ValueError);
+    CHECK_THROWS_WITH_AS(datasets::make_linear_regression(10, 2, noise, 0),
+                         doctest::Contains("noise"), ValueError);
+  }
 }
 
 }  // namespace axon::test

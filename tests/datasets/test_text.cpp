@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -108,6 +109,14 @@ TEST_CASE("datasets/text: text_sequences cuts non-overlapping windows, targets s
                        ValueError);
   CHECK_THROWS_AS(datasets::text_sequences(text, vocab, 0), ValueError);
   CHECK_THROWS_AS(datasets::text_sequences("abc!xyz", vocab, 2), IndexError);
+}
+
+TEST_CASE("datasets/text: a seq_len so large that seq_len + 1 wraps is too long, not 0 windows") {
+  const datasets::CharVocab vocab("abc");
+  const std::size_t huge = std::numeric_limits<std::size_t>::max();
+  CHECK_THROWS_WITH_AS(datasets::text_sequences("abcabc", vocab, huge),
+                       doctest::Contains("too short"), ValueError);
+  CHECK_THROWS_AS(datasets::text_sequences("abcabc", vocab, huge - 1), ValueError);
 }
 
 TEST_CASE("datasets/text: target_indices rejects batches without whole-number targets") {

@@ -97,4 +97,14 @@ TEST_CASE("datasets/transforms: global Standardizer on uint8 images") {
   CHECK(b.inputs.data_ptr()[3] == doctest::Approx(1));
 }
 
+TEST_CASE(
+    "datasets/transforms: a targets Standardizer on a batch without targets is a ValueError") {
+  Standardizer targets(Standardizer::Scope::PerFeature, Standardizer::Field::Targets);
+  targets.fit(Dataset::regression(std::vector<float>{1, 2, 3}, {1}, {4, 5, 6}));
+  Batch batch = Dataset::classification(std::vector<float>{1, 2}, {1}, {0, 1}, 2)
+                    .gather(std::vector<std::size_t>{0, 1});
+  CHECK_THROWS_WITH_AS(targets(batch), doctest::Contains("Standardizer::transform: no values"),
+                       ValueError);
+}
+
 }  // namespace axon::test
