@@ -7,7 +7,6 @@
 // unigram entropy of the text: what the best model blind to context would reach.
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,34 +89,26 @@ std::string sample(CharLSTM& model, const datasets::CharVocab& vocab, const std:
   return text;
 }
 
-/// Takes `--text PATH` out of argv (the other flags are the standard ones).
-std::string take_text_flag(int& argc, char** argv, std::string path) {
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--text=", 7) == 0) {
-      path = argv[i] + 7;
-    } else if (std::strcmp(argv[i], "--text") == 0 && i + 1 < argc) {
-      path = argv[++i];
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  return path;
-}
-
 int main(int argc, char** argv) try {
-  const std::string path = take_text_flag(argc, argv, datasets::austen_text_path());
+  std::string path = datasets::austen_text_path();
   examples::Args args;
   args.epochs = 5;
   args.batch_size = 64;
   examples::parse_args(argc, argv, args,
                        examples::kEpochs | examples::kBatchSize | examples::kThreads |
                            examples::kSeed | examples::kSave | examples::kCheckpoint |
-                           examples::kResume);
+                           examples::kResume,
+                       {{"--text", "PATH     the text to learn (default " + path + ")", &path}});
   const std::size_t seq_len = 64, hidden = 128;
 
   const std::string text = datasets::read_text_file(path);
+  // The held-out last 10% must hold one window of seq_len + 1 characters.
+  if (text.size() / 10 < seq_len + 1) {
+    throw ValueError("char_rnn: " + path + ": " + std::to_string(text.size()) +
+                     " bytes; at least " + std::to_string(10 * (seq_len + 1)) +
+                     " are needed, so that the held-out last 10% holds one window of " +
+                     std::to_string(seq_len + 1));
+  }
   const datasets::CharVocab vocab(text);
   const std::size_t split = text.size() - text.size() / 10;  // the last 10% is held out
   const std::string train_text = text.substr(0, split), val_text = text.substr(split);

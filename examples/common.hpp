@@ -27,15 +27,25 @@ namespace axon::examples {
 
 /// The standard flags; an example lists those that apply to it and rejects the others.
 enum Flag : unsigned {
-  kEpochs = 1u << 0,      ///< --epochs N (>= 1)
-  kBatchSize = 1u << 1,   ///< --batch-size B (>= 1)
-  kThreads = 1u << 2,     ///< --threads T (0: every core)
+  kEpochs = 1u << 0,     ///< --epochs N (>= 1)
+  kBatchSize = 1u << 1,  ///< --batch-size B (>= 1)
+  kThreads =
+      1u << 2,  ///< --threads T (0: $AXON_NUM_THREADS, else every core; at most train::kMaxThreads)
   kSeed = 1u << 3,        ///< --seed S
   kData = 1u << 4,        ///< --data DIR
   kSave = 1u << 5,        ///< --save PATH (the trained parameters, as safetensors)
   kCheckpoint = 1u << 6,  ///< --checkpoint PATH (a training checkpoint, io/checkpoint.hpp)
   kResume = 1u << 7,      ///< --resume PATH (continue from such a checkpoint)
   kAllFlags = (1u << 8) - 1,
+};
+
+/// A flag one example adds to the standard ones, `--name VALUE` or `--name=VALUE`: a path (into
+/// `text`, which must not be empty) or an integer >= 0 (into `number`). Set exactly one of them.
+struct ExtraFlag {
+  std::string name;  ///< with its dashes: "--text"
+  std::string help;  ///< the usage line's text after the name: "PATH  the text to learn"
+  std::string* text = nullptr;
+  std::size_t* number = nullptr;
 };
 
 /// The flags' values; an example sets its defaults before parsing.
@@ -58,17 +68,23 @@ class UsageError : public ValueError {
 
 namespace detail {
 
-inline std::uint64_t parse_number(std::string_view flag, std::string_view text, std::uint64_t min) {
+inline std::uint64_t parse_number(std::string_view flag, std::string_view text, std::uint64_t min,
+                                  std::uint64_t max = ~std::uint64_t{0}) {
   std::uint64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min) {
-    throw UsageError(std::string(flag) + " expects an integer >= " + std::to_string(min) +
-                     ", got '" + std::string(text) + "'");
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min ||
+      value > max) {
+    const std::string range = max == ~std::uint64_t{0}
+                                  ? ">= " + std::to_string(min)
+                                  : "in " + std::to_string(min) + ".." + std::to_string(max);
+    throw UsageError(std::string(flag) + " expects an integer " + range + ", got '" +
+                     std::string(text) + "'");
   }
   return value;
 }
 
-inline std::string usage(std::string_view program, const Args& d, unsigned flags) {
+inline std::string usage(std::string_view program, const Args& d, unsigned flags,
+                         const std::vector<ExtraFlag>& extra = {}) {
   std::string text = "usage: " + std::string(program);
   auto line = [&](Flag f, const char* name, const std::string& help) {
     if (flags & f) text += std::string("\n  ") + name + help;
@@ -77,7 +93,9 @@ inline std::string usage(std::string_view program, const Args& d, unsigned flags
        "passes over the training data (default " + std::to_string(d.epochs) + ")");
   line(kBatchSize, "--batch-size B  ",
        "samples per batch (default " + std::to_string(d.batch_size) + ")");
-  line(kThreads, "--threads T     ", "training threads, 0 for every core (default 0)");
+  line(kThreads, "--threads T     ",
+       "training threads, 0 for $AXON_NUM_THREADS or else every core, at most " +
+           std::to_string(train::kMaxThreads) + " (default 0)");
   line(kSeed, "--seed S        ",
        "seed of the initialisation and shuffles (default " + std::to_string(d.seed) + ")");
   line(kData, "--data DIR      ", "data directory (default " + d.data + ")");
@@ -86,18 +104,37 @@ inline std::string usage(std::string_view program, const Args& d, unsigned flags
        "write a training checkpoint to P (model, optimizer, epoch, random streams)");
   line(kResume, "--resume P      ",
        "continue from the training checkpoint P up to --epochs (same result as one run)");
+  for (const ExtraFlag& f : extra) text += "\n  " + f.name + " " + f.help;
   return text + "\n  --help          this message";
 }
 
 }  // namespace detail
 
-/// Reads `--flag value` and `--flag=value` pairs into `args` (whose values are the defaults).
-/// Throws UsageError naming the flag for anything not in `flags` or a missing or bad value.
-inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned flags) {
+/// Reads `--flag value` and `--flag=value` pairs into `args` (whose values are the defaults) and
+/// the `extra` flags' targets. Throws UsageError naming the flag for anything not in `flags` or
+/// `extra`, or a missing or bad value.
+inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned flags,
+                        const std::vector<ExtraFlag>& extra = {}) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i], value;
     const bool inline_value = flag.find('=') != std::string::npos;
     if (inline_value) value = flag.substr(flag.find('=') + 1), flag.resize(flag.find('='));
+    const ExtraFlag* own = nullptr;
+    for (const ExtraFlag& f : extra) {
+      if (f.name == flag) own = &f;
+    }
+    if (own) {
+      if (!inline_value) {
+        if (i + 1 >= argc) throw UsageError(flag + " needs a value");
+        value = argv[++i];
+      }
+      if (own->number) *own->number = detail::parse_number(flag, value, 0);
+      if (own->text) {
+        if (value.empty()) throw UsageError(flag + " is empty");
+        *own->text = value;
+      }
+      continue;
+    }
     const Flag known = flag == "--epochs"       ? kEpochs
                        : flag == "--batch-size" ? kBatchSize
                        : flag == "--threads"    ? kThreads
@@ -115,7 +152,7 @@ inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned 
     }
     if (known == kEpochs) args.epochs = detail::parse_number(flag, value, 1);
     if (known == kBatchSize) args.batch_size = detail::parse_number(flag, value, 1);
-    if (known == kThreads) args.threads = detail::parse_number(flag, value, 0);
+    if (known == kThreads) args.threads = detail::parse_number(flag, value, 0, train::kMaxThreads);
     if (known == kSeed) args.seed = detail::parse_number(flag, value, 0);
     if ((known == kData || known == kSave || known == kCheckpoint || known == kResume) &&
         value.empty()) {
@@ -130,21 +167,22 @@ inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned 
 
 /// parse_flags for main(): `--help` prints the usage and exits 0; a UsageError prints itself and
 /// the usage to stderr and exits 2. Then applies --threads (train::set_num_threads).
-inline void parse_args(int argc, char** argv, Args& args, unsigned flags) {
+inline void parse_args(int argc, char** argv, Args& args, unsigned flags,
+                       const std::vector<ExtraFlag>& extra = {}) {
   const std::string_view path = argc > 0 ? argv[0] : "example";
   const std::string_view program = path.substr(path.find_last_of('/') + 1);
   const Args defaults = args;
   for (int i = 1; i < argc; ++i) {
     if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::printf("%s\n", detail::usage(program, defaults, flags).c_str());
+      std::printf("%s\n", detail::usage(program, defaults, flags, extra).c_str());
       std::exit(0);
     }
   }
   try {
-    parse_flags(argc, argv, args, flags);
+    parse_flags(argc, argv, args, flags, extra);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "%.*s: error: %s\n%s\n", static_cast<int>(program.size()), program.data(),
-                 e.what(), detail::usage(program, defaults, flags).c_str());
+                 e.what(), detail::usage(program, defaults, flags, extra).c_str());
     std::exit(2);
   }
   train::set_num_threads(args.threads);

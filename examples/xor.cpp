@@ -52,6 +52,10 @@ int main(int argc, char** argv) try {
   }
   const double seconds = clock.seconds();
   examples::save_checkpoint(args, model, optimizer, std::max(done, args.epochs));
+  if (done >= args.epochs) {  // resumed at or past --epochs: no step ran, so no step's loss
+    autograd::NoGradGuard no_grad;
+    loss_value = nn::mse_loss(model(all.inputs), all.targets).item();
+  }
 
   autograd::NoGradGuard no_grad;
   const auto prediction = model(all.inputs);

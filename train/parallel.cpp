@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -29,11 +30,19 @@ std::mutex threads_mutex;
 std::unique_ptr<tbb::global_control> threads_control;
 std::size_t threads_in_use = 0;
 
+/// AXON_NUM_THREADS when set (ValueError unless it is an integer in 1..kMaxThreads), else all
+/// cores.
 std::size_t default_threads() {
   if (const char* env = std::getenv("AXON_NUM_THREADS")) {
     char* end = nullptr;
-    const long v = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && v > 0) return static_cast<std::size_t>(v);
+    errno = 0;
+    const long long v = std::strtoll(env, &end, 10);
+    if (end == env || *end != '\0' || errno != 0 || v < 1 ||
+        static_cast<unsigned long long>(v) > kMaxThreads) {
+      throw ValueError("AXON_NUM_THREADS='" + std::string(env) +
+                       "': expected an integer from 1 to " + std::to_string(kMaxThreads));
+    }
+    return static_cast<std::size_t>(v);
   }
   return static_cast<std::size_t>(tbb::info::default_concurrency());
 }
@@ -41,9 +50,12 @@ std::size_t default_threads() {
 }  // namespace
 
 void set_num_threads(std::size_t threads) {
+  if (threads > kMaxThreads) {
+    throw ValueError("set_num_threads: " + std::to_string(threads) + " threads, at most " +
+                     std::to_string(kMaxThreads));
+  }
+  const std::size_t n = threads == 0 ? default_threads() : threads;
   std::lock_guard<std::mutex> lock(threads_mutex);
-  const std::size_t n =
-      threads == 0 ? static_cast<std::size_t>(tbb::info::default_concurrency()) : threads;
   threads_control =
       std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, n);
   threads_in_use = n;
@@ -57,7 +69,7 @@ std::size_t num_threads() {
     std::lock_guard<std::mutex> lock(threads_mutex);
     if (threads_in_use) return threads_in_use;
   }
-  set_num_threads(default_threads());
+  set_num_threads(0);
   return num_threads();
 }
 

@@ -37,9 +37,16 @@ using autograd::Tensor;
 /// count.
 inline constexpr std::size_t kDefaultShardSize = 64;
 
-/// Sets the number of threads used for batch-parallel training (0: all cores). The default is
-/// all cores, or the AXON_NUM_THREADS environment variable when set. The first call also prints
-/// a one-line warning when OpenBLAS runs kernels older than the CPU (autograd/blas_check.hpp).
+/// The most threads set_num_threads and AXON_NUM_THREADS take: far more than any machine's cores,
+/// few enough that oneTBB's per-thread state stays cheap (2^31 hung in oneTBB, 10^9 ran out of
+/// memory).
+inline constexpr std::size_t kMaxThreads = 4096;
+
+/// Sets the number of threads used for batch-parallel training. 0 means the default, which is
+/// also what training uses when this was never called: the AXON_NUM_THREADS environment variable
+/// when set, else all cores. ValueError for more than kMaxThreads, or for an AXON_NUM_THREADS
+/// that is not an integer from 1 to kMaxThreads. The first call also prints a one-line warning
+/// when OpenBLAS runs kernels older than the CPU (autograd/blas_check.hpp).
 void set_num_threads(std::size_t threads);
 /// The number of threads in use.
 std::size_t num_threads();

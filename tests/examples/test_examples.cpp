@@ -146,6 +146,27 @@ TEST_CASE("examples/fashion_mnist_small: one epoch; identical with 1 and 2 threa
   INFO("output:\n", one.output);
   CHECK(raw_value(one.json, "test_accuracy") == raw_value(two.json, "test_accuracy"));
   CHECK(raw_value(one.json, "test_loss") == raw_value(two.json, "test_loss"));
+
+  // Without --threads the environment variable sets the count (regression: --threads' default
+  // of 0 meant every core, so AXON_NUM_THREADS was ignored by every example).
+  ::setenv("AXON_NUM_THREADS", "1", 1);
+  const Run env = run_example("fashion_mnist_small", "--epochs 1");
+  ::unsetenv("AXON_NUM_THREADS");
+  INFO("output:\n", env.output);
+  CHECK(number(env, "threads") == 1);
+  CHECK(raw_value(env.json, "test_loss") == raw_value(two.json, "test_loss"));
+}
+
+TEST_CASE("examples: an AXON_NUM_THREADS that is not a thread count is an error naming it") {
+  for (const char* value : {"abc", "0", "-2", "4097", "99999999999999999999"}) {
+    CAPTURE(value);
+    ::setenv("AXON_NUM_THREADS", value, 1);
+    const Run run = run_example("xor", "", /*merge_stderr=*/true);
+    ::unsetenv("AXON_NUM_THREADS");
+    CHECK(run.exit_code != 0);
+    CHECK(run.output.find("AXON_NUM_THREADS='" + std::string(value) +
+                          "': expected an integer from 1 to 4096") != std::string::npos);
+  }
 }
 
 TEST_CASE("examples/fashion_mnist_mlp: one epoch of the flagship and its JSON result") {
@@ -232,6 +253,16 @@ TEST_CASE("examples: bad command lines exit with code 2, the error and the usage
       {"fashion_mnist_mlp", "--batch-size 0", "--batch-size expects an integer >= 1"},
       {"fashion_mnist_small", "extra", "unknown flag 'extra'"},
       {"fashion_mnist_cnn", "--epochs -2", "--epochs expects an integer >= 1, got '-2'"},
+      // 2^31 threads hung in oneTBB and 10^9 ran out of memory.
+      {"xor", "--threads 2147483648", "--threads expects an integer in 0..4096, got '2147483648'"},
+      {"custom_module", "--threads=4097", "--threads expects an integer in 0..4096"},
+      // The examples' own flags: a missing value was "unknown flag '--text'", a bad number an
+      // uncaught std::invalid_argument from stoul (exit 1), and -5 a limit of 2^64 - 5.
+      {"char_rnn", "--epochs 1 --text", "--text needs a value"},
+      {"char_rnn", "--text=", "--text is empty"},
+      {"fashion_mnist_lstm", "--limit abc", "--limit expects an integer >= 0, got 'abc'"},
+      {"fashion_mnist_lstm", "--limit -5", "--limit expects an integer >= 0, got '-5'"},
+      {"fashion_mnist_lstm", "--limit", "--limit needs a value"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.example);
@@ -247,6 +278,46 @@ TEST_CASE("examples: bad command lines exit with code 2, the error and the usage
   CHECK(help.exit_code == 0);
   CHECK(help.output.find("--epochs N") != std::string::npos);
   CHECK(help.output.find("(default 10)") != std::string::npos);
+  const Run text_help = run_example("char_rnn", "--help", true);
+  CHECK(text_help.exit_code == 0);
+  CHECK(text_help.output.find("--text PATH") != std::string::npos);
+}
+
+TEST_CASE("examples/char_rnn: a text too short for a held-out window is an error naming it") {
+  // 100 bytes: the held-out 10 bytes cannot fill one window of 65. The error named neither the
+  // file nor the held-out part ("a text of 10 characters is too short").
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("axon-example-short-" + std::to_string(getpid()) + ".txt");
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    const std::string text(100, 'a');
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  const Run run = run_example("char_rnn", "--epochs 1 --text '" + path.string() + "'", true);
+  std::filesystem::remove(path);
+  INFO("output:\n", run.output);
+  CHECK(run.exit_code == 1);
+  CHECK(run.output.find(path.string() + ": 100 bytes; at least 650") != std::string::npos);
+  CHECK(run.output.find("held-out") != std::string::npos);
+}
+
+TEST_CASE("examples/xor: resuming a checkpoint already at --epochs reports the model's loss") {
+  // No epoch runs after such a resume; final_loss was then the 0 it was initialised to.
+  const auto checkpoint = std::filesystem::temp_directory_path() /
+                          ("axon-example-xor-" + std::to_string(getpid()) + ".ckpt");
+  const Run first = run_example("xor", "--epochs 300 --checkpoint '" + checkpoint.string() + "'");
+  REQUIRE(std::filesystem::exists(checkpoint));
+  const Run again = run_example("xor", "--epochs 300 --resume '" + checkpoint.string() + "'");
+  const Run past = run_example("xor", "--epochs 100 --resume '" + checkpoint.string() + "'");
+  std::filesystem::remove(checkpoint);
+  INFO("first:\n", first.output, "\nagain:\n", again.output, "\npast:\n", past.output);
+  const double trained = number(first, "final_loss");
+  CHECK(trained > 0.1);
+  CHECK(number(again, "final_loss") == doctest::Approx(trained).epsilon(0.01));
+  CHECK(number(past, "final_loss") == doctest::Approx(trained).epsilon(0.01));
+  CHECK(number(again, "max_abs_error") == number(first, "max_abs_error"));
 }
 
 TEST_CASE("examples: a missing data directory is an error naming it, exit code 1") {

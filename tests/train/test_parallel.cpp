@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include <oneapi/tbb/info.h>
 
+#include "autograd/parallel_for.hpp"
 #include "autograd/shard.hpp"
 #include "nn/activation.hpp"
 #include "nn/dropout.hpp"
@@ -440,6 +442,25 @@ TEST_CASE("parallel: slice_batch and bad arguments") {
   CHECK(s.labels[2] == b.labels[4]);
   CHECK_THROWS_AS(train::slice_batch(b, 5, 11), IndexError);
   CHECK_THROWS_AS(train::ShardedStep(0), ValueError);
+}
+
+TEST_CASE("parallel: set_num_threads(0) takes AXON_NUM_THREADS, else every core; bad counts") {
+  ::setenv("AXON_NUM_THREADS", "3", 1);
+  train::set_num_threads(0);
+  CHECK(train::num_threads() == 3);
+  CHECK(autograd::parallelism() == 3);
+  ::setenv("AXON_NUM_THREADS", "two", 1);
+  CHECK_THROWS_WITH_AS(train::set_num_threads(0),
+                       "AXON_NUM_THREADS='two': expected an integer from 1 to 4096", ValueError);
+  CHECK(train::num_threads() == 3);  // unchanged by the failed call
+  ::unsetenv("AXON_NUM_THREADS");
+  train::set_num_threads(0);
+  CHECK(train::num_threads() == static_cast<std::size_t>(tbb::info::default_concurrency()));
+  CHECK_THROWS_WITH_AS(train::set_num_threads(train::kMaxThreads + 1),
+                       "set_num_threads: 4097 threads, at most 4096", ValueError);
+  train::set_num_threads(train::kMaxThreads);  // allowed, however many cores there are
+  CHECK(train::num_threads() == train::kMaxThreads);
+  train::set_num_threads(0);
 }
 
 TEST_CASE("parallel: a batch built by hand without indices is sharded by its inputs' rows") {
