@@ -262,7 +262,7 @@ void block_extreme(const Reduction& p, const T* x, T* best, std::size_t* arg, Cm
   const std::size_t n = p.reduced, m = p.inner;
   for (std::size_t o = 0; o < p.outer; ++o) {
     const T* rows = x + o * n * m;
-    if (m > 1) {
+    if (m != 1) {  // columns; none when a kept axis after the reduced ones has extent 0
       if (arg) {
         column_arg_extreme(rows, n, m, best + o * m, arg + o * m, cmp);
       } else {

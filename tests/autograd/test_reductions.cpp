@@ -276,6 +276,20 @@ TEST_CASE("reductions: axes of extent 0") {
   require_error<ValueError>([&] { argmax(e); }, {"argmax:", "[2,0]"});
 }
 
+TEST_CASE("reductions: max, min and argmax over a non-empty axis of an empty tensor") {
+  // [2,0] reduced over axis 0 has two elements per (absent) result: the result is empty, as in
+  // PyTorch. The extreme kernel read and wrote one element past the empty arrays.
+  auto e = zeros<double>({2, 0}, true);
+  auto hi = max(e, {0});
+  CHECK(hi.shape() == Shape{0});
+  CHECK(min(e, {-2}, true).shape() == Shape{1, 0});
+  CHECK(argmax(e, 0).shape() == Shape{0});
+  CHECK(logsumexp(e, {0}).shape() == Shape{0});
+  CHECK(max(zeros<double>({3, 2, 0}), {0, 1}).shape() == Shape{0});
+  sum(hi).backward();
+  CHECK(e.grad().shape() == Shape{2, 0});
+}
+
 TEST_CASE("reductions: bad inputs give typed errors naming the op and the shape") {
   auto a = zeros<double>({2, 3});
   struct Row {
