@@ -200,18 +200,20 @@ BasicTensor<T> clamp(const BasicTensor<T>& a, T low, T high) {
 
 template <class T>
 BasicTensor<T> maximum(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  // A NaN operand gives NaN, and its gradient goes to both operands (as PyTorch).
   return binary_op<T>(
-      "maximum", a, b, [](T x, T y) { return x >= y ? x : y; },
-      [](T g, T x, T y, T) { return x > y ? g : (x == y ? g / T(2) : T(0)); },
-      [](T g, T x, T y, T) { return y > x ? g : (x == y ? g / T(2) : T(0)); });
+      "maximum", a, b, [](T x, T y) { return (x >= y || x != x) ? x : y; },
+      [](T g, T x, T y, T) { return x < y ? T(0) : (x == y ? g / T(2) : g); },
+      [](T g, T x, T y, T) { return y < x ? T(0) : (x == y ? g / T(2) : g); });
 }
 
 template <class T>
 BasicTensor<T> minimum(const BasicTensor<T>& a, const BasicTensor<T>& b) {
+  // A NaN operand gives NaN, and its gradient goes to both operands (as PyTorch).
   return binary_op<T>(
-      "minimum", a, b, [](T x, T y) { return x <= y ? x : y; },
-      [](T g, T x, T y, T) { return x < y ? g : (x == y ? g / T(2) : T(0)); },
-      [](T g, T x, T y, T) { return y < x ? g : (x == y ? g / T(2) : T(0)); });
+      "minimum", a, b, [](T x, T y) { return (x <= y || x != x) ? x : y; },
+      [](T g, T x, T y, T) { return x > y ? T(0) : (x == y ? g / T(2) : g); },
+      [](T g, T x, T y, T) { return y > x ? T(0) : (x == y ? g / T(2) : g); });
 }
 
 template <class T>

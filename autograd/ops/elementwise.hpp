@@ -60,10 +60,12 @@ BasicTensor<T> abs(const BasicTensor<T>& a);
 /// min(max(a, low), high).  d/da = 1 where low <= a <= high, else 0
 template <class T>
 BasicTensor<T> clamp(const BasicTensor<T>& a, T low, T high);
-/// Elementwise maximum.  The gradient goes to the larger operand; ties split it in half.
+/// Elementwise maximum; NaN where either operand is NaN.  The gradient goes to the larger operand;
+/// ties split it in half; where an operand is NaN both get it (as PyTorch).
 template <class T>
 BasicTensor<T> maximum(const BasicTensor<T>& a, const BasicTensor<T>& b);
-/// Elementwise minimum.  The gradient goes to the smaller operand; ties split it in half.
+/// Elementwise minimum; NaN where either operand is NaN.  The gradient goes to the smaller
+/// operand; ties split it in half; where an operand is NaN both get it (as PyTorch).
 template <class T>
 BasicTensor<T> minimum(const BasicTensor<T>& a, const BasicTensor<T>& b);
 /// mask ? a : b with all three broadcast (mask: non-zero means true; it gets no gradient).

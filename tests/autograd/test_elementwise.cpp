@@ -2,6 +2,9 @@
 // Tests autograd/ops/elementwise.cpp: the op-case table, float vs double, the error table.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "op_case.hpp"
 
 namespace axon::test {
@@ -88,6 +91,29 @@ TEST_CASE("elementwise: maximum/minimum split the gradient on ties") {
   maximum(a, b).backward(ones<double>({2}));
   CHECK(a.grad().data() == xt::xarray<double>({0.5, 1}));
   CHECK(b.grad().data() == xt::xarray<double>({0.5, 0}));
+}
+
+TEST_CASE("elementwise: maximum/minimum propagate NaN and give its gradient to both sides") {
+  // PyTorch: maximum([nan,1,2],[1,nan,3]) = [nan,nan,3]; grads [1,1,0] and [1,1,1].
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto a = from_vector<double>({nan, 1, 2}, {3}, true);
+  auto b = from_vector<double>({1, nan, 3}, {3}, true);
+  auto hi = maximum(a, b);
+  CHECK(std::isnan(hi.data()(0)));
+  CHECK(std::isnan(hi.data()(1)));
+  CHECK(hi.data()(2) == 3);
+  hi.backward(ones<double>({3}));
+  CHECK(a.grad().data() == xt::xarray<double>({1, 1, 0}));
+  CHECK(b.grad().data() == xt::xarray<double>({1, 1, 1}));
+  a.zero_grad();
+  b.zero_grad();
+  auto lo = minimum(a, b);
+  CHECK(std::isnan(lo.data()(0)));
+  CHECK(std::isnan(lo.data()(1)));
+  CHECK(lo.data()(2) == 2);
+  lo.backward(ones<double>({3}));
+  CHECK(a.grad().data() == xt::xarray<double>({1, 1, 1}));
+  CHECK(b.grad().data() == xt::xarray<double>({1, 1, 0}));
 }
 
 TEST_CASE("elementwise: bad inputs give typed errors naming the op and both shapes") {
