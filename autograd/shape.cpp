@@ -2,6 +2,8 @@
 #include "autograd/shape.hpp"
 
 #include <algorithm>
+#include <cstddef>
+#include <limits>
 
 #include "autograd/error.hpp"
 
@@ -19,6 +21,21 @@ std::string shape_str(const Shape& shape) {
 std::size_t shape_numel(const Shape& shape) {
   std::size_t n = 1;
   for (auto e : shape) n *= e;
+  return n;
+}
+
+std::size_t checked_numel(const Shape& shape, const char* op) {
+  if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end()) return 0;
+  // Elements of the widest scalar (double) must be addressable in bytes.
+  constexpr std::size_t limit =
+      static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(double);
+  std::size_t n = 1;
+  for (auto e : shape) {
+    if (__builtin_mul_overflow(n, e, &n) || n > limit) {
+      throw ValueError(std::string(op) + ": shape " + shape_str(shape) +
+                       " has too many elements to allocate");
+    }
+  }
   return n;
 }
 

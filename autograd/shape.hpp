@@ -19,6 +19,11 @@ std::string shape_str(const Shape& shape);
 /// Product of the extents (1 for a 0-d scalar).
 std::size_t shape_numel(const Shape& shape);
 
+/// The same for a shape given by the user (a factory, a reshape target, a padded shape): throws
+/// ValueError naming `op` and the shape when the element count does not fit in memory's address
+/// range (an unchecked product wraps around and the tensor would own too little storage).
+std::size_t checked_numel(const Shape& shape, const char* op);
+
 /// Maps a possibly negative axis into [0, rank). Throws ValueError naming `op` when out of range.
 std::size_t normalize_axis(int axis, std::size_t rank, const char* op);
 /// The same for an axis of `shape`, or with `new_axis` for a position where an axis is inserted

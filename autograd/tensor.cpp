@@ -204,16 +204,19 @@ std::ostream& operator<<(std::ostream& os, const BasicTensor<T>& t) {
 
 template <class T>
 BasicTensor<T> zeros(const Shape& shape, bool requires_grad) {
+  checked_numel(shape, "zeros");
   return BasicTensor<T>(xt::xarray<T>(xt::zeros<T>(shape)), requires_grad);
 }
 
 template <class T>
 BasicTensor<T> ones(const Shape& shape, bool requires_grad) {
+  checked_numel(shape, "ones");
   return BasicTensor<T>(xt::xarray<T>(xt::ones<T>(shape)), requires_grad);
 }
 
 template <class T>
 BasicTensor<T> full(const Shape& shape, T value, bool requires_grad) {
+  checked_numel(shape, "full");
   xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
   v.fill(value);
   return BasicTensor<T>(std::move(v), requires_grad);
@@ -229,12 +232,19 @@ BasicTensor<T> scalar(T value, bool requires_grad) {
 template <class T>
 BasicTensor<T> arange(T start, T stop, T step) {
   if (step == T(0) || !std::isfinite(static_cast<double>(start)) ||
-      !std::isfinite(static_cast<double>(stop))) {
-    throw ValueError("arange: step must be non-zero and bounds finite");
+      !std::isfinite(static_cast<double>(stop)) || !std::isfinite(static_cast<double>(step))) {
+    throw ValueError("arange: step must be non-zero and finite, and bounds finite");
   }
   const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) /
                                  static_cast<double>(step));
+  // Converting a count beyond size_t's range is undefined (it came out as 0 elements).
+  if (!(count < 0x1p62)) {
+    throw ValueError("arange: " + std::to_string(count) + " elements from " +
+                     std::to_string(start) + " to " + std::to_string(stop) + " in steps of " +
+                     std::to_string(step) + " are too many to allocate");
+  }
   const std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
+  checked_numel(Shape{n}, "arange");
   xt::xarray<T> v = xt::xarray<T>::from_shape({n});
   for (std::size_t i = 0; i < n; ++i)
     v.data()[i] = static_cast<T>(start + step * static_cast<T>(i));
@@ -243,7 +253,7 @@ BasicTensor<T> arange(T start, T stop, T step) {
 
 template <class T>
 BasicTensor<T> from_vector(const std::vector<T>& values, const Shape& shape, bool requires_grad) {
-  if (values.size() != shape_numel(shape)) {
+  if (values.size() != checked_numel(shape, "from_vector")) {
     throw ShapeError("from_vector: " + std::to_string(values.size()) +
                      " values do not fill shape " + shape_str(shape) + " (" +
                      std::to_string(shape_numel(shape)) + " elements)");
@@ -256,6 +266,7 @@ BasicTensor<T> from_vector(const std::vector<T>& values, const Shape& shape, boo
 template <class T>
 BasicTensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requires_grad) {
   if (!(low < high)) throw ValueError("rand: low must be below high");
+  checked_numel(shape, "rand");
   xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
   for (auto& x : v) x = static_cast<T>(gen.uniform(low, high));
   return BasicTensor<T>(std::move(v), requires_grad);
@@ -264,6 +275,7 @@ BasicTensor<T> rand(const Shape& shape, Generator& gen, T low, T high, bool requ
 template <class T>
 BasicTensor<T> randn(const Shape& shape, Generator& gen, T mean, T stddev, bool requires_grad) {
   if (!(stddev >= T(0))) throw ValueError("randn: stddev must be non-negative");
+  checked_numel(shape, "randn");
   xt::xarray<T> v = xt::xarray<T>::from_shape(shape);
   for (auto& x : v) x = static_cast<T>(gen.normal(mean, stddev));
   return BasicTensor<T>(std::move(v), requires_grad);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -37,8 +38,10 @@ Span span(const Axis& a, std::size_t tap) {
   const auto stride = static_cast<std::ptrdiff_t>(a.stride);
   const auto in = static_cast<std::ptrdiff_t>(a.in);
   const auto out = static_cast<std::ptrdiff_t>(a.out);
-  const std::ptrdiff_t lo = s.off >= 0 ? 0 : (-s.off + stride - 1) / stride;
-  const std::ptrdiff_t hi = in - s.off <= 0 ? 0 : (in - s.off + stride - 1) / stride;
+  // ceil(v / stride) for v > 0, without forming v + stride - 1 (stride may be near LONG_MAX).
+  const auto ceil_div = [stride](std::ptrdiff_t v) { return v / stride + (v % stride != 0); };
+  const std::ptrdiff_t lo = s.off >= 0 ? 0 : ceil_div(-s.off);
+  const std::ptrdiff_t hi = in - s.off <= 0 ? 0 : ceil_div(in - s.off);
   const std::ptrdiff_t lo_clamped = std::min(lo, out);
   s.lo = static_cast<std::size_t>(lo_clamped);
   s.hi = static_cast<std::size_t>(std::clamp(hi, lo_clamped, out));
@@ -352,14 +355,28 @@ ConvGeom check_shapes(const char* op, std::size_t spatial, const BasicTensor<T>&
 
 /// Fills the output length of one axis, or throws when the dilated kernel does not fit.
 void fit_axis(const char* op, const Shape& sx, const Shape& sw, const char* axis_name, Axis& a) {
-  const std::size_t extent = a.dil * (a.k - 1) + 1;
-  const std::size_t padded = a.in + 2 * a.pad;
-  if (a.k == 0 || extent > padded) {
-    throw ShapeError(std::string(op) + ": input " + shape_str(sx) + ", weight " + shape_str(sw) +
-                     ": kernel " + axis_name + " " + std::to_string(a.k) + " (dilated " +
-                     std::to_string(a.k == 0 ? 0 : extent) + ") does not fit the padded input " +
-                     axis_name + " " + std::to_string(padded));
+  const std::string where =
+      std::string(op) + ": input " + shape_str(sx) + ", weight " + shape_str(sw) + ": ";
+  // A huge padding or dilation must not wrap these sizes around: the kernel would then be taken
+  // to fit and read outside the input. The bound keeps span()'s signed arithmetic in range.
+  constexpr auto max_padded = static_cast<std::size_t>(PTRDIFF_MAX / 2);
+  std::size_t padded = 0;
+  if (__builtin_mul_overflow(a.pad, std::size_t{2}, &padded) ||
+      __builtin_add_overflow(padded, a.in, &padded) || padded > max_padded) {
+    throw ValueError(where + "padding " + std::to_string(a.pad) + " is too large");
   }
+  // The dilated extent dil (k - 1) + 1 fits when dil (k - 1) <= padded - 1.
+  const bool fits = a.k > 0 && padded > 0 && (a.k == 1 || a.dil <= (padded - 1) / (a.k - 1));
+  if (!fits) {
+    std::size_t extent = 0;
+    const bool huge = a.k > 0 && __builtin_mul_overflow(a.dil, a.k - 1, &extent);
+    throw ShapeError(where + "kernel " + axis_name + " " + std::to_string(a.k) + " (dilated " +
+                     (a.k == 0 ? std::string("0")
+                      : huge   ? std::string("beyond 2^64")
+                               : std::to_string(extent + 1)) +
+                     ") does not fit the padded input " + axis_name + " " + std::to_string(padded));
+  }
+  const std::size_t extent = a.dil * (a.k - 1) + 1;
   a.out = (padded - extent) / a.stride + 1;
 }
 
@@ -382,7 +399,9 @@ BasicTensor<T> conv1d(const BasicTensor<T>& x, const BasicTensor<T>& weight,
              static_cast<std::size_t>(dilation),
              0};
   fit_axis(op, sx, sw, "length", g.w);
-  return convolution(op, x, weight, bias, g, Shape{g.n, g.o, g.w.out});
+  const Shape out_shape{g.n, g.o, g.w.out};
+  checked_numel(out_shape, op);
+  return convolution(op, x, weight, bias, g, out_shape);
 }
 
 template <class T>
@@ -401,7 +420,9 @@ BasicTensor<T> conv2d(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   g.w = Axis{sx[3], sw[3], u(stride.w), u(padding.w), u(dilation.w), 0};
   fit_axis(op, sx, sw, "height", g.h);
   fit_axis(op, sx, sw, "width", g.w);
-  return convolution(op, x, weight, bias, g, Shape{g.n, g.o, g.h.out, g.w.out});
+  const Shape out_shape{g.n, g.o, g.h.out, g.w.out};
+  checked_numel(out_shape, op);
+  return convolution(op, x, weight, bias, g, out_shape);
 }
 
 #define AXON_INSTANTIATE(T)                                                         \

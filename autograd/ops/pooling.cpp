@@ -251,7 +251,7 @@ void check_window_args(const char* op, std::size_t spatial, const Size2& kernel,
   if (padding.h < 0 || padding.w < 0) {
     throw ValueError(o + ": padding must be >= 0, got " + show(padding, spatial));
   }
-  if (2 * padding.h > kernel.h || 2 * padding.w > kernel.w) {
+  if (padding.h > kernel.h / 2 || padding.w > kernel.w / 2) {  // 2 * padding could overflow
     throw ValueError(o + ": padding " + show(padding, spatial) +
                      " must be at most half the kernel size " + show(kernel, spatial));
   }
@@ -293,6 +293,9 @@ PoolGeom adaptive_geom(const char* op, const Shape& s, std::size_t spatial, Size
   check_rank(op, s, spatial);
   check_spatial(op, s);
   const auto u = [](long v) { return static_cast<std::size_t>(v); };
+  checked_numel(spatial == 2 ? Shape{s[0], s[1], u(output_size.h), u(output_size.w)}
+                             : Shape{s[0], s[1], u(output_size.w)},
+                op);
   PoolGeom g;
   g.planes = s[0] * s[1];
   out_shape = Shape{s[0], s[1]};

@@ -51,7 +51,7 @@ std::size_t extent_product(const Shape& shape, std::size_t begin, std::size_t en
 /// The shape `shape` (one extent may be -1) resolves to for `in`'s element count.
 Shape target_shape(const char* op, const Shape& in, const std::vector<long>& shape) {
   const std::size_t n = shape_numel(in);
-  std::size_t known = 1;
+  Shape given;                          // the extents other than the -1
   std::size_t inferred = shape.size();  // position of the -1, if any
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1 && inferred == shape.size()) {
@@ -60,9 +60,10 @@ Shape target_shape(const char* op, const Shape& in, const std::vector<long>& sha
       throw ValueError(std::string(op) + ": bad target shape " + list_str(shape) + " for " +
                        shape_str(in) + " (only one extent may be -1, none negative)");
     } else {
-      known *= static_cast<std::size_t>(shape[i]);
+      given.push_back(static_cast<std::size_t>(shape[i]));
     }
   }
+  const std::size_t known = checked_numel(given, op);  // no wrap-around to n
   const bool fits = inferred < shape.size() ? (known != 0 && n % known == 0) : known == n;
   if (!fits) {
     throw ShapeError(std::string(op) + ": cannot reshape " + shape_str(in) + " (" +
@@ -264,6 +265,7 @@ BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
   if (!ok) {
     throw ShapeError("broadcast_to: cannot broadcast " + shape_str(in) + " to " + shape_str(shape));
   }
+  checked_numel(shape, "broadcast_to");
   xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
   strided_copy(x.data_ptr(), broadcast_strides(in, shape), 0, out.data(), contiguous_strides(shape),
                0, shape);
@@ -450,7 +452,16 @@ BasicTensor<T> pad(const BasicTensor<T>& x,
                      std::to_string(in.size()));
   }
   Shape out_shape = in;
-  for (std::size_t i = 0; i < in.size(); ++i) out_shape[i] += widths[i].first + widths[i].second;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    // A width that wraps the extent around (e.g. -1 converted to size_t) would write out of range.
+    if (__builtin_add_overflow(out_shape[i], widths[i].first, &out_shape[i]) ||
+        __builtin_add_overflow(out_shape[i], widths[i].second, &out_shape[i])) {
+      throw ValueError("pad: widths {" + std::to_string(widths[i].first) + ", " +
+                       std::to_string(widths[i].second) + "} on axis " + std::to_string(i) +
+                       " of shape " + shape_str(in) + " overflow the extent");
+    }
+  }
+  checked_numel(out_shape, "pad");
   const Shape out_strides = contiguous_strides(out_shape);
   std::size_t offset = 0;  // where x[0,...,0] lands in the result
   for (std::size_t i = 0; i < in.size(); ++i) offset += widths[i].first * out_strides[i];

@@ -6,6 +6,7 @@
 // extents, and the error table.
 #include <doctest/doctest.h>
 
+#include <climits>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -329,6 +330,24 @@ TEST_CASE("conv: bad inputs give typed errors naming the op and the shapes") {
   require_error<ValueError>([&] { conv1d(z({1, 1, 4}), z({1, 1, 3}), nb, 1, 0, 1, 0); }, "conv1d: groups must be >= 1, got 0");
   // clang-format on
   CHECK_THROWS_AS(conv2d(TensorD(), z({1, 1, 3, 3}), nb), ValueError);
+}
+
+TEST_CASE("conv: a huge dilation, padding or stride does not wrap the window around") {
+  const auto z = [](Shape s) { return zeros<double>(s); };
+  const TensorD nb;
+  // dilation 2^62 * (5 - 1) + 1 wrapped to 1, which "fit" and read outside the input (crash).
+  // clang-format off
+  require_error<ShapeError>([&] { conv1d(z({1, 1, 6}), z({1, 1, 5}), nb, 1, 0, 1L << 62); }, "conv1d: input [1,1,6], weight [1,1,5]: kernel length 5 (dilated beyond 2^64) does not fit the padded input length 6");
+  require_error<ShapeError>([&] { conv2d(z({1, 1, 4, 6}), z({1, 1, 1, 3}), nb, 1, 0, {1, 1L << 62}); }, "kernel width 3 (dilated 9223372036854775809) does not fit the padded input width 6");
+  // 6 + 2 * LONG_MAX wrapped to 4 (a silent all-zero [1,1,4] result), or crashed.
+  require_error<ValueError>([&] { conv1d(z({1, 1, 6}), z({1, 1, 1}), nb, 1, LONG_MAX); }, "conv1d: input [1,1,6], weight [1,1,1]: padding 9223372036854775807 is too large");
+  require_error<ValueError>([&] { conv2d(z({1, 1, 6, 6}), z({1, 1, 1, 1}), nb, 2, {0, LONG_MAX}); }, "padding 9223372036854775807 is too large");
+  // clang-format on
+  // A stride near LONG_MAX is fine: one output per axis, from the window at the start.
+  auto x = from_vector<double>({1, 2, 3, 4, 5, 6}, {1, 1, 6});
+  auto y = conv1d(x, ones<double>({1, 1, 2}), nb, LONG_MAX, 1);
+  CHECK(y.shape() == Shape{1, 1, 1});
+  CHECK(y.data()(0, 0, 0) == 1.0);  // the padding, then x[0]
 }
 
 }  // namespace axon::test

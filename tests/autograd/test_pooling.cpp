@@ -5,6 +5,7 @@
 // (bitwise the same on 1 and 2 threads), and the error table.
 #include <doctest/doctest.h>
 
+#include <climits>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -234,6 +235,20 @@ TEST_CASE("pooling: bad inputs give typed errors naming the op and the shape") {
   require_error<ValueError>([&] { adaptive_avg_pool2d(z({1, 1, 4, 4}), {2, 0}); }, "adaptive_avg_pool2d: output size must be >= 1, got (2, 0)");
   require_error<ValueError>([&] { adaptive_avg_pool1d(z({1, 1, 4}), -1); }, "adaptive_avg_pool1d: output size must be >= 1, got -1");
   // clang-format on
+}
+
+TEST_CASE("pooling: a huge padding or output size is a typed error, not an overflow") {
+  const auto z = [](Shape s) { return zeros<double>(s); };
+  // 2 * LONG_MAX overflowed in the padding check (undefined behaviour).
+  // clang-format off
+  require_error<ValueError>([&] { max_pool1d(z({1, 1, 6}), LONG_MAX, 1, LONG_MAX); }, "max_pool1d: padding 9223372036854775807 must be at most half the kernel size 9223372036854775807");
+  require_error<ValueError>([&] { avg_pool2d(z({1, 1, 4, 4}), {3, LONG_MAX}, 1, {1, LONG_MAX / 2 + 1}); }, "avg_pool2d: padding (1, 4611686018427387904) must be at most half the kernel size (3, 9223372036854775807)");
+  // A std::length_error from the bins' vector before.
+  require_error<ValueError>([&] { adaptive_avg_pool1d(z({1, 1, 6}), LONG_MAX); }, "adaptive_avg_pool1d: shape [1,1,9223372036854775807] has too many elements to allocate");
+  require_error<ValueError>([&] { adaptive_avg_pool2d(z({2, 1, 6, 6}), {1L << 31, 1L << 31}); }, "adaptive_avg_pool2d: shape [2,1,2147483648,2147483648] has too many elements");
+  // clang-format on
+  // padding k / 2 for an odd kernel still passes, as in PyTorch.
+  CHECK(max_pool1d(z({1, 1, 4}), 3, 1, 1).shape() == Shape{1, 1, 4});
 }
 
 }  // namespace axon::test

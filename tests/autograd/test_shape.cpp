@@ -297,6 +297,13 @@ TEST_CASE("shape: bad inputs give typed errors naming the op and the shapes") {
     expect<ShapeError>("split sizes", [&] { split(x, {1, 1}, 1); }, "split: sizes [1,1] add up to 2 but axis 1 of shape [2,3] has extent 3"),
     expect<ValueError>("split axis", [&] { split(x, {2}, 2); }, "split: axis 2 is out of range for shape [2,3]"),
     expect<ShapeError>("pad pairs", [&] { pad(x, Widths{{1, 1}}); }, "pad: 1 {before, after} pairs given for shape [2,3] of rank 2"),
+    // Element counts that wrap around size_t: the result would own too little storage.
+    expect<ValueError>("reshape overflow to 0", [&] { reshape(zeros<double>({0}), {1L << 32, 1L << 32}); }, "reshape: shape [4294967296,4294967296] has too many elements to allocate"),
+    expect<ValueError>("reshape overflow to 1", [&] { reshape(ones<double>({1}), {(1L << 32) + 1, (1L << 32) - 1, (1L << 32) + 1, (1L << 32) - 1}); }, "reshape: shape [4294967297,4294967295,4294967297,4294967295] has too many elements"),
+    expect<ValueError>("view overflow", [&] { view(zeros<double>({0}), {-1, 1L << 32, 1L << 32}); }, "view: shape [4294967296,4294967296] has too many elements"),
+    expect<ValueError>("broadcast_to overflow", [&] { broadcast_to(x, Shape{std::size_t(1) << 62, 2, 3}); }, "broadcast_to: shape [4611686018427387904,2,3] has too many elements"),
+    expect<ValueError>("pad wraps", [&] { pad(x, Widths{{0, 0}, {std::size_t(-1), std::size_t(-1)}}); }, "pad: widths {18446744073709551615, 18446744073709551615} on axis 1 of shape [2,3] overflow the extent"),
+    expect<ValueError>("pad too large", [&] { pad(x, Widths{{std::size_t(1) << 40, 0}, {std::size_t(1) << 40, 0}}); }, "pad: shape [1099511627778,1099511627779] has too many elements"),
   };
   // clang-format on
   for (const auto& r : rows) {

@@ -2,6 +2,7 @@
 // Tests autograd/tensor.cpp: the handle, factories, item, detach, conversion, printing.
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <sstream>
 
 #include "op_case.hpp"
@@ -33,6 +34,32 @@ TEST_CASE("tensor: factories") {
   auto v = from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
   CHECK(v.data()(1, 2) == 6.0f);
   CHECK_THROWS_AS(from_vector<float>({1, 2, 3}, {2, 2}), ShapeError);
+}
+
+TEST_CASE("tensor: factories reject shapes and ranges whose element count overflows") {
+  // 2^32 * 2^32 wraps to 0 in size_t: the tensor would claim [2^32,2^32] over no storage.
+  const Shape wraps_to_0{std::size_t(1) << 32, std::size_t(1) << 32};
+  CHECK_THROWS_AS(zeros<double>(wraps_to_0), ValueError);
+  CHECK_THROWS_AS(ones<float>(wraps_to_0), ValueError);
+  CHECK_THROWS_AS(full<double>(wraps_to_0, 1.0), ValueError);
+  Generator gen(0);
+  CHECK_THROWS_AS(rand<double>(wraps_to_0, gen), ValueError);
+  CHECK_THROWS_AS(randn<double>(wraps_to_0, gen), ValueError);
+  // (2^32+1)(2^32-1) = 2^64-1 = -1, so its square wraps to exactly 1 element.
+  const std::size_t p = (std::size_t(1) << 32) + 1, q = (std::size_t(1) << 32) - 1;
+  CHECK_THROWS_AS(from_vector<double>({1}, {p, q, p, q}), ValueError);
+  try {
+    zeros<double>(wraps_to_0);
+  } catch (const ValueError& e) {
+    CHECK(std::string(e.what()) ==
+          "zeros: shape [4294967296,4294967296] has too many elements to allocate");
+  }
+  CHECK(zeros<double>({0, std::size_t(1) << 62, std::size_t(1) << 62}).numel() == 0);
+  // arange: a count beyond size_t gave an empty tensor; a non-finite step too.
+  CHECK_THROWS_AS(arange<double>(0, 1e30), ValueError);
+  CHECK_THROWS_AS(arange<double>(0, 10, 1e-30), ValueError);
+  CHECK_THROWS_AS(arange<double>(0, 10, std::numeric_limits<double>::infinity()), ValueError);
+  CHECK_THROWS_AS(arange<double>(0, 10, std::numeric_limits<double>::quiet_NaN()), ValueError);
 }
 
 TEST_CASE("tensor: seeded random factories are reproducible") {
