@@ -25,18 +25,24 @@ std::size_t shape_numel(const Shape& shape) {
 }
 
 std::size_t checked_numel(const Shape& shape, const char* op) {
-  if (std::find(shape.begin(), shape.end(), std::size_t{0}) != shape.end()) return 0;
-  // Elements of the widest scalar (double) must be addressable in bytes.
+  // Elements of the widest scalar (double) must be addressable in bytes. The non-zero extents are
+  // checked even when another extent is 0: xtensor's strides multiply them in signed integers, so
+  // [0, 2^62, 2^62] overflows there although it holds no element.
   constexpr std::size_t limit =
       static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(double);
   std::size_t n = 1;
+  bool empty = false;
   for (auto e : shape) {
+    if (e == 0) {
+      empty = true;
+      continue;
+    }
     if (__builtin_mul_overflow(n, e, &n) || n > limit) {
       throw ValueError(std::string(op) + ": shape " + shape_str(shape) +
                        " has too many elements to allocate");
     }
   }
-  return n;
+  return empty ? 0 : n;
 }
 
 std::size_t normalize_axis(int axis, std::size_t rank, const char* op) {

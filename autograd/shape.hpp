@@ -21,7 +21,8 @@ std::size_t shape_numel(const Shape& shape);
 
 /// The same for a shape given by the user (a factory, a reshape target, a padded shape): throws
 /// ValueError naming `op` and the shape when the element count does not fit in memory's address
-/// range (an unchecked product wraps around and the tensor would own too little storage).
+/// range (an unchecked product wraps around and the tensor would own too little storage), or when
+/// the non-zero extents alone do (a [0, 2^62, 2^62] shape: its strides overflow).
 std::size_t checked_numel(const Shape& shape, const char* op);
 
 /// Maps a possibly negative axis into [0, rank). Throws ValueError naming `op` when out of range.
