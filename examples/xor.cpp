@@ -52,13 +52,11 @@ int main(int argc, char** argv) try {
   }
   const double seconds = clock.seconds();
   examples::save_checkpoint(args, model, optimizer, std::max(done, args.epochs));
-  if (done >= args.epochs) {  // resumed at or past --epochs: no step ran, so no step's loss
-    autograd::NoGradGuard no_grad;
-    loss_value = nn::mse_loss(model(all.inputs), all.targets).item();
-  }
 
   autograd::NoGradGuard no_grad;
   const auto prediction = model(all.inputs);
+  // Resumed at or past --epochs: no step ran, so the loss is the trained model's.
+  if (done >= args.epochs) loss_value = nn::mse_loss(prediction, all.targets).item();
   double worst = 0;
   for (std::size_t i = 0; i < 4; ++i) {
     const float p = prediction.data()(i, 0), t = all.targets.data()(i, 0);
