@@ -106,7 +106,7 @@ Dataset text_sequences(std::string_view text, const CharVocab& vocab, std::size_
   if (text.size() <= seq_len) {  // fewer than seq_len + 1 (which wraps for seq_len = SIZE_MAX)
     throw ValueError("text_sequences: a text of " + std::to_string(text.size()) +
                      " characters is too short for one sequence of " + std::to_string(seq_len) +
-                     " (it needs seq_len + 1 = " + std::to_string(seq_len + 1) + ")");
+                     " (it needs seq_len + 1 characters)");
   }
   const std::vector<std::size_t> codes = vocab.encode(text);
   const std::size_t samples = (codes.size() - 1) / seq_len;
