@@ -272,6 +272,20 @@ TEST_CASE("io/serialize: saving to a symbolic link updates the file it leads to,
   CHECK(temp_files(dir.path() / "runs").empty());
 }
 
+TEST_CASE("io/serialize: a read-only target file is replaced (the rename needs the directory)") {
+  // docs/CHECKPOINTS.md says so; torch.save would fail to open the file instead.
+  namespace fs = std::filesystem;
+  TempDir dir;
+  const std::string path = dir.file("model.safetensors");
+  auto a = mlp<float>(1), b = mlp<float>(2);
+  io::save(*a, path);
+  fs::permissions(path, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  io::save(*b, path);
+  auto loaded = mlp<float>(9);
+  io::load(*loaded, path);
+  CHECK(state_bytes(*loaded) == state_bytes(*b));
+}
+
 TEST_CASE("io/serialize: a load uses about the file's size in memory, not more") {
 #ifdef AXON_TEST_ASAN
   MESSAGE("skipped under AddressSanitizer: its shadow memory and quarantine change RSS");
