@@ -40,6 +40,13 @@ void check_same_shape(const char* op, const BasicTensor<T>& a, const BasicTensor
   if (a.numel() == 0) throw ValueError(std::string(op) + ": empty input");
 }
 
+/// Whether one of a row's `c` scores is NaN: such a row is never counted as right (every
+/// comparison with NaN is false, so "no class scores higher than the true one" would hold).
+template <class T>
+bool has_nan(const T* row, std::size_t c) {
+  return std::any_of(row, row + c, [](T v) { return std::isnan(v); });
+}
+
 }  // namespace
 
 template <class T>
@@ -56,7 +63,11 @@ Labels predicted_classes(const BasicTensor<T>& scores) {
   const T* p = scores.data_ptr();
   for (std::size_t i = 0; i < n; ++i) {
     const T* row = p + i * c;
-    out[i] = static_cast<std::size_t>(std::max_element(row, row + c) - row);
+    // NaN ranks above every number (NumPy's and PyTorch's argmax): std::max_element alone
+    // would skip it only when it is not first.
+    const T* nan = std::find_if(row, row + c, [](T v) { return std::isnan(v); });
+    out[i] =
+        static_cast<std::size_t>((nan != row + c ? nan : std::max_element(row, row + c)) - row);
   }
   return out;
 }
@@ -67,7 +78,10 @@ double accuracy(const BasicTensor<T>& scores, const Labels& labels) {
   if (labels.empty()) throw ValueError("accuracy: empty input (no sample)");
   const Labels pred = predicted_classes(scores);
   std::size_t correct = 0;
-  for (std::size_t i = 0; i < labels.size(); ++i) correct += pred[i] == labels[i];
+  const std::size_t c = scores.shape()[1];
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    correct += pred[i] == labels[i] && !has_nan(scores.data_ptr() + i * c, c);
+  }
   return static_cast<double>(correct) / static_cast<double>(labels.size());
 }
 
@@ -81,6 +95,7 @@ double top_k_accuracy(const BasicTensor<T>& scores, const Labels& labels, std::s
   std::size_t hits = 0;
   for (std::size_t i = 0; i < labels.size(); ++i) {
     const T* row = p + i * c;
+    if (has_nan(row, c)) continue;  // a miss
     const T mine = row[labels[i]];
     // Rank of the true class: classes scoring higher, or equal with a lower index, come first.
     std::size_t ahead = 0;
@@ -135,6 +150,7 @@ double r2_score(const BasicTensor<T>& prediction, const BasicTensor<T>& target) 
 ConfusionMatrix::ConfusionMatrix(std::size_t classes) : classes_(classes) {
   if (classes == 0) throw ValueError("ConfusionMatrix: needs at least one class");
   counts_.assign(classes * classes, 0);
+  unscored_.assign(classes, 0);
 }
 
 void ConfusionMatrix::add(std::size_t truth, std::size_t predicted) {
@@ -153,11 +169,24 @@ void ConfusionMatrix::update(const BasicTensor<T>& scores, const Labels& labels)
                      std::to_string(classes_) + " classes");
   }
   const Labels pred = predicted_classes(scores);
-  for (std::size_t i = 0; i < labels.size(); ++i) add(labels[i], pred[i]);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (has_nan(scores.data_ptr() + i * classes_, classes_)) {
+      ++unscored_[labels[i]];
+    } else {
+      add(labels[i], pred[i]);
+    }
+  }
 }
 
 void ConfusionMatrix::reset() {
   std::fill(counts_.begin(), counts_.end(), 0);
+  std::fill(unscored_.begin(), unscored_.end(), 0);
+}
+
+std::size_t ConfusionMatrix::unscored() const {
+  std::size_t n = 0;
+  for (auto u : unscored_) n += u;
+  return n;
 }
 
 std::size_t ConfusionMatrix::count(std::size_t truth, std::size_t predicted) const {
@@ -171,7 +200,7 @@ std::size_t ConfusionMatrix::count(std::size_t truth, std::size_t predicted) con
 std::size_t ConfusionMatrix::total() const {
   std::size_t t = 0;
   for (auto c : counts_) t += c;
-  return t;
+  return t + unscored();
 }
 
 double ConfusionMatrix::accuracy() const {
@@ -196,6 +225,7 @@ std::vector<double> ConfusionMatrix::recall() const {
   for (std::size_t t = 0; t < classes_; ++t) {
     std::size_t row = 0;
     for (std::size_t p = 0; p < classes_; ++p) row += counts_[t * classes_ + p];
+    row += unscored_[t];
     if (row) out[t] = static_cast<double>(counts_[t * classes_ + t]) / static_cast<double>(row);
   }
   return out;
@@ -232,10 +262,13 @@ std::string ConfusionMatrix::to_string() const {
   std::ostringstream os;
   os << "truth\\pred";
   for (std::size_t p = 0; p < classes_; ++p) os << '\t' << p;
+  const bool nan_column = unscored() > 0;
+  if (nan_column) os << "\tNaN";
   os << '\n';
   for (std::size_t t = 0; t < classes_; ++t) {
     os << t;
     for (std::size_t p = 0; p < classes_; ++p) os << '\t' << counts_[t * classes_ + p];
+    if (nan_column) os << '\t' << unscored_[t];
     os << '\n';
   }
   return os.str();

@@ -18,18 +18,19 @@ namespace axon::train {
 using autograd::BasicTensor;
 using Labels = std::vector<std::size_t>;
 
-/// Row-wise arg-max of logits or probabilities [N,C] (first index on ties); ShapeError unless
-/// the scores are [N,C] with C >= 1 (or N = 0).
+/// Row-wise arg-max of logits or probabilities [N,C] (first index on ties; a NaN ranks above
+/// every number, as NumPy's and PyTorch's argmax); ShapeError unless the scores are [N,C] with
+/// C >= 1 (or N = 0).
 template <class T>
 Labels predicted_classes(const BasicTensor<T>& scores);
 
-/// Fraction of rows whose arg-max equals the label. ShapeError if scores is not [N,C] with N
-/// labels; ValueError when N is 0.
+/// Fraction of rows whose arg-max equals the label; a row with a NaN score is never right.
+/// ShapeError if scores is not [N,C] with N labels; ValueError when N is 0.
 template <class T>
 double accuracy(const BasicTensor<T>& scores, const Labels& labels);
 
-/// Fraction of rows whose label is among the k highest scores (ties broken by lower index);
-/// ValueError when there is no row or k is 0.
+/// Fraction of rows whose label is among the k highest scores (ties broken by lower index); a
+/// row with a NaN score is never right. ValueError when there is no row or k is 0.
 template <class T>
 double top_k_accuracy(const BasicTensor<T>& scores, const Labels& labels, std::size_t k);
 
@@ -44,20 +45,30 @@ double mean_absolute_error(const BasicTensor<T>& prediction, const BasicTensor<T
 template <class T>
 double r2_score(const BasicTensor<T>& prediction, const BasicTensor<T>& target);
 
-/// A confusion matrix: rows are true classes, columns predicted classes.
+/// A confusion matrix: rows are true classes, columns predicted classes. A row of scores with a
+/// NaN predicts no class: it counts as "unscored" for its true class, in total(), accuracy()'s
+/// and recall()'s denominators, and in no column.
 class ConfusionMatrix {
  public:
+  /// An empty matrix of `classes` x `classes`; ValueError when classes is 0.
   explicit ConfusionMatrix(std::size_t classes);
   /// Adds one prediction; IndexError when a class is out of range.
   void add(std::size_t truth, std::size_t predicted);
-  /// Adds the arg-max predictions of a batch of scores [N,C].
+  /// Adds the arg-max predictions of a batch of scores [N,C] (rows with a NaN as unscored).
   template <class T>
   void update(const BasicTensor<T>& scores, const Labels& labels);
+  /// Empties the matrix (unscored samples included).
   void reset();
 
+  /// The number of classes.
   std::size_t classes() const { return classes_; }
+  /// Samples of class `truth` predicted as `predicted`; IndexError when a class is out of range.
   std::size_t count(std::size_t truth, std::size_t predicted) const;
+  /// Every sample added, unscored ones included.
   std::size_t total() const;
+  /// Samples whose scores held a NaN.
+  std::size_t unscored() const;
+  /// The diagonal over total() (0 for an empty matrix).
   double accuracy() const;
   /// Per-class precision, recall and F1 (0 where undefined: no predictions / no samples).
   std::vector<double> precision() const;
@@ -72,7 +83,8 @@ class ConfusionMatrix {
 
  private:
   std::size_t classes_;
-  std::vector<std::size_t> counts_;  // row-major [truth][predicted]
+  std::vector<std::size_t> counts_;    // row-major [truth][predicted]
+  std::vector<std::size_t> unscored_;  // [truth]: rows with a NaN score
 };
 
 /// What a model produced for one batch, and what it should have produced.

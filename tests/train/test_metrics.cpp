@@ -2,6 +2,9 @@
 // Tests train/metrics.cpp: batch metrics, the confusion matrix, streaming metrics.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "autograd/tensor.hpp"
 #include "train/metrics.hpp"
 
@@ -151,6 +154,54 @@ TEST_CASE("metrics: accuracy of no sample, or of scores with no class, is an err
   CHECK_THROWS_WITH_AS(predicted_classes(autograd::zeros<float>({2, 0})),
                        doctest::Contains("predicted_classes: scores of shape [2,0]"), ShapeError);
   CHECK(predicted_classes(none).empty());
+}
+
+TEST_CASE("metrics: a row with a NaN score is never right") {
+  // Regression: every comparison with NaN is false, so "no class scores higher than the true
+  // one" held for NaN outputs, and a model whose outputs were all NaN scored an accuracy of 1.0
+  // in fit, evaluate and top-k; accuracy() picked class 0, right for every label 0.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const auto all_nan = from_vector<float>({nan, nan, nan, nan, nan, nan}, {2, 3});
+  const Labels zeros = {0, 0};
+  CHECK(accuracy(all_nan, zeros) == 0.0);
+  CHECK(top_k_accuracy(all_nan, zeros, 1) == 0.0);
+  CHECK(top_k_accuracy(all_nan, zeros, 3) == 0.0);
+  // One NaN among numbers: row 0's arg-max would be its label without the NaN.
+  const auto mixed = from_vector<double>({0.9, std::nan(""), 0.0,  //
+                                          0.1, 0.2, 0.7},
+                                         {2, 3});
+  const Labels labels = {0, 2};
+  CHECK(predicted_classes(mixed) == Labels{1, 2});  // NaN ranks first, as argmax in PyTorch
+  CHECK(accuracy(mixed, labels) == doctest::Approx(0.5));
+  CHECK(top_k_accuracy(mixed, labels, 3) == doctest::Approx(0.5));
+
+  // The streaming metrics fit and evaluate use.
+  const Labels right = {0, 2, 1, 2};  // scores()'s arg-max: 4 right of 4
+  const autograd::Tensor four = scores();
+  for (const char* name : {"accuracy", "top2_accuracy"}) {
+    CAPTURE(name);
+    auto metric = make_metric(name);
+    metric->update(BatchResult{all_nan, &zeros});
+    CHECK(metric->value() == 0.0);
+    metric->update(BatchResult{four, &right});
+    CHECK(metric->value() == doctest::Approx(4.0 / 6));
+  }
+  // The confusion matrix: NaN rows predict no class; they count against accuracy and recall.
+  ConfusionMatrix cm(3);
+  cm.update(mixed, labels);
+  CHECK(cm.total() == 2);
+  CHECK(cm.unscored() == 1);
+  CHECK(cm.count(0, 1) == 0);
+  CHECK(cm.count(2, 2) == 1);
+  CHECK(cm.accuracy() == doctest::Approx(0.5));
+  CHECK(cm.recall()[0] == 0.0);
+  CHECK(cm.precision()[1] == 0.0);
+  CHECK(cm.to_string().find("NaN") != std::string::npos);
+  auto macro = make_metric("macro_recall", 3);
+  macro->update(BatchResult{all_nan, &zeros});
+  CHECK(macro->value() == 0.0);
+  cm.reset();
+  CHECK(cm.unscored() == 0);
 }
 
 }  // namespace axon::test
