@@ -74,6 +74,16 @@ void EarlyStopping::on_train_end(TrainContext& ctx) {
   if (restore_ && !best_weights_.empty()) ctx.model.load_state_dict(best_weights_);
 }
 
+void TerminateOnNaN::on_batch_end(std::size_t batch, double loss, TrainContext& ctx) {
+  if (std::isfinite(loss)) return;
+  // `batch` counts from 0; the message counts epochs and steps from 1, as the progress output.
+  throw NumericalError("fit: the loss is " + std::string(std::isnan(loss) ? "nan" : "infinite") +
+                       " at epoch " + std::to_string(epoch_) + " of " + std::to_string(ctx.epochs) +
+                       ", step " + std::to_string(batch + 1) +
+                       " of the epoch; training stopped (FitOptions().terminate_on_nan(false) "
+                       "trains on)");
+}
+
 void ReduceLROnPlateauCallback::on_epoch_end(std::size_t, const EpochLogs& logs, TrainContext&) {
   scheduler_.step(monitored(logs, monitor_, "ReduceLROnPlateauCallback"));
 }

@@ -69,6 +69,21 @@ class EarlyStopping : public Callback {
   nn::StateDict<float> best_weights_;
 };
 
+/// Stops training with a NumericalError naming the epoch and the step when a batch's loss is NaN
+/// or infinite (Keras' TerminateOnNaN, which stops quietly; here the error says where). fit()
+/// installs one ahead of the user's callbacks unless `FitOptions().terminate_on_nan(false)`.
+/// Only the loss is checked: a model whose loss is finite but whose outputs hold NaN scores
+/// scores no accuracy for them (train/metrics.hpp).
+class TerminateOnNaN : public Callback {
+ public:
+  void on_train_begin(TrainContext&) override { epoch_ = 0; }
+  void on_epoch_begin(std::size_t epoch, TrainContext&) override { epoch_ = epoch; }
+  void on_batch_end(std::size_t batch, double loss, TrainContext& ctx) override;
+
+ private:
+  std::size_t epoch_ = 0;
+};
+
 /// Steps a learning-rate scheduler at the end of every epoch.
 class LRSchedulerCallback : public Callback {
  public:

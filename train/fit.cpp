@@ -175,6 +175,9 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   const bool interactive = options.out_ == nullptr && stdout_is_terminal();
   History history;
   TrainContext ctx{model, optimizer, history, options.epochs_};
+  std::vector<std::shared_ptr<Callback>> callbacks = options.callbacks_;
+  if (options.terminate_on_nan_)
+    callbacks.insert(callbacks.begin(), std::make_shared<TerminateOnNaN>());
   ShardedStep sharded(options.shard_size_, options.seed_);
   auto metrics = make_metrics(options.metrics_, train.dataset().num_classes());
   const std::size_t total = samples_per_epoch(train);
@@ -212,9 +215,9 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
     io::save_training_checkpoint(options.checkpoint_path_, model, optimizer, state);
   };
 
-  for (auto& cb : options.callbacks_) cb->on_train_begin(ctx);
+  for (auto& cb : callbacks) cb->on_train_begin(ctx);
   for (std::size_t epoch = first_epoch; epoch <= options.epochs_; ++epoch) {
-    for (auto& cb : options.callbacks_) cb->on_epoch_begin(epoch, ctx);
+    for (auto& cb : callbacks) cb->on_epoch_begin(epoch, ctx);
     model.train();
     for (auto& m : metrics) m->reset();
     ProgressBar bar(out, interactive, epoch, options.epochs_, total);
@@ -245,7 +248,7 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
         for (auto& m : metrics) running.emplace_back(m->name(), m->value());
         bar.update(seen, running);
       }
-      for (auto& cb : options.callbacks_) cb->on_batch_end(batch_index, batch_loss, ctx);
+      for (auto& cb : callbacks) cb->on_batch_end(batch_index, batch_loss, ctx);
       ++batch_index;
     }
     if (seen == 0) throw ValueError("fit: the training loader produced no batch");
@@ -262,7 +265,7 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
     for (const auto& [name, value] : train_values) history.append(name, value), logs[name] = value;
     for (const auto& [name, value] : val_values) history.append(name, value), logs[name] = value;
     if (options.verbose_ > 0) bar.finish(train_values, val_values);
-    for (auto& cb : options.callbacks_) cb->on_epoch_end(epoch, logs, ctx);
+    for (auto& cb : callbacks) cb->on_epoch_end(epoch, logs, ctx);
     for (const auto& s : options.schedulers_) s.step(logs);
     const bool last = epoch == options.epochs_ || ctx.stop_training;
     if (!options.checkpoint_path_.empty() && (epoch % options.checkpoint_every_ == 0 || last)) {
@@ -270,7 +273,7 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
     }
     if (ctx.stop_training) break;
   }
-  for (auto& cb : options.callbacks_) cb->on_train_end(ctx);
+  for (auto& cb : callbacks) cb->on_train_end(ctx);
   return history;
 }
 

@@ -50,6 +50,7 @@ struct FitOptions {
   std::size_t shard_size_ = kDefaultShardSize;  ///< samples per shard of the batch-parallel step
   bool parallel_ = true;                        ///< false: one tape per batch, no sharding
   std::uint64_t seed_ = 0;                      ///< root of the shards' random streams (Dropout)
+  bool terminate_on_nan_ = true;                ///< a TerminateOnNaN runs before the callbacks
   std::ostream* out_ = nullptr;                 ///< progress output (default std::cout)
   // For the Dataset overload only:
   std::size_t batch_size_ = 32;
@@ -71,6 +72,9 @@ struct FitOptions {
   FitOptions& shard_size(std::size_t v) { return shard_size_ = v, *this; }
   FitOptions& parallel(bool v) { return parallel_ = v, *this; }
   FitOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+  /// true (the default): a NaN or infinite batch loss stops fit with a NumericalError naming
+  /// the epoch and the step (TerminateOnNaN); false: training goes on.
+  FitOptions& terminate_on_nan(bool v) { return terminate_on_nan_ = v, *this; }
   FitOptions& out(std::ostream& os) { return out_ = &os, *this; }
   FitOptions& batch_size(std::size_t v) { return batch_size_ = v, *this; }
   FitOptions& shuffle(bool v) { return shuffle_ = v, *this; }

@@ -2,6 +2,8 @@
 // Tests train/fit.cpp and train/callbacks.cpp on a small separable problem.
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -198,6 +200,53 @@ TEST_CASE("fit: EarlyStopping with restore_best_weights puts back the best epoch
   std::vector<xt::xarray<float>> restored;
   for (auto& p : model->parameters()) restored.push_back(p.data());
   CHECK(restored == after_epoch_1);
+}
+
+TEST_CASE("fit: a NaN loss stops training with an error naming the epoch and the step") {
+  // Regression: a model whose weights had turned NaN trained on, and its NaN outputs scored an
+  // accuracy of 1.0 in the history. The first layer's weights become NaN after epoch 2, so the
+  // first step of epoch 3 has a NaN loss.
+  auto run = [](train::FitOptions options) {
+    auto model = small_mlp(3);
+    optim::Adam adam(model->parameters(), optim::AdamOptions(0.01));
+    datasets::DataLoader loader(blobs(40, 6), 10, true, 7);
+    std::ostringstream out;
+    auto poison = std::make_shared<train::LambdaCallback>(
+        [&](std::size_t epoch, const train::EpochLogs&, train::TrainContext&) {
+          if (epoch != 2) return;
+          autograd::Tensor w = model->named_parameters().front().second;
+          w.data().fill(std::numeric_limits<float>::quiet_NaN());
+        });
+    return train::fit(*model, adam, train::cross_entropy_loss(), loader,
+                      options.epochs(4).metrics({"accuracy"}).callback(poison).out(out));
+  };
+  SUBCASE("on by default") {
+    CHECK_THROWS_WITH_AS(run(train::FitOptions()),
+                         "fit: the loss is nan at epoch 3 of 4, step 1 of the epoch; training "
+                         "stopped (FitOptions().terminate_on_nan(false) trains on)",
+                         NumericalError);
+  }
+  SUBCASE("turned off, training goes on and the NaN model scores no accuracy") {
+    const auto history = run(train::FitOptions().terminate_on_nan(false));
+    REQUIRE(history.epochs() == 4);
+    CHECK(std::isfinite(history["loss"][1]));
+    CHECK(history["accuracy"][1] > 0.5);
+    CHECK(std::isnan(history["loss"][3]));
+    CHECK(history["accuracy"][3] == 0.0);
+  }
+  SUBCASE("an infinite loss too, named as such") {
+    train::TerminateOnNaN guard;
+    auto model = small_mlp(4);
+    optim::Adam adam(model->parameters());
+    train::History history;
+    train::TrainContext ctx{*model, adam, history, 7};
+    guard.on_train_begin(ctx);
+    guard.on_epoch_begin(5, ctx);
+    guard.on_batch_end(0, 0.25, ctx);
+    CHECK_THROWS_WITH_AS(guard.on_batch_end(11, INFINITY, ctx),
+                         doctest::Contains("the loss is infinite at epoch 5 of 7, step 12"),
+                         NumericalError);
+  }
 }
 
 }  // namespace axon::test
