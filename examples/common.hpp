@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -17,6 +18,7 @@
 
 #include "autograd/error.hpp"
 #include "io/checkpoint.hpp"
+#include "io/safetensors.hpp"
 #include "io/serialize.hpp"
 #include "train/fit.hpp"
 #include "train/parallel.hpp"
@@ -55,9 +57,10 @@ struct Args {
   std::size_t threads = 0;  ///< 0: every core, or $AXON_NUM_THREADS when set
   std::uint64_t seed = 0;
   std::string data;
-  std::string save;        ///< empty: nothing is saved
-  std::string checkpoint;  ///< empty: no training checkpoint is written
-  std::string resume;      ///< empty: training starts fresh
+  std::string save;                ///< empty: nothing is saved
+  std::string checkpoint;          ///< empty: no training checkpoint is written
+  std::string resume;              ///< empty: training starts fresh
+  std::size_t resumed_epochs = 0;  ///< epochs the --resume checkpoint had done (parse_args)
 };
 
 /// A bad command line: an unknown flag, a flag the example does not take, a missing or bad value.
@@ -186,6 +189,14 @@ inline void parse_args(int argc, char** argv, Args& args, unsigned flags,
     std::exit(2);
   }
   train::set_num_threads(args.threads);
+  // The epochs already done are not trained again, so not timed (finish_classifier).
+  if (!args.resume.empty()) {
+    const auto metadata = io::SafetensorsFile::read_header(args.resume).metadata;
+    const auto epoch = metadata.find("epoch");
+    if (epoch != metadata.end()) {
+      args.resumed_epochs = io::parse_u64(epoch->second, args.resume + ": epoch");
+    }
+  }
 }
 
 /// fit's options with --checkpoint (written after every epoch) and --resume applied.
@@ -297,15 +308,21 @@ class JsonLine {
   std::string body_;
 };
 
-/// The end of a classifier example trained for `seconds` on `samples_trained` samples: evaluates
-/// `model` on `test` (cross-entropy loss and accuracy), prints them with the training speed,
-/// writes --save, then prints the JSON line: epochs, the `extra` keys, test_accuracy, test_loss,
-/// train_seconds, samples_per_second, threads. Returns the test accuracy.
+/// The end of a classifier example trained for `seconds` on `samples_trained` samples over all
+/// --epochs (of which a --resume skips args.resumed_epochs: samples_per_second counts only the
+/// epochs this run trained, null when it trained none): evaluates `model` on `test`
+/// (cross-entropy loss and accuracy), prints them with the training speed, writes --save, then
+/// prints the JSON line: epochs, the `extra` keys, test_accuracy, test_loss, train_seconds,
+/// samples_per_second, threads. Returns the test accuracy.
 inline double finish_classifier(
     const std::string& example, const Args& args, nn::Module& model, datasets::DataLoader& test,
     double seconds, std::size_t samples_trained,
     const std::vector<std::pair<std::string, std::size_t>>& extra = {}) {
-  const double samples_per_second = static_cast<double>(samples_trained) / seconds;
+  const std::size_t skipped = std::min(args.resumed_epochs, args.epochs);
+  const double trained = static_cast<double>(samples_trained) *
+                         static_cast<double>(args.epochs - skipped) /
+                         static_cast<double>(args.epochs);
+  const double samples_per_second = trained > 0 ? trained / seconds : std::nan("");
   const auto result = train::evaluate(model, train::cross_entropy_loss(), test, {"accuracy"});
   const double accuracy = result.at("accuracy");
   std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
