@@ -10,6 +10,7 @@ PACKAGES=(
   libopenblas-dev libtbb-dev zlib1g-dev     # BLAS, threads, gzip
   doctest-dev clang-format                  # tests, format check
   dataset-fashion-mnist                     # the flagship example's data
+  python3-numpy python3-torch               # interop tests, golden generators, PyTorch figures
 )
 
 missing=()

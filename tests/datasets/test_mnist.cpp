@@ -92,14 +92,10 @@ TEST_CASE("datasets/mnist: bad labels, count mismatch, wrong shape and missing f
   }
 }
 
-TEST_CASE("datasets/mnist: Debian's Fashion-MNIST loads 60000/10000 balanced samples") {
-  const std::string dir = datasets::kFashionMnistDir;
-  if (!std::filesystem::exists(dir + "/train-images-idx3-ubyte.gz")) {
-    MESSAGE("Fashion-MNIST not installed at " << dir
-                                              << " (apt-get install dataset-fashion-mnist): "
-                                                 "skipped");
-    return;
-  }
+TEST_CASE("datasets/mnist: Debian's Fashion-MNIST loads 60000/10000 balanced samples" *
+          doctest::skip(!std::filesystem::exists(std::string(datasets::kFashionMnistDir) +
+                                                 "/train-images-idx3-ubyte.gz")) *
+          doctest::description("skipped unless dataset-fashion-mnist is installed")) {
   for (Split split : {Split::Train, Split::Test}) {
     const auto data = datasets::load_fashion_mnist(split);
     const std::size_t n = split == Split::Train ? 60000 : 10000;

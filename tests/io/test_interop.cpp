@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Interop with PyTorch through scripts/safetensors_interop.py (NumPy's own reading and writing of
 // the format): C++ checkpoints load into torch.nn.Sequential and predict the same, and PyTorch's
-// weights load into the C++ model and predict the same. Skipped, with a message, when
-// /usr/bin/python3 with numpy and torch is not available.
+// weights load into the C++ model and predict the same. Skipped (doctest counts them as skipped)
+// when /usr/bin/python3 with numpy and torch is not available (scripts/setup.sh installs them).
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
@@ -29,11 +29,18 @@ namespace {
 const std::string kPython = "/usr/bin/python3";
 const std::string kScript = std::string(AXON_SOURCE_DIR) + "/scripts/safetensors_interop.py";
 
+/// Whether /usr/bin/python3 finds numpy and torch; asked once, when the tests register (without
+/// importing them, which takes seconds).
 bool have_torch() {
   static const bool ok =
-      std::system((kPython + " -c 'import numpy, torch' >/dev/null 2>&1").c_str()) == 0;
+      std::system(
+          "/usr/bin/python3 -c 'import importlib.util as u, sys; "
+          "sys.exit(0 if u.find_spec(\"numpy\") and u.find_spec(\"torch\") else 1)' "
+          ">/dev/null 2>&1") == 0;
   return ok;
 }
+
+constexpr const char* kNeedsTorch = "skipped unless /usr/bin/python3 has numpy and torch";
 
 /// Runs the script; returns its exit status and puts its output in `log`.
 int run_script(const std::string& args, const TempDir& dir, std::string& log) {
@@ -59,11 +66,8 @@ std::shared_ptr<nn::BasicSequential<T>> mlp(std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("io/interop: a C++ checkpoint loads into torch.nn.Sequential and predicts the same") {
-  if (!have_torch()) {
-    MESSAGE("skipped: " << kPython << " with numpy and torch is not available");
-    return;
-  }
+TEST_CASE("io/interop: a C++ checkpoint loads into torch.nn.Sequential and predicts the same" *
+          doctest::skip(!have_torch()) * doctest::description(kNeedsTorch)) {
   TempDir dir;
   auto model = mlp<float>(3);
   autograd::Generator gen(9);
@@ -91,11 +95,8 @@ TEST_CASE("io/interop: a C++ checkpoint loads into torch.nn.Sequential and predi
   CHECK_MESSAGE(run_script(args, dir, log) == 1, log);
 }
 
-TEST_CASE("io/interop: PyTorch's weights load into the C++ model and predict the same") {
-  if (!have_torch()) {
-    MESSAGE("skipped: " << kPython << " with numpy and torch is not available");
-    return;
-  }
+TEST_CASE("io/interop: PyTorch's weights load into the C++ model and predict the same" *
+          doctest::skip(!have_torch()) * doctest::description(kNeedsTorch)) {
   TempDir dir;
   std::string log;
   SUBCASE("float32") {
