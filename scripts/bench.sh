@@ -2,23 +2,35 @@
 # Runs the benchmarks of axon and, when libtorch was found at configure time, of libtorch, and
 # prints their JSON lines plus one line per workload with the ratio axon/libtorch.
 #
-#   scripts/bench.sh [WORKLOAD|all] [--threads T] [--reps N] [--rounds R]
+#   scripts/bench.sh [WORKLOAD|all] [--threads T] [--torch-threads U] [--reps N] [--rounds R]
 #
 # Each round runs axon then libtorch once per workload (same invocation, so the ratio is measured
-# under the same machine load); with --rounds R > 1 a last line gives the median ratio. libtorch
-# runs twice: with OpenBLAS limited to T threads ("libtorch", the same cores as axon) and with
-# OpenBLAS's own pool on all cores ("libtorch_blas_pool", libtorch's default behaviour), and the
-# ratio lines give axon against each. The build directory is $BENCH_BUILD (default build-bench),
-# configured with -Dbench=true if missing.
+# under the same machine load); with --rounds R > 1 a last line gives the median ratio and its
+# range. axon runs with T threads; libtorch with U (default T), so that axon at T threads meets
+# libtorch at its best setting in the same round (on 2 cores: --threads 2 --torch-threads 1).
+# libtorch runs twice: with OpenBLAS limited to U threads ("libtorch") and with OpenBLAS's own
+# pool on all cores ("libtorch_blas_pool", libtorch's default behaviour), and the ratio lines give
+# axon against each. The build directory is $BENCH_BUILD (default build-bench), configured with
+# -Dbench=true if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 workload=all
 rounds=1
-pass=()
+threads=()       # --threads T for both, unless --torch-threads sets libtorch's
+torch_threads=()
+pass=()          # --reps N
 while (($#)); do
   case "$1" in
-    --threads | --reps)
+    --threads)
+      threads=(--threads "$2")
+      shift 2
+      ;;
+    --torch-threads)
+      torch_threads=(--threads "$2")
+      shift 2
+      ;;
+    --reps)
       pass+=("$1" "$2")
       shift 2
       ;;
@@ -27,7 +39,7 @@ while (($#)); do
       shift 2
       ;;
     -h | --help)
-      sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -36,6 +48,8 @@ while (($#)); do
       ;;
   esac
 done
+
+if ((${#torch_threads[@]} == 0)); then torch_threads=("${threads[@]}"); fi
 
 build=${BENCH_BUILD:-build-bench}
 if [[ ! -f $build/build.ninja ]]; then
@@ -62,14 +76,16 @@ for ((round = 1; round <= rounds; round++)); do
   names=("$workload")
   if [[ $workload == all ]]; then mapfile -t names < <("$axon" --list); fi
   for name in "${names[@]}"; do
-    "$axon" --workload "$name" "${pass[@]}" | tee -a "$out"
+    "$axon" --workload "$name" "${threads[@]}" "${pass[@]}" | tee -a "$out"
     if ((have_torch)); then
-      # libtorch twice: OpenBLAS limited to --threads (the same cores as axon), then with
-      # OpenBLAS's own pool on all cores (--blas-pool, what a libtorch user gets by default).
-      # Status 3: libtorch has no version of this workload (not an error).
+      # libtorch twice: OpenBLAS limited to its thread count, then with OpenBLAS's own pool on
+      # all cores (--blas-pool, what a libtorch user gets by default). Status 3: libtorch has no
+      # version of this workload (not an error).
       before=$(wc -l <"$out")
-      "$torch" --workload "$name" "${pass[@]}" | tee -a "$out" || [[ $? -eq 3 ]]
-      "$torch" --workload "$name" "${pass[@]}" --blas-pool | tee -a "$out" || [[ $? -eq 3 ]]
+      "$torch" --workload "$name" "${torch_threads[@]}" "${pass[@]}" | tee -a "$out" ||
+        [[ $? -eq 3 ]]
+      "$torch" --workload "$name" "${torch_threads[@]}" "${pass[@]}" --blas-pool |
+        tee -a "$out" || [[ $? -eq 3 ]]
       # The ratios of this round's lines.
       tail -n "$(($(wc -l <"$out") - before + 1))" "$out" | python3 scripts/bench_ratio.py
     fi
