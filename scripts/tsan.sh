@@ -5,9 +5,11 @@
 #
 # Debian's libtbb is not built with ThreadSanitizer, so TSan cannot see the synchronisation
 # inside oneTBB's scheduler and reports its task recycling as races. This script therefore builds
-# oneTBB itself with -fsanitize=thread (TBB_SANITIZE=thread), from the Debian source package of
-# the installed libtbb-dev (downloaded once from deb.debian.org, checked against the .dsc's
-# SHA-256), into build-tsan-tbb/, and links the tests against it. No suppressions are needed.
+# oneTBB itself with -fsanitize=thread (TBB_SANITIZE=thread), from Debian's source package of
+# the installed libtbb-dev (fetched once by `apt-get source`, which checks it against the
+# archive's signed index, through a deb-src copy of this machine's apt sources kept in
+# build-tsan-tbb/apt: the system's apt configuration is not changed), into build-tsan-tbb/, and
+# links the tests against it. No suppressions are needed.
 # OpenBLAS is not instrumented; it runs one thread per caller here (OPENBLAS_NUM_THREADS=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,21 +17,30 @@ root=$PWD
 deps=$root/build-tsan-tbb
 
 if [[ ! -f $deps/prefix/lib/pkgconfig/tbb.pc ]]; then
-  for tool in cmake curl xz; do
+  for tool in cmake xz; do
     command -v $tool > /dev/null || {
       apt-get update -qq
-      apt-get install -y -qq cmake curl xz-utils
+      apt-get install -y -qq cmake xz-utils
     }
   done
   version=$(dpkg-query -W -f='${source:Version}' libtbb-dev)
   upstream=${version%%-*}
-  pool=http://deb.debian.org/debian/pool/main/o/onetbb
-  mkdir -p "$deps"
+  apt_dir=$deps/apt
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/sources.list.d"
+  : > "$apt_dir/sources.list"
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    if [[ -f $f ]]; then sed -n 's/^deb /deb-src /p' "$f" >> "$apt_dir/sources.list"; fi
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    if [[ -f $f ]]; then
+      sed 's/^Types:.*/Types: deb-src/' "$f" > "$apt_dir/sources.list.d/${f##*/}"
+    fi
+  done
+  apt_options=(-o "Dir::Etc::SourceList=$apt_dir/sources.list"
+    -o "Dir::Etc::SourceParts=$apt_dir/sources.list.d" -o "Dir::State::Lists=$apt_dir/lists")
+  apt-get "${apt_options[@]}" update -qq
   cd "$deps"
-  curl -fsS -o onetbb.dsc "$pool/onetbb_${version}.dsc"
-  curl -fsS -o "onetbb_${upstream}.orig.tar.xz" "$pool/onetbb_${upstream}.orig.tar.xz"
-  expected=$(awk '/^Checksums-Sha256:/ {on = 1; next} on && /orig.tar/ {print $1; exit}' onetbb.dsc)
-  echo "$expected  onetbb_${upstream}.orig.tar.xz" | sha256sum -c --quiet
+  apt-get "${apt_options[@]}" source --download-only -qq "onetbb=$version"
   rm -rf src build && mkdir src
   tar xf "onetbb_${upstream}.orig.tar.xz" -C src --strip-components=1
   cmake -S src -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTBB_SANITIZE=thread \
