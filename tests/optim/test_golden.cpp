@@ -144,7 +144,9 @@ TEST_CASE("optim: golden problem gradients match PyTorch's") {
 }
 
 TEST_CASE("optim: every optimizer follows PyTorch's trajectory for 5 steps (double)") {
-  check_trajectories<double>(1e-6, 1e-12);
+  // At double's precision: eps inside or outside a square root (RMSprop, Adagrad) changes the
+  // values near 1e-7 relative, which a tolerance of 1e-6 let pass.
+  check_trajectories<double>(1e-12, 1e-14);
 }
 
 TEST_CASE("optim: float optimizers stay near PyTorch's double trajectory") {
