@@ -182,10 +182,13 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   std::size_t first_epoch = 1;
   std::uint64_t global_step = 0;
 
+  if (!options.checkpoint_path_.empty()) io::check_output_path(options.checkpoint_path_, "fit");
   if (!options.resume_path_.empty()) {
     const io::TrainingState state = io::load_training_checkpoint(
-        options.resume_path_, model, optimizer,
-        [&](const io::TrainingState& s) { check_resumable(s, options, dropouts); });
+        options.resume_path_, model, optimizer, [&](const io::TrainingState& s) {
+          io::check_resume_epoch(s, options.epochs_, options.resume_path_);
+          check_resumable(s, options, dropouts);
+        });
     for (std::size_t i = 0; i < options.schedulers_.size(); ++i) {
       options.schedulers_[i].load(state.schedulers.at(std::to_string(i)));
     }
