@@ -9,8 +9,8 @@
 namespace axon::optim {
 
 void AdagradOptions::validate() const {
-  detail::check_option(lr_ >= 0 && std::isfinite(lr_), "Adagrad", "learning rate", lr_,
-                       ">= 0 and finite");
+  detail::check_option(lr_ >= 0, "Adagrad", "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), "Adagrad", "learning rate", lr_, "finite");
   detail::check_option(lr_decay_ >= 0, "Adagrad", "lr_decay", lr_decay_, ">= 0");
   detail::check_option(weight_decay_ >= 0, "Adagrad", "weight_decay", weight_decay_, ">= 0");
   detail::check_option(initial_accumulator_value_ >= 0, "Adagrad", "initial_accumulator_value",

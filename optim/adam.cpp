@@ -12,8 +12,8 @@ namespace axon::optim {
 
 template <class Derived>
 void AdamOptionsBase<Derived>::validate_as(const char* optimizer) const {
-  detail::check_option(lr_ >= 0 && std::isfinite(lr_), optimizer, "learning rate", lr_,
-                       ">= 0 and finite");
+  detail::check_option(lr_ >= 0, optimizer, "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), optimizer, "learning rate", lr_, "finite");
   detail::check_option(eps_ >= 0, optimizer, "eps", eps_, ">= 0");
   detail::check_option(beta1_ >= 0 && beta1_ < 1, optimizer, "beta1", beta1_, "in [0, 1)");
   detail::check_option(beta2_ >= 0 && beta2_ < 1, optimizer, "beta2", beta2_, "in [0, 1)");

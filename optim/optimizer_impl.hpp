@@ -95,7 +95,8 @@ double GroupedOptimizer<T, Options, State>::lr(std::size_t group) const {
 template <class T, class Options, class State>
 void GroupedOptimizer<T, Options, State>::set_lr(std::size_t group, double lr) {
   this->lr(group);  // range check
-  detail::check_option(lr >= 0 && std::isfinite(lr), name_, "learning rate", lr, ">= 0 and finite");
+  detail::check_option(lr >= 0, name_, "learning rate", lr, ">= 0");
+  detail::check_option(std::isfinite(lr), name_, "learning rate", lr, "finite");
   groups_[group].options.lr(lr);
 }
 
@@ -150,8 +151,10 @@ void GroupedOptimizer<T, Options, State>::load_state_dict(const StateDict<T>& di
         throw ValueError(who + ": load_state_dict: " + key + " but the optimizer has " +
                          std::to_string(groups_.size()) + " groups");
       }
-      detail::check_option(value >= 0 && std::isfinite(value), name_, "learning rate", value,
-                           ">= 0 and finite");
+      detail::check_option(value >= 0, name_, "learning rate", value, ">= 0");
+      const std::string field_name = who + ": load_state_dict: " + key;
+      detail::check_option(std::isfinite(value), field_name.c_str(), "learning rate", value,
+                           "finite");
       (field == "lr" ? lrs[index] : initial_lrs[index]) = value;
     } else if (detail::parse_state_key(key, index, field) && field == "step") {
       if (index >= slots.size()) {

@@ -9,8 +9,8 @@
 namespace axon::optim {
 
 void RMSpropOptions::validate() const {
-  detail::check_option(lr_ >= 0 && std::isfinite(lr_), "RMSprop", "learning rate", lr_,
-                       ">= 0 and finite");
+  detail::check_option(lr_ >= 0, "RMSprop", "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), "RMSprop", "learning rate", lr_, "finite");
   detail::check_option(alpha_ >= 0, "RMSprop", "alpha", alpha_, ">= 0");
   detail::check_option(eps_ >= 0, "RMSprop", "eps", eps_, ">= 0");
   detail::check_option(weight_decay_ >= 0, "RMSprop", "weight_decay", weight_decay_, ">= 0");

@@ -9,8 +9,8 @@
 namespace axon::optim {
 
 void SGDOptions::validate() const {
-  detail::check_option(lr_ >= 0 && std::isfinite(lr_), "SGD", "learning rate", lr_,
-                       ">= 0 and finite");
+  detail::check_option(lr_ >= 0, "SGD", "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), "SGD", "learning rate", lr_, "finite");
   detail::check_option(momentum_ >= 0, "SGD", "momentum", momentum_, ">= 0");
   detail::check_option(weight_decay_ >= 0, "SGD", "weight_decay", weight_decay_, ">= 0");
   if (nesterov_ && (momentum_ <= 0 || dampening_ != 0)) {
