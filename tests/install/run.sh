@@ -23,7 +23,17 @@ staged_prefix() {  # the prefix inside the stage: the folder above include/axon
   [[ -n $inc ]] || { echo "no include/axon in $stage: run the stage step first" >&2; exit 1; }
   dirname "$(dirname "$inc")"
 }
-staged_pcdir() { dirname "$(find "$stage" -name axon.pc -print -quit)"; }
+# The staged axon.pc names the real prefix (/usr/local); a copy in the scratch folder names the
+# stage instead, as a user would after moving an install. PKG_CONFIG_PATH=$(staged_pcdir).
+staged_pcdir() {
+  local pc
+  pc=$(find "$stage" -name axon.pc -print -quit)
+  [[ -n $pc ]] || { echo "no axon.pc in $stage: run the stage step first" >&2; exit 1; }
+  mkdir -p "$scratch/pkgconfig"
+  sed "s|^prefix=.*|prefix=$(staged_prefix)|" "$pc" >"$scratch/pkgconfig/axon.pc"
+  echo "$scratch/pkgconfig"
+}
+staged_libdir() { dirname "$(find "$stage" -name libaxon.so -print -quit)"; }
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/axon-install-test.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
@@ -35,9 +45,8 @@ case $step in
     meson compile -C "$build" axon:shared_library axon:static_library >/dev/null
     rm -rf "$stage"
     meson install -C "$build" --no-rebuild --quiet --destdir "$stage"
-    prefix=$(staged_prefix)
-    ls "$prefix"/lib*/ "$prefix"/lib/*/ 2>/dev/null | grep -E '^libaxon\.(a|so)$' | sort | tr '\n' ' '
-    find "$stage" -name axon.pc -o -name axonConfig.cmake | sed "s|$stage||"
+    find "$stage" -name libaxon.a -o -name libaxon.so -o -name axon.pc -o -name axonConfig.cmake |
+      sed "s|^$stage||" | sort
     ;;
   headers)
     prefix=$(staged_prefix)
@@ -65,8 +74,8 @@ case $step in
     echo "#include <axon/axon.hpp>" >>"$umbrella"
     ((missing == 0)) || exit 1
     # Only the staged include folder and the dependencies' flags: no path into this tree.
-    flags=$(PKG_CONFIG_PATH=$(staged_pcdir) pkg-config --define-prefix --cflags axon)
-    if grep -q "$source_root" <<<"$flags"; then
+    flags=$(PKG_CONFIG_PATH=$(staged_pcdir) pkg-config --cflags axon)
+    if grep -q "$source_root" <<<"${flags//$stage/}"; then
       echo "axon.pc points into the source tree: $flags" >&2
       exit 1
     fi
@@ -75,13 +84,12 @@ case $step in
     echo "$(grep -c include "$umbrella") headers installed and self-contained"
     ;;
   pkgconfig)
-    pcdir=$(staged_pcdir)
-    flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --define-prefix --cflags --libs axon)
+    flags=$(PKG_CONFIG_PATH=$(staged_pcdir) pkg-config --cflags --libs axon)
     echo "pkg-config --cflags --libs axon: $flags"
     # shellcheck disable=SC2086
     g++ -std=c++20 -O1 -Wall -Wextra -Werror "$scratch/train_few_steps.cpp" -o "$scratch/train" \
       $flags
-    LD_LIBRARY_PATH=$(dirname "$pcdir") "$scratch/train"
+    LD_LIBRARY_PATH=$(staged_libdir) "$scratch/train"
     ;;
   cmake)
     cmake -S "$scratch" -B "$scratch/build" -DCMAKE_BUILD_TYPE=Release \
