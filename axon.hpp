@@ -7,12 +7,14 @@
 /// schedulers, data sets and loaders, the training loop with its metrics and callbacks, and
 /// checkpoints. A file that needs only a part can include that part alone: every folder's headers
 /// stand on their own (`<axon/autograd/autograd.hpp>` for the engine, `<axon/nn/linear.hpp>`,
-/// `<axon/optim/optim.hpp>`, `<axon/datasets/datasets.hpp>`, ...). The parts cost about the same
-/// to compile, since all of them include the engine's tensor and xtensor (docs/FIRST_PROJECT.md).
+/// `<axon/optim/optim.hpp>`, `<axon/datasets/datasets.hpp>`, ...). Parts save little compile
+/// time, since every one includes the engine's tensor and with it xtensor; a precompiled header
+/// of this one saves most (docs/FIRST_PROJECT.md, "Compile time").
 #include "axon/autograd/autograd.hpp"
 #include "axon/datasets/datasets.hpp"
 #include "axon/io/atomic_file.hpp"
 #include "axon/io/checkpoint.hpp"
+#include "axon/io/file_access.hpp"
 #include "axon/io/safetensors.hpp"
 #include "axon/io/serialize.hpp"
 #include "axon/nn/activation.hpp"
@@ -36,7 +38,10 @@
 #include "axon/optim/optim.hpp"
 #include "axon/train/callbacks.hpp"
 #include "axon/train/fit.hpp"
+#include "axon/train/fit_checkpoint.hpp"
 #include "axon/train/history.hpp"
 #include "axon/train/metrics.hpp"
 #include "axon/train/parallel.hpp"
 #include "axon/train/progress.hpp"
+#include "axon/train/reduction_tree.hpp"
+#include "axon/train/shard_scopes.hpp"
