@@ -21,8 +21,8 @@
 #include "train/fit.hpp"
 #include "train/parallel.hpp"
 
-/// What every example shares: the standard flags (DESIGN.md, "Interfaces the project keeps
-/// stable"), the one-line JSON result and a stopwatch.
+/// What every example shares: the standard flags (docs/ARCHITECTURE.md, "Interfaces the project
+/// keeps stable"), the one-line JSON result and a stopwatch.
 namespace axon::examples {
 
 /// The standard flags; an example lists those that apply to it and rejects the others.
@@ -313,7 +313,7 @@ inline double finish_classifier(
   const auto result = train::evaluate(model, train::cross_entropy_loss(), test, {"accuracy"});
   const double accuracy = result.at("accuracy");
   std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
-              result.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
+              result.at("loss"), accuracy, seconds, samples_per_second, train::workers());
   save_parameters(args, model);
   JsonLine line(example);
   line.add("epochs", args.epochs);
@@ -322,7 +322,7 @@ inline double finish_classifier(
       .add("test_loss", result.at("loss"))
       .add("train_seconds", seconds)
       .add("samples_per_second", samples_per_second)
-      .add("threads", train::num_threads())
+      .add("threads", train::workers())
       .print();
   return accuracy;
 }
