@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "autograd/target_clones.hpp"
 #include "optim/optimizer_impl.hpp"
@@ -14,6 +15,7 @@ namespace {
 template <class Options>
 void validate_adam(const Options& o, const char* optimizer) {
   detail::check_option(o.lr() >= 0, optimizer, "learning rate", o.lr(), ">= 0");
+  detail::check_option(std::isfinite(o.lr()), optimizer, "learning rate", o.lr(), "finite");
   detail::check_option(o.eps() >= 0, optimizer, "eps", o.eps(), ">= 0");
   detail::check_option(o.beta1() >= 0 && o.beta1() < 1, optimizer, "beta1", o.beta1(), "in [0, 1)");
   detail::check_option(o.beta2() >= 0 && o.beta2() < 1, optimizer, "beta2", o.beta2(), "in [0, 1)");
@@ -26,6 +28,15 @@ void AdamOptions::validate() const {
 }
 void AdamWOptions::validate() const {
   validate_adam(*this, "AdamW");
+}
+
+/// The arrays an Adam state with steps taken holds (checked by load_state_dict).
+bool array_required(const AdamOptions& options, std::string_view field) {
+  return field != "max_exp_avg_sq" || options.amsgrad();
+}
+/// The same for AdamW.
+bool array_required(const AdamWOptions& options, std::string_view field) {
+  return field != "max_exp_avg_sq" || options.amsgrad();
 }
 
 namespace {
