@@ -75,14 +75,14 @@ int main(int argc, char** argv) try {
   examples::Args args;
   args.data = datasets::kFashionMnistDir;
   args.seed = 1;
-  std::size_t trials = 12, min_epochs = 1, max_epochs = 3, parallel = 2, ensemble_size = 3;
+  std::size_t trials = 27, min_epochs = 1, max_epochs = 9, parallel = 2, ensemble_size = 3;
   std::size_t baseline_epochs = 10, limit = 50000;
   std::string out_dir = "tune_mlp_out";
   examples::parse_args(
       argc, argv, args, examples::kSeed | examples::kData | examples::kThreads,
-      {{"--trials", "N  trials at the first rung (default 12)", nullptr, &trials},
+      {{"--trials", "N  trials at the first rung (default 27)", nullptr, &trials},
        {"--min-epochs", "E  epochs at the first rung (default 1)", nullptr, &min_epochs},
-       {"--max-epochs", "E  epochs at the last rung (default 3)", nullptr, &max_epochs},
+       {"--max-epochs", "E  epochs at the last rung (default 9)", nullptr, &max_epochs},
        {"--parallel", "P  trials at once (default 2)", nullptr, &parallel},
        {"--ensemble", "K  models in the ensemble (default 3)", nullptr, &ensemble_size},
        {"--baseline-epochs", "E  epochs of the flagship's settings, 0: skip (default 10)", nullptr,
@@ -193,6 +193,8 @@ int main(int argc, char** argv) try {
       .add("ensemble_size", members.size())
       .add("ensemble_test_accuracy", ensemble_test)
       .add("baseline_val_accuracy", baseline_val)
+      .add("beats_baseline", result.best().score > baseline_val)
+      .add("ensemble_at_least_best", ensemble_test >= best_test)
       .add("trials", result.trials().size())
       .add("trial_runs", result.records().size())
       .add("search_seconds", search_seconds)

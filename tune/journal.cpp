@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -117,6 +118,10 @@ Journal::Journal(std::string path, const std::string& search) : path_(std::move(
   }
   if (text.empty()) {
     write_line(header);
+    // The new file's directory entry is made durable too (a power cut, not only a kill).
+    const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+    const int dir = ::open(parent.empty() ? "." : parent.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir >= 0) ::fsync(dir), ::close(dir);
     return;
   }
   std::istringstream lines(text);
