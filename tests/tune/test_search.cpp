@@ -23,6 +23,7 @@
 #include "nn/linear.hpp"
 #include "nn/sequential.hpp"
 #include "optim/adam.hpp"
+#include "optim/sgd.hpp"
 #include "tests/datasets/files.hpp"
 #include "tests/tune/helpers.hpp"
 #include "train/fit.hpp"
@@ -314,6 +315,59 @@ TEST_CASE("tune: fit-trained trials give the same bits with 2 x 1 threads and 1 
     CHECK(one.records()[i].curve.size() == 5);
     CHECK(one.records()[i].curve == two.records()[i].curve);  // every epoch's loss, to the bit
   }
+}
+
+}  // namespace axon::test
+
+namespace axon::test {
+
+TEST_CASE("tune: a diverging fit fails through the reporter's callback; the next trial trains") {
+  const auto data = datasets::make_linear_regression(200, 5, 0.1, 4).data;
+  tune::Space space;
+  space.choice("lr", {0.01, 50.0, 0.02});
+  auto objective = [&](const tune::Trial& trial, tune::Reporter& reporter) {
+    autograd::Generator gen(trial.seed);
+    nn::Sequential model{std::make_shared<nn::Linear>(nn::LinearOptions(5, 8), gen),
+                         std::make_shared<nn::Tanh>(),
+                         std::make_shared<nn::Linear>(nn::LinearOptions(8, 1), gen)};
+    optim::SGD optimizer(model.parameters(), optim::SGDOptions(trial.real("lr")));
+    train::fit(model, optimizer, train::mse_loss(), data,
+               train::FitOptions().epochs(20).batch_size(50).verbose(0).callback(
+                   reporter.callback("loss")));
+    return reporter.curve().back();
+  };
+  std::ostringstream log;
+  const auto result = tune::search(tune::GridSearch(space), objective,
+                                   tune::SearchOptions().max_failures(2).out(log));
+  REQUIRE(result.trials().size() == 3);
+  const auto& failed = result.trials().back();
+  CHECK(failed.id == 1);
+  CHECK(!failed.ok());
+  CHECK(failed.message.find("loss") != std::string::npos);
+  CHECK(result.trials()[0].ok());
+  CHECK(result.trials()[1].ok());
+  CHECK(result.trials()[1].curve.size() == 20);
+}
+
+TEST_CASE("tune: Hyperband runs its brackets one after the other, the same with 2 at once") {
+  tune::Space space;
+  space.real("x", 0.0, 1.0);
+  const tune::Hyperband strategy(space, 9, 3, 8);
+  auto objective = [](const tune::Trial& trial, tune::Reporter&) {
+    return trial.real("x") * double(trial.epochs);
+  };
+  std::ostringstream log;
+  const auto one = tune::search(strategy, objective, tune::SearchOptions().maximize().out(log));
+  const auto two =
+      tune::search(strategy, objective, tune::SearchOptions().maximize().parallel(2).out(log));
+  // Brackets: 9 trials (1, 3, 9 epochs: 9 + 3 + 1 runs), 5 (3, 9: 5 + 1), 3 (9: 3).
+  CHECK(one.records().size() == 22);
+  CHECK(one.trials().size() == 17);
+  CHECK(one.table() == two.table());
+  std::size_t at_nine = 0;
+  for (const auto& r : one.trials()) at_nine += r.epochs == 9;
+  CHECK(at_nine == 1 + 1 + 3);
+  CHECK(one.best().epochs == 9);
 }
 
 }  // namespace axon::test
