@@ -10,12 +10,7 @@
 namespace axon::autograd {
 
 std::string shape_str(const Shape& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
+  return list_str(shape);
 }
 
 std::size_t shape_numel(const Shape& shape) {

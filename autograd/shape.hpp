@@ -16,6 +16,18 @@ using Shape = xt::xarray<double>::shape_type;
 /// "[3,4]" for error messages; "[]" for a 0-d scalar.
 std::string shape_str(const Shape& shape);
 
+/// "[2,-1]" for error messages: any list of integers (axes, a requested shape, split sizes), with
+/// `separator` between the values.
+template <class Values>
+std::string list_str(const Values& values, const char* separator = ",") {
+  std::string s = "[";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i) s += separator;
+    s += std::to_string(values[i]);
+  }
+  return s + "]";
+}
+
 /// Product of the extents (1 for a 0-d scalar).
 std::size_t shape_numel(const Shape& shape);
 

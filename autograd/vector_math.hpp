@@ -14,11 +14,28 @@
 #include <immintrin.h>
 #endif
 
-/// Internal: vectorised sigmoid and tanh over contiguous arrays for the fused recurrent-cell ops
-/// (autograd/ops/recurrent.cpp). Float uses a polynomial exp, four lanes at a time with SSE2 and
-/// eight with AVX2 when the CPU has it (chosen at run time; the same operations in the same order,
-/// so the same bits either way); double uses libm.
+/// Internal: sigmoid and softplus of one value, stable for every finite input (the sigmoid and
+/// softplus activations and the logit losses use these), and vectorised sigmoid and tanh over
+/// contiguous arrays for the fused recurrent-cell ops (autograd/ops/recurrent.cpp). The array
+/// forms in float use a polynomial exp, four lanes at a time with SSE2 and eight with AVX2 when
+/// the CPU has it (chosen at run time; the same operations in the same order, so the same bits
+/// either way); in double they use libm, with the same steps as sigmoid() below.
 namespace axon::autograd::vector_math {
+
+/// 1 / (1 + e^-x) with one exp of a non-positive argument, so it never overflows:
+/// e^-|x| / (1 + e^-|x|) is sigmoid(-|x|). Gives exactly 1 and 0 far out in the tails.
+template <class T>
+T sigmoid(T x) {
+  const T e = std::exp(-std::abs(x));
+  const T r = T(1) / (T(1) + e);
+  return x >= T(0) ? r : e * r;
+}
+
+/// log(1 + e^z) as max(z, 0) + log1p(e^-|z|): no overflow or cancellation for any finite z.
+template <class T>
+T softplus(T z) {
+  return (z > T(0) ? z : T(0)) + std::log1p(std::exp(-std::abs(z)));
+}
 
 /// e^x for float without libm: x clamped to [-87, 87], split as n ln2 + r with |r| <= ln2/2,
 /// e^r by Cephes' degree-6 polynomial, 2^n built in the exponent bits. Relative error about
@@ -124,12 +141,7 @@ inline void sigmoid_n(const float* x, float* y, std::size_t n) {
   scaled_sigmoid_n(x, y, n, 1.0f, 1.0f, 0.0f);
 }
 inline void sigmoid_n(const double* x, double* y, std::size_t n) {
-  for (std::size_t j = 0; j < n; ++j) {
-    // e^-|x| never overflows; the two branches give sigmoid(x) for either sign.
-    const double e = std::exp(-std::abs(x[j]));
-    const double r = 1.0 / (1.0 + e);
-    y[j] = x[j] >= 0.0 ? r : e * r;
-  }
+  for (std::size_t j = 0; j < n; ++j) y[j] = sigmoid(x[j]);
 }
 /// y = tanh(x) over n elements; in float as 2 sigmoid(2x) - 1.
 inline void tanh_n(const float* x, float* y, std::size_t n) {

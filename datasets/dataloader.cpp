@@ -18,11 +18,6 @@ DataLoader::DataLoader(Dataset dataset, DataLoaderOptions options)
   if (options_.batch_size() == 0) throw ValueError("DataLoader: batch_size must be at least 1");
 }
 
-DataLoader::DataLoader(Dataset dataset, std::size_t batch_size, bool shuffle, std::uint64_t seed,
-                       bool drop_last)
-    : DataLoader(std::move(dataset),
-                 DataLoaderOptions(batch_size).shuffle(shuffle).seed(seed).drop_last(drop_last)) {}
-
 DataLoader& DataLoader::transform(BatchTransform fn) {
   if (!fn) throw ValueError("DataLoader::transform: empty transform");
   transforms_.push_back(std::move(fn));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "datasets/dataset.hpp"
 
 /// Mini-batches from a Dataset: seeded, epoch-indexed shuffling and per-batch transforms.
@@ -19,39 +20,17 @@ using BatchTransform = std::function<void(Batch&)>;
 /// DataLoader settings, with chained setters: `DataLoaderOptions(64).shuffle(true).seed(7)`.
 class DataLoaderOptions {
  public:
-  /// Samples per batch (at least 1).
-  explicit DataLoaderOptions(std::size_t batch_size = 32) : batch_size_(batch_size) {}
+  /// Samples per batch (at least 1); implicit, so `DataLoader(data, 64)` reads naturally.
+  DataLoaderOptions(std::size_t batch_size = 32) : batch_size_(batch_size) {}  // NOLINT
 
   /// Samples per batch.
-  DataLoaderOptions& batch_size(std::size_t value) {
-    batch_size_ = value;
-    return *this;
-  }
-  std::size_t batch_size() const { return batch_size_; }
-  /// Whether each epoch visits the samples in a fresh random order.
-  DataLoaderOptions& shuffle(bool value) {
-    shuffle_ = value;
-    return *this;
-  }
-  bool shuffle() const { return shuffle_; }
-  /// Seed of the shuffles: epoch e's order depends only on (seed, e).
-  DataLoaderOptions& seed(std::uint64_t value) {
-    seed_ = value;
-    return *this;
-  }
-  std::uint64_t seed() const { return seed_; }
-  /// Whether a last, smaller batch is dropped.
-  DataLoaderOptions& drop_last(bool value) {
-    drop_last_ = value;
-    return *this;
-  }
-  bool drop_last() const { return drop_last_; }
-
- private:
-  std::size_t batch_size_;
-  bool shuffle_ = false;
-  std::uint64_t seed_ = 0;
-  bool drop_last_ = false;
+  AXON_ARG(std::size_t, batch_size);
+  /// Whether each epoch visits the samples in a fresh random order (default: no).
+  AXON_ARG(bool, shuffle) = false;
+  /// Seed of the shuffles: epoch e's order depends only on (seed, e) (default 0).
+  AXON_ARG(std::uint64_t, seed) = 0;
+  /// Whether a last, smaller batch is dropped (default: no).
+  AXON_ARG(bool, drop_last) = false;
 };
 
 /// Iterates a data set in batches. `for (Batch& b : loader)` runs the next epoch (0, 1, 2, ... on
@@ -60,9 +39,10 @@ class DataLoaderOptions {
 /// can be replayed on its own. Batches are assembled lazily, one at a time.
 class DataLoader {
  public:
+  /// Batches of `dataset` as `options` say: `DataLoader(data, 64)` or
+  /// `DataLoader(data, DataLoaderOptions(64).shuffle(true).seed(7))`. ValueError when batch_size
+  /// is 0.
   DataLoader(Dataset dataset, DataLoaderOptions options);
-  DataLoader(Dataset dataset, std::size_t batch_size, bool shuffle = false, std::uint64_t seed = 0,
-             bool drop_last = false);
 
   /// Appends a transform; transforms run in the order they were added. Returns *this. A first
   /// transform made by scale() or scale_to_unit() is applied while the batch is converted to

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "autograd/error.hpp"
+#include "autograd/shape.hpp"
 #include "io/atomic_file.hpp"
 #include "io/file_access.hpp"
 
@@ -79,15 +80,6 @@ std::string hex_byte(unsigned value) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "0x%02X", value & 0xFFu);
   return buf;
-}
-
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
 }
 
 bool valid_type(std::uint8_t code) {
@@ -275,8 +267,8 @@ struct Header {
   std::uint64_t data_bytes;  // count * element size
   std::uint64_t header_bytes;
   std::string describe() const {
-    return shape_text(shape) + " " + idx_type_name(type) + " (" + std::to_string(data_bytes) +
-           " data bytes)";
+    return autograd::list_str(shape) + " " + idx_type_name(type) + " (" +
+           std::to_string(data_bytes) + " data bytes)";
   }
 };
 
@@ -327,7 +319,7 @@ Header read_header(Source& src, const std::string& path) {
   std::uint64_t total = 0;
   ok = ok && !__builtin_add_overflow(forward, h.header_bytes, &total);
   if (!ok) {
-    fail(path, "extents " + shape_text(h.shape) + " of " + idx_type_name(h.type) +
+    fail(path, "extents " + autograd::list_str(h.shape) + " of " + idx_type_name(h.type) +
                    " elements declare more than 2^64 bytes");
   }
   h.data_bytes = forward;
@@ -455,7 +447,7 @@ void write_idx(const std::string& path, const IdxArray& array, bool compress) {
   std::uint64_t count = 1;
   for (std::size_t d : array.shape) {
     if (d > 0xFFFFFFFFull || !checked_mul(count, d, count)) {
-      throw ValueError("write_idx: " + path + ": extents " + shape_text(array.shape) +
+      throw ValueError("write_idx: " + path + ": extents " + autograd::list_str(array.shape) +
                        " do not fit the IDX format");
     }
   }
@@ -464,7 +456,7 @@ void write_idx(const std::string& path, const IdxArray& array, bool compress) {
   const bool type_matches =
       std::visit([&](const auto& v) { return sizeof(v[0]) == type_size; }, array.data);
   if (count != held || !type_matches) {
-    throw ValueError("write_idx: " + path + ": shape " + shape_text(array.shape) + " of " +
+    throw ValueError("write_idx: " + path + ": shape " + autograd::list_str(array.shape) + " of " +
                      idx_type_name(array.type) + " does not match the " + std::to_string(held) +
                      " stored elements");
   }

@@ -4,27 +4,19 @@
 #include <filesystem>
 
 #include "autograd/error.hpp"
+#include "autograd/shape.hpp"
 #include "datasets/idx.hpp"
 
 namespace axon::datasets {
 
 namespace {
 
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 /// Reads `path` and checks it holds u8 elements of the expected rank.
 IdxArray read_u8(const std::string& path, std::size_t rank, const char* expected) {
   IdxArray a = read_idx(path);
   if (a.type != IdxType::U8 || a.shape.size() != rank) {
-    throw IOError("mnist: " + path + ": expected " + expected + ", found " + shape_text(a.shape) +
-                  " " + idx_type_name(a.type));
+    throw IOError("mnist: " + path + ": expected " + expected + ", found " +
+                  autograd::list_str(a.shape) + " " + idx_type_name(a.type));
   }
   return a;
 }
@@ -55,7 +47,7 @@ MnistArrays read_mnist(const std::string& dir, Split split) {
   IdxArray images = read_u8(image_path, 3, "[N,28,28] u8 images");
   if (images.shape[1] != 28 || images.shape[2] != 28) {
     throw IOError("mnist: " + image_path + ": expected [N,28,28] u8 images, found " +
-                  shape_text(images.shape));
+                  autograd::list_str(images.shape));
   }
   IdxArray labels = read_u8(label_path, 1, "[N] u8 labels");
   if (labels.shape[0] != images.shape[0]) {

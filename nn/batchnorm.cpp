@@ -17,17 +17,17 @@ template <class T>
 BasicBatchNorm<T>::BasicBatchNorm(const BatchNormOptions& options, std::string name,
                                   bool (*rank_ok)(std::size_t), std::string expected)
     : options_(options), name_(std::move(name)), rank_ok_(rank_ok), expected_(std::move(expected)) {
-  if (options_.num_features_ == 0) throw ValueError(name_ + ": num_features must be at least 1");
-  if (!(options_.eps_ > 0.0)) throw ValueError(name_ + "(" + extra_repr() + "): eps must be > 0");
-  if (options_.momentum_ && !(*options_.momentum_ >= 0.0 && *options_.momentum_ <= 1.0)) {
+  if (options_.num_features() == 0) throw ValueError(name_ + ": num_features must be at least 1");
+  if (!(options_.eps() > 0.0)) throw ValueError(name_ + "(" + extra_repr() + "): eps must be > 0");
+  if (options_.momentum() && !(*options_.momentum() >= 0.0 && *options_.momentum() <= 1.0)) {
     throw ValueError(name_ + "(" + extra_repr() + "): momentum must be in [0, 1]");
   }
-  const std::size_t c = options_.num_features_;
-  if (options_.affine_) {
+  const std::size_t c = options_.num_features();
+  if (options_.affine()) {
     weight_ = &this->register_parameter("weight", autograd::ones<T>({c}));
     bias_ = &this->register_parameter("bias", autograd::zeros<T>({c}));
   }
-  if (options_.track_running_stats_) {
+  if (options_.track_running_stats()) {
     running_mean_ = &this->register_buffer("running_mean", autograd::zeros<T>({c}));
     running_var_ = &this->register_buffer("running_var", autograd::ones<T>({c}));
     tracked_ = &this->register_buffer("num_batches_tracked", autograd::scalar<T>(T(0)));
@@ -53,12 +53,12 @@ void BasicBatchNorm<T>::reset_parameters() {
 
 template <class T>
 auto BasicBatchNorm<T>::forward(const Tensor& x) -> Tensor {
-  if (!rank_ok_(x.dim()) || x.shape()[1] != options_.num_features_) {
+  if (!rank_ok_(x.dim()) || x.shape()[1] != options_.num_features()) {
     throw ShapeError(name_ + "(" + extra_repr() + "): input " + autograd::shape_str(x.shape()) +
                      ": expected " + expected_ +
-                     " with C = " + std::to_string(options_.num_features_));
+                     " with C = " + std::to_string(options_.num_features()));
   }
-  const double eps = options_.eps_;
+  const double eps = options_.eps();
   const bool batch_stats = this->is_training() || !running_mean_;
   if (batch_stats && x.numel() / std::max<std::size_t>(x.shape()[1], 1) <= 1) {
     // Under batch-parallel training, say which shard: a batch of k * shard_size + 1 samples
@@ -84,7 +84,7 @@ auto BasicBatchNorm<T>::forward(const Tensor& x) -> Tensor {
     return autograd::batch_norm(x, weight(), bias(), none_, none_, true, 0.0, eps);
   }
   T& count = tracked_->data_ptr()[0];
-  const double momentum = options_.momentum_ ? *options_.momentum_ : 1.0 / (double(count) + 1.0);
+  const double momentum = options_.momentum() ? *options_.momentum() : 1.0 / (double(count) + 1.0);
   Tensor y =
       autograd::batch_norm(x, weight(), bias(), *running_mean_, *running_var_, true, momentum, eps);
   count += T(1);  // after the op: a forward that throws counts nothing
@@ -94,14 +94,14 @@ auto BasicBatchNorm<T>::forward(const Tensor& x) -> Tensor {
 template <class T>
 std::string BasicBatchNorm<T>::extra_repr() const {
   std::ostringstream os;
-  os << options_.num_features_ << ", eps=" << options_.eps_ << ", momentum=";
-  if (options_.momentum_) {
-    os << *options_.momentum_;
+  os << options_.num_features() << ", eps=" << options_.eps() << ", momentum=";
+  if (options_.momentum()) {
+    os << *options_.momentum();
   } else {
     os << "None";
   }
-  os << ", affine=" << (options_.affine_ ? "true" : "false")
-     << ", track_running_stats=" << (options_.track_running_stats_ ? "true" : "false");
+  os << ", affine=" << (options_.affine() ? "true" : "false")
+     << ", track_running_stats=" << (options_.track_running_stats() ? "true" : "false");
   return os.str();
 }
 

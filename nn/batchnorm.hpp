@@ -7,25 +7,27 @@
 #include <optional>
 #include <string>
 
+#include "autograd/arg.hpp"
 #include "nn/module.hpp"
 
 namespace axon::nn {
 
 /// Options of BatchNorm1d/2d: `BatchNorm1d(BatchNormOptions(64).momentum(0.01))`.
-struct BatchNormOptions {
+class BatchNormOptions {
+ public:
   /// A layer normalising `num_features` channels (C of [N,C], [N,C,L] or [N,C,H,W]).
   BatchNormOptions(std::size_t num_features) : num_features_(num_features) {}  // NOLINT
 
-  std::size_t num_features_;
-  double eps_ = 1e-5;                     ///< added to the variance (default 1e-5)
-  std::optional<double> momentum_ = 0.1;  ///< running-stat update weight; nullopt: cumulative
-  bool affine_ = true;                    ///< learnt per-channel weight and bias (default yes)
-  bool track_running_stats_ = true;       ///< keep running statistics for eval (default yes)
-
-  BatchNormOptions& eps(double v) { return eps_ = v, *this; }
-  BatchNormOptions& momentum(std::optional<double> v) { return momentum_ = v, *this; }
-  BatchNormOptions& affine(bool v) { return affine_ = v, *this; }
-  BatchNormOptions& track_running_stats(bool v) { return track_running_stats_ = v, *this; }
+  /// Channels (C of [N,C], [N,C,L] or [N,C,H,W]).
+  AXON_ARG(std::size_t, num_features);
+  /// Added to the variance (default 1e-5).
+  AXON_ARG(double, eps) = 1e-5;
+  /// Running-stat update weight; nullopt: cumulative.
+  AXON_ARG(std::optional<double>, momentum) = 0.1;
+  /// Learnt per-channel weight and bias (default yes).
+  AXON_ARG(bool, affine) = true;
+  /// Keep running statistics for eval (default yes).
+  AXON_ARG(bool, track_running_stats) = true;
 };
 
 /// Batch normalisation over channel axis 1 (autograd::batch_norm), as torch.nn.BatchNorm1d/2d.
@@ -88,6 +90,7 @@ class BasicBatchNorm : public BasicModule<T> {
 template <class T>
 class BasicBatchNorm1d : public BasicBatchNorm<T> {
  public:
+  using Options = BatchNormOptions;
   explicit BasicBatchNorm1d(const BatchNormOptions& options);
 };
 
@@ -95,6 +98,7 @@ class BasicBatchNorm1d : public BasicBatchNorm<T> {
 template <class T>
 class BasicBatchNorm2d : public BasicBatchNorm<T> {
  public:
+  using Options = BatchNormOptions;
   explicit BasicBatchNorm2d(const BatchNormOptions& options);
 };
 

@@ -68,12 +68,6 @@ std::string conv_repr(std::size_t in, std::size_t out, const std::string& kernel
 // ---- Conv1d ----------------------------------------------------------------------------------
 
 template <class T>
-BasicConv1d<T>::BasicConv1d(const Conv1dOptions& options) : options_(options) {
-  autograd::Generator gen(options.seed_);
-  build(gen);
-}
-
-template <class T>
 BasicConv1d<T>::BasicConv1d(const Conv1dOptions& options, autograd::Generator& gen)
     : options_(options) {
   build(gen);
@@ -82,14 +76,14 @@ BasicConv1d<T>::BasicConv1d(const Conv1dOptions& options, autograd::Generator& g
 template <class T>
 void BasicConv1d<T>::build(autograd::Generator& gen) {
   const Conv1dOptions& o = options_;
-  check_options(name() + "(" + extra_repr() + ")", o.in_channels_, o.out_channels_,
-                Size2{1, o.kernel_size_}, Size2{1, o.stride_}, Size2{0, o.padding_},
-                Size2{1, o.dilation_}, o.groups_, false);
-  const auto per_group = o.in_channels_ / static_cast<std::size_t>(o.groups_);
+  check_options(name() + "(" + extra_repr() + ")", o.in_channels(), o.out_channels(),
+                Size2{1, o.kernel_size()}, Size2{1, o.stride()}, Size2{0, o.padding()},
+                Size2{1, o.dilation()}, o.groups(), false);
+  const auto per_group = o.in_channels() / static_cast<std::size_t>(o.groups());
   weight_ = &this->register_parameter(
       "weight",
-      autograd::zeros<T>({o.out_channels_, per_group, static_cast<std::size_t>(o.kernel_size_)}));
-  if (o.bias_) bias_ = &this->register_parameter("bias", autograd::zeros<T>({o.out_channels_}));
+      autograd::zeros<T>({o.out_channels(), per_group, static_cast<std::size_t>(o.kernel_size())}));
+  if (o.bias()) bias_ = &this->register_parameter("bias", autograd::zeros<T>({o.out_channels()}));
   reset_parameters(gen);
 }
 
@@ -101,8 +95,8 @@ void BasicConv1d<T>::reset_parameters(autograd::Generator& gen) {
 template <class T>
 auto BasicConv1d<T>::forward(const Tensor& x) -> Tensor {
   try {
-    return autograd::conv1d(x, *weight_, bias(), options_.stride_, options_.padding_,
-                            options_.dilation_, options_.groups_);
+    return autograd::conv1d(x, *weight_, bias(), options_.stride(), options_.padding(),
+                            options_.dilation(), options_.groups());
   } catch (const ShapeError& e) {
     throw ShapeError(name() + "(" + extra_repr() + "): " + e.what());
   }
@@ -111,18 +105,12 @@ auto BasicConv1d<T>::forward(const Tensor& x) -> Tensor {
 template <class T>
 std::string BasicConv1d<T>::extra_repr() const {
   const Conv1dOptions& o = options_;
-  return conv_repr(o.in_channels_, o.out_channels_, std::to_string(o.kernel_size_),
-                   std::to_string(o.stride_), std::to_string(o.padding_), o.padding_ != 0,
-                   std::to_string(o.dilation_), o.dilation_ != 1, o.groups_, o.bias_);
+  return conv_repr(o.in_channels(), o.out_channels(), std::to_string(o.kernel_size()),
+                   std::to_string(o.stride()), std::to_string(o.padding()), o.padding() != 0,
+                   std::to_string(o.dilation()), o.dilation() != 1, o.groups(), o.bias());
 }
 
 // ---- Conv2d ----------------------------------------------------------------------------------
-
-template <class T>
-BasicConv2d<T>::BasicConv2d(const Conv2dOptions& options) : options_(options) {
-  autograd::Generator gen(options.seed_);
-  build(gen);
-}
 
 template <class T>
 BasicConv2d<T>::BasicConv2d(const Conv2dOptions& options, autograd::Generator& gen)
@@ -133,14 +121,14 @@ BasicConv2d<T>::BasicConv2d(const Conv2dOptions& options, autograd::Generator& g
 template <class T>
 void BasicConv2d<T>::build(autograd::Generator& gen) {
   const Conv2dOptions& o = options_;
-  check_options(name() + "(" + extra_repr() + ")", o.in_channels_, o.out_channels_, o.kernel_size_,
-                o.stride_, o.padding_, o.dilation_, o.groups_, true);
-  const auto per_group = o.in_channels_ / static_cast<std::size_t>(o.groups_);
+  check_options(name() + "(" + extra_repr() + ")", o.in_channels(), o.out_channels(),
+                o.kernel_size(), o.stride(), o.padding(), o.dilation(), o.groups(), true);
+  const auto per_group = o.in_channels() / static_cast<std::size_t>(o.groups());
   weight_ = &this->register_parameter(
       "weight",
-      autograd::zeros<T>({o.out_channels_, per_group, static_cast<std::size_t>(o.kernel_size_.h),
-                          static_cast<std::size_t>(o.kernel_size_.w)}));
-  if (o.bias_) bias_ = &this->register_parameter("bias", autograd::zeros<T>({o.out_channels_}));
+      autograd::zeros<T>({o.out_channels(), per_group, static_cast<std::size_t>(o.kernel_size().h),
+                          static_cast<std::size_t>(o.kernel_size().w)}));
+  if (o.bias()) bias_ = &this->register_parameter("bias", autograd::zeros<T>({o.out_channels()}));
   reset_parameters(gen);
 }
 
@@ -152,8 +140,8 @@ void BasicConv2d<T>::reset_parameters(autograd::Generator& gen) {
 template <class T>
 auto BasicConv2d<T>::forward(const Tensor& x) -> Tensor {
   try {
-    return autograd::conv2d(x, *weight_, bias(), options_.stride_, options_.padding_,
-                            options_.dilation_, options_.groups_);
+    return autograd::conv2d(x, *weight_, bias(), options_.stride(), options_.padding(),
+                            options_.dilation(), options_.groups());
   } catch (const ShapeError& e) {
     throw ShapeError(name() + "(" + extra_repr() + "): " + e.what());
   }
@@ -162,9 +150,9 @@ auto BasicConv2d<T>::forward(const Tensor& x) -> Tensor {
 template <class T>
 std::string BasicConv2d<T>::extra_repr() const {
   const Conv2dOptions& o = options_;
-  return conv_repr(o.in_channels_, o.out_channels_, o.kernel_size_.str(), o.stride_.str(),
-                   o.padding_.str(), o.padding_ != Size2{0}, o.dilation_.str(),
-                   o.dilation_ != Size2{1}, o.groups_, o.bias_);
+  return conv_repr(o.in_channels(), o.out_channels(), o.kernel_size().str(), o.stride().str(),
+                   o.padding().str(), o.padding() != Size2{0}, o.dilation().str(),
+                   o.dilation() != Size2{1}, o.groups(), o.bias());
 }
 
 template class BasicConv1d<float>;

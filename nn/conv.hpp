@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "autograd/arg.hpp"
 #include "autograd/ops/window.hpp"
 #include "autograd/random.hpp"
 #include "nn/module.hpp"
@@ -15,49 +16,51 @@ namespace axon::nn {
 using autograd::Size2;
 
 /// Options of Conv1d: `Conv1dOptions(16, 32, 3).stride(2).padding(1)`.
-struct Conv1dOptions {
+class Conv1dOptions {
+ public:
   Conv1dOptions(std::size_t in_channels, std::size_t out_channels, long kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
 
-  std::size_t in_channels_;
-  std::size_t out_channels_;
-  long kernel_size_;
-  long stride_ = 1;
-  long padding_ = 0;  ///< zeros on both sides
-  long dilation_ = 1;
-  long groups_ = 1;  ///< must divide both channel counts
-  bool bias_ = true;
-  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed
-
-  Conv1dOptions& stride(long v) { return stride_ = v, *this; }
-  Conv1dOptions& padding(long v) { return padding_ = v, *this; }
-  Conv1dOptions& dilation(long v) { return dilation_ = v, *this; }
-  Conv1dOptions& groups(long v) { return groups_ = v, *this; }
-  Conv1dOptions& bias(bool v) { return bias_ = v, *this; }
-  Conv1dOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+  /// Input channels.
+  AXON_ARG(std::size_t, in_channels);
+  /// Output channels.
+  AXON_ARG(std::size_t, out_channels);
+  /// Window extent.
+  AXON_ARG(long, kernel_size);
+  /// Step between windows (default 1).
+  AXON_ARG(long, stride) = 1;
+  /// Zeros on both sides.
+  AXON_ARG(long, padding) = 0;
+  /// Spacing of the window taps (default 1).
+  AXON_ARG(long, dilation) = 1;
+  /// Must divide both channel counts.
+  AXON_ARG(long, groups) = 1;
+  /// Whether to add a learnt bias (default: yes).
+  AXON_ARG(bool, bias) = true;
 };
 
 /// Options of Conv2d: `Conv2dOptions(1, 8, 3).padding(1)`; per-axis values as `{h, w}`.
-struct Conv2dOptions {
+class Conv2dOptions {
+ public:
   Conv2dOptions(std::size_t in_channels, std::size_t out_channels, Size2 kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
 
-  std::size_t in_channels_;
-  std::size_t out_channels_;
-  Size2 kernel_size_;
-  Size2 stride_ = 1;
-  Size2 padding_ = 0;  ///< zeros on both sides of each axis
-  Size2 dilation_ = 1;
-  long groups_ = 1;  ///< must divide both channel counts
-  bool bias_ = true;
-  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed
-
-  Conv2dOptions& stride(Size2 v) { return stride_ = v, *this; }
-  Conv2dOptions& padding(Size2 v) { return padding_ = v, *this; }
-  Conv2dOptions& dilation(Size2 v) { return dilation_ = v, *this; }
-  Conv2dOptions& groups(long v) { return groups_ = v, *this; }
-  Conv2dOptions& bias(bool v) { return bias_ = v, *this; }
-  Conv2dOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+  /// Input channels.
+  AXON_ARG(std::size_t, in_channels);
+  /// Output channels.
+  AXON_ARG(std::size_t, out_channels);
+  /// Window extent, {h, w}.
+  AXON_ARG(Size2, kernel_size);
+  /// Step between windows (default 1).
+  AXON_ARG(Size2, stride) = 1;
+  /// Zeros on both sides of each axis.
+  AXON_ARG(Size2, padding) = 0;
+  /// Spacing of the window taps (default 1).
+  AXON_ARG(Size2, dilation) = 1;
+  /// Must divide both channel counts.
+  AXON_ARG(long, groups) = 1;
+  /// Whether to add a learnt bias (default: yes).
+  AXON_ARG(bool, bias) = true;
 };
 
 /// 1-D convolution layer: [N, in, L] -> [N, out, L'] (autograd::conv1d), with weight
@@ -65,7 +68,7 @@ struct Conv2dOptions {
 ///
 /// Initialisation is PyTorch's default: weight by kaiming_uniform_ with a = sqrt(5), i.e.
 /// U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in/groups * kernel, then the bias from the
-/// same range; drawn from the Generator passed in (or one seeded with options.seed_). Bad options
+/// same range; drawn from the Generator passed in. Bad options
 /// (a channel count not divisible by groups, a kernel, stride or dilation below 1, a negative
 /// padding) are a ValueError at construction; a bad input a ShapeError naming the layer.
 template <class T>
@@ -73,7 +76,8 @@ class BasicConv1d : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
 
-  explicit BasicConv1d(const Conv1dOptions& options);
+  using Options = Conv1dOptions;
+  /// Initialised from `gen` (which advances).
   BasicConv1d(const Conv1dOptions& options, autograd::Generator& gen);
 
   Tensor forward(const Tensor& x) override;
@@ -107,7 +111,8 @@ class BasicConv2d : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
 
-  explicit BasicConv2d(const Conv2dOptions& options);
+  using Options = Conv2dOptions;
+  /// Initialised from `gen` (which advances).
   BasicConv2d(const Conv2dOptions& options, autograd::Generator& gen);
 
   Tensor forward(const Tensor& x) override;

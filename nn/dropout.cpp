@@ -9,17 +9,17 @@ namespace axon::nn {
 
 template <class T>
 BasicDropout<T>::BasicDropout(const DropoutOptions& options)
-    : options_(options), gen_(options.seed_) {
-  if (!(options.p_ >= 0.0 && options.p_ < 1.0)) {
+    : options_(options), gen_(options.seed()) {
+  if (!(options.p() >= 0.0 && options.p() < 1.0)) {
     std::ostringstream os;
-    os << "Dropout: p must be in [0, 1), got " << options.p_;
+    os << "Dropout: p must be in [0, 1), got " << options.p();
     throw ValueError(os.str());
   }
 }
 
 template <class T>
 BasicTensor<T> BasicDropout<T>::forward(const BasicTensor<T>& x) {
-  const double p = options_.p_;
+  const double p = options_.p();
   if (!this->is_training() || p == 0.0) return x;
   // mask = 0 with probability p, else 1 / (1 - p); a constant, so dx = g * mask.
   const T keep_scale = static_cast<T>(1.0 / (1.0 - p));
@@ -34,7 +34,7 @@ BasicTensor<T> BasicDropout<T>::forward(const BasicTensor<T>& x) {
 template <class T>
 std::string BasicDropout<T>::extra_repr() const {
   std::ostringstream os;
-  os << "p=" << options_.p_;
+  os << "p=" << options_.p();
   return os.str();
 }
 

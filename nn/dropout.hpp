@@ -4,21 +4,22 @@
 #include <cstdint>
 #include <string>
 
+#include "autograd/arg.hpp"
 #include "autograd/random.hpp"
 #include "nn/module.hpp"
 
 namespace axon::nn {
 
 /// Options of Dropout: `Dropout(0.2)` or `Dropout(DropoutOptions(0.2).seed(7))`.
-struct DropoutOptions {
+class DropoutOptions {
+ public:
   /// Drop probability `p` (default 0.5), in [0, 1).
   DropoutOptions(double p = 0.5) : p_(p) {}  // NOLINT: implicit, so Dropout(0.2) reads naturally
 
-  double p_;
-  std::uint64_t seed_ = 0;  ///< seed of the layer's own mask Generator (default 0)
-
-  DropoutOptions& p(double v) { return p_ = v, *this; }
-  DropoutOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+  /// Drop probability, in [0, 1).
+  AXON_ARG(double, p);
+  /// Seed of the layer's own mask Generator (default 0).
+  AXON_ARG(std::uint64_t, seed) = 0;
 };
 
 /// Inverted dropout. In training mode each element is zeroed with probability p and the survivors
@@ -30,6 +31,7 @@ struct DropoutOptions {
 template <class T>
 class BasicDropout : public BasicModule<T> {
  public:
+  using Options = DropoutOptions;
   explicit BasicDropout(const DropoutOptions& options = DropoutOptions());
 
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
@@ -37,7 +39,7 @@ class BasicDropout : public BasicModule<T> {
   std::string extra_repr() const override;
 
   /// The drop probability.
-  double p() const { return options_.p_; }
+  double p() const { return options_.p(); }
   /// The layer's own Generator (used when no scoped generator is set).
   autograd::Generator& generator() { return gen_; }
   autograd::Generator* own_generator() override { return &gen_; }

@@ -8,24 +8,25 @@
 #include <string>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "autograd/random.hpp"
 #include "nn/module.hpp"
 
 namespace axon::nn {
 
 /// Options of Embedding: `Embedding(EmbeddingOptions(vocab, 64).padding_idx(0))`.
-struct EmbeddingOptions {
+class EmbeddingOptions {
+ public:
   /// A table of `num_embeddings` vectors of `embedding_dim` values.
   EmbeddingOptions(std::size_t num_embeddings, std::size_t embedding_dim)
       : num_embeddings_(num_embeddings), embedding_dim_(embedding_dim) {}
 
-  std::size_t num_embeddings_;
-  std::size_t embedding_dim_;
-  std::optional<std::size_t> padding_idx_;  ///< a row kept at 0 with no gradient (default none)
-  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed (default 0)
-
-  EmbeddingOptions& padding_idx(std::optional<std::size_t> v) { return padding_idx_ = v, *this; }
-  EmbeddingOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+  /// Rows of the table (the vocabulary size).
+  AXON_ARG(std::size_t, num_embeddings);
+  /// Values per row.
+  AXON_ARG(std::size_t, embedding_dim);
+  /// A row kept at 0 with no gradient (default none).
+  AXON_ARG(std::optional<std::size_t>, padding_idx);
 };
 
 /// Looks up rows of "weight" [num_embeddings, embedding_dim] (autograd::embedding): indices of
@@ -42,8 +43,7 @@ class BasicEmbedding : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
 
-  /// Initialised from a Generator seeded with options.seed_.
-  explicit BasicEmbedding(const EmbeddingOptions& options);
+  using Options = EmbeddingOptions;
   /// Initialised from `gen` (which advances).
   BasicEmbedding(const EmbeddingOptions& options, autograd::Generator& gen);
 

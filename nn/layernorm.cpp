@@ -13,10 +13,11 @@ namespace axon::nn {
 
 template <class T>
 BasicLayerNorm<T>::BasicLayerNorm(const LayerNormOptions& options) : options_(options) {
-  const autograd::Shape shape(options_.normalized_shape_.begin(), options_.normalized_shape_.end());
+  const autograd::Shape shape(options_.normalized_shape().begin(),
+                              options_.normalized_shape().end());
   if (shape.empty()) throw ValueError("LayerNorm: normalized_shape is empty");
-  if (!(options_.eps_ > 0.0)) throw ValueError("LayerNorm(" + extra_repr() + "): eps must be > 0");
-  if (options_.elementwise_affine_) {
+  if (!(options_.eps() > 0.0)) throw ValueError("LayerNorm(" + extra_repr() + "): eps must be > 0");
+  if (options_.elementwise_affine()) {
     weight_ = &this->register_parameter("weight", autograd::ones<T>(shape));
     bias_ = &this->register_parameter("bias", autograd::zeros<T>(shape));
   }
@@ -31,7 +32,7 @@ void BasicLayerNorm<T>::reset_parameters() {
 
 template <class T>
 auto BasicLayerNorm<T>::forward(const Tensor& x) -> Tensor {
-  const auto& norm = options_.normalized_shape_;
+  const auto& norm = options_.normalized_shape();
   const auto& shape = x.shape();
   bool ends_with = norm.size() <= shape.size();
   for (std::size_t i = 0; ends_with && i < norm.size(); ++i) {
@@ -41,18 +42,18 @@ auto BasicLayerNorm<T>::forward(const Tensor& x) -> Tensor {
     throw ShapeError("LayerNorm(" + extra_repr() + "): input " + autograd::shape_str(shape) +
                      " does not end with normalized_shape");
   }
-  return autograd::layer_norm(x, norm, weight(), bias(), options_.eps_);
+  return autograd::layer_norm(x, norm, weight(), bias(), options_.eps());
 }
 
 template <class T>
 std::string BasicLayerNorm<T>::extra_repr() const {
   std::ostringstream os;
   os << "(";
-  for (std::size_t i = 0; i < options_.normalized_shape_.size(); ++i) {
-    os << (i ? ", " : "") << options_.normalized_shape_[i];
+  for (std::size_t i = 0; i < options_.normalized_shape().size(); ++i) {
+    os << (i ? ", " : "") << options_.normalized_shape()[i];
   }
-  os << (options_.normalized_shape_.size() == 1 ? ",)" : ")") << ", eps=" << options_.eps_
-     << ", elementwise_affine=" << (options_.elementwise_affine_ ? "true" : "false");
+  os << (options_.normalized_shape().size() == 1 ? ",)" : ")") << ", eps=" << options_.eps()
+     << ", elementwise_affine=" << (options_.elementwise_affine() ? "true" : "false");
   return os.str();
 }
 

@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "nn/module.hpp"
 
 namespace axon::nn {
 
 /// Options of LayerNorm: `LayerNorm(LayerNormOptions({512}).eps(1e-6))`.
-struct LayerNormOptions {
+class LayerNormOptions {
+ public:
   /// Normalise over trailing axes of these extents (an input [..., normalized_shape...]).
   LayerNormOptions(std::vector<std::size_t> normalized_shape)  // NOLINT: implicit, LayerNorm({64})
       : normalized_shape_(std::move(normalized_shape)) {}
@@ -20,12 +22,12 @@ struct LayerNormOptions {
   LayerNormOptions(std::initializer_list<std::size_t> normalized_shape)  // NOLINT: implicit
       : normalized_shape_(normalized_shape) {}
 
-  std::vector<std::size_t> normalized_shape_;
-  double eps_ = 1e-5;               ///< added to the variance (default 1e-5)
-  bool elementwise_affine_ = true;  ///< learnt weight and bias of normalized_shape (default yes)
-
-  LayerNormOptions& eps(double v) { return eps_ = v, *this; }
-  LayerNormOptions& elementwise_affine(bool v) { return elementwise_affine_ = v, *this; }
+  /// Extents of the trailing axes normalised over.
+  AXON_ARG(std::vector<std::size_t>, normalized_shape);
+  /// Added to the variance (default 1e-5).
+  AXON_ARG(double, eps) = 1e-5;
+  /// Learnt weight and bias of normalized_shape (default yes).
+  AXON_ARG(bool, elementwise_affine) = true;
 };
 
 /// y = (x - mean) / sqrt(var + eps) * weight + bias over the trailing axes normalized_shape of
@@ -37,6 +39,7 @@ class BasicLayerNorm : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
 
+  using Options = LayerNormOptions;
   explicit BasicLayerNorm(const LayerNormOptions& options);
 
   Tensor forward(const Tensor& x) override;

@@ -11,23 +11,12 @@
 namespace axon::nn {
 
 template <class T>
-BasicLinear<T>::BasicLinear(const LinearOptions& options) : options_(options) {
-  autograd::Generator gen(options.seed_);
-  build(gen);
-}
-
-template <class T>
 BasicLinear<T>::BasicLinear(const LinearOptions& options, autograd::Generator& gen)
     : options_(options) {
-  build(gen);
-}
-
-template <class T>
-void BasicLinear<T>::build(autograd::Generator& gen) {
   weight_ = &this->register_parameter(
-      "weight", autograd::zeros<T>({options_.out_features_, options_.in_features_}));
-  if (options_.bias_) {
-    bias_ = &this->register_parameter("bias", autograd::zeros<T>({options_.out_features_}));
+      "weight", autograd::zeros<T>({options_.out_features(), options_.in_features()}));
+  if (options_.bias()) {
+    bias_ = &this->register_parameter("bias", autograd::zeros<T>({options_.out_features()}));
   }
   reset_parameters(gen);
 }
@@ -37,7 +26,7 @@ void BasicLinear<T>::reset_parameters(autograd::Generator& gen) {
   if (weight_->numel() == 0) return;  // nothing to draw (and no fan to scale by)
   init::kaiming_uniform_(*weight_, gen, std::sqrt(5.0));
   if (bias_) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(options_.in_features_));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(options_.in_features()));
     init::uniform_(*bias_, gen, -bound, bound);
   }
 }
@@ -45,26 +34,26 @@ void BasicLinear<T>::reset_parameters(autograd::Generator& gen) {
 template <class T>
 auto BasicLinear<T>::forward(const Tensor& x) -> Tensor {
   const auto& shape = x.shape();
-  if (x.dim() == 0 || shape[x.dim() - 1] != options_.in_features_) {
+  if (x.dim() == 0 || shape[x.dim() - 1] != options_.in_features()) {
     throw ShapeError(name() + "(" + extra_repr() + "): input of shape " +
                      autograd::shape_str(shape) + " must end in in_features " +
-                     std::to_string(options_.in_features_));
+                     std::to_string(options_.in_features()));
   }
   // The fused op reads [in], [N, in] and [B, T, in] in place (leading axes are rows).
   if (x.dim() <= 3) return autograd::linear(x, *weight_, bias());
   // Higher ranks: [..., in] -> [N, in] -> [N, out] -> [..., out]
-  const long in = static_cast<long>(options_.in_features_);
+  const long in = static_cast<long>(options_.in_features());
   Tensor y = autograd::linear(autograd::reshape(x, {-1, in}), *weight_, bias());
   std::vector<long> out_shape(shape.begin(), shape.end() - 1);
-  out_shape.push_back(static_cast<long>(options_.out_features_));
+  out_shape.push_back(static_cast<long>(options_.out_features()));
   return autograd::reshape(y, out_shape);
 }
 
 template <class T>
 std::string BasicLinear<T>::extra_repr() const {
-  return "in_features=" + std::to_string(options_.in_features_) +
-         ", out_features=" + std::to_string(options_.out_features_) +
-         ", bias=" + (options_.bias_ ? "true" : "false");
+  return "in_features=" + std::to_string(options_.in_features()) +
+         ", out_features=" + std::to_string(options_.out_features()) +
+         ", bias=" + (options_.bias() ? "true" : "false");
 }
 
 template class BasicLinear<float>;

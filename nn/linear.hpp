@@ -2,36 +2,34 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 
+#include "autograd/arg.hpp"
 #include "autograd/random.hpp"
 #include "nn/module.hpp"
 
 namespace axon::nn {
 
-/// Options of Linear. `LinearOptions(784, 128).bias(false)`.
-struct LinearOptions {
+/// Options of Linear: `LinearOptions(784, 128).bias(false)`.
+class LinearOptions {
+ public:
   /// A layer mapping `in_features` inputs to `out_features` outputs, with a bias.
   LinearOptions(std::size_t in_features, std::size_t out_features)
       : in_features_(in_features), out_features_(out_features) {}
 
-  std::size_t in_features_;
-  std::size_t out_features_;
-  bool bias_ = true;        ///< whether to add a learnt bias (default: yes)
-  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed (default 0)
-
-  LinearOptions& bias(bool v) { return bias_ = v, *this; }
-  LinearOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
+  /// Inputs per sample.
+  AXON_ARG(std::size_t, in_features);
+  /// Outputs per sample.
+  AXON_ARG(std::size_t, out_features);
+  /// Whether to add a learnt bias (default: yes).
+  AXON_ARG(bool, bias) = true;
 };
 
 /// Fully connected layer: y = x W^T + b, with weight [out, in] and bias [out].
 ///
 /// Initialisation is PyTorch's default: weight and bias both U(-1/sqrt(in), 1/sqrt(in)) (the
-/// weight via kaiming_uniform_ with a = sqrt(5)), weight drawn first. The draws come from the
-/// Generator passed to the constructor; without one, from a Generator seeded with
-/// options.seed_ (0 by default), so construction is reproducible but two layers built with the
-/// same options start equal: pass one shared Generator when building a model.
+/// weight via kaiming_uniform_ with a = sqrt(5)), weight drawn first, from the Generator passed
+/// to the constructor: pass one shared Generator when building a model.
 ///
 /// Input [in] -> [out], [N, in] -> [N, out], [..., in] -> [..., out] (ranks above 3 are
 /// flattened to [N, in] and restored). Any other last extent is a ShapeError naming the layer.
@@ -39,10 +37,9 @@ template <class T>
 class BasicLinear : public BasicModule<T> {
  public:
   using Tensor = BasicTensor<T>;
+  using Options = LinearOptions;
 
-  /// Initialised from a Generator seeded with options.seed_.
-  explicit BasicLinear(const LinearOptions& options);
-  /// Initialised from `gen` (which advances).
+  /// Initialised from `gen` (which advances). `Linear(LinearOptions(784, 128), gen)`.
   BasicLinear(const LinearOptions& options, autograd::Generator& gen);
 
   Tensor forward(const Tensor& x) override;
@@ -61,8 +58,6 @@ class BasicLinear : public BasicModule<T> {
   const Tensor& bias() const { return bias_ ? *bias_ : no_bias_; }
 
  private:
-  void build(autograd::Generator& gen);
-
   LinearOptions options_;
   Tensor* weight_ = nullptr;  // stored in the module's registry
   Tensor* bias_ = nullptr;

@@ -8,6 +8,7 @@
 
 #include "autograd/kernels.hpp"
 #include "autograd/shape.hpp"
+#include "autograd/vector_math.hpp"
 
 namespace axon::nn {
 
@@ -77,19 +78,9 @@ T sign(T v) {
   return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
 }
 
-/// log(1 + e^z) without overflow or cancellation.
-template <class T>
-T softplus(T z) {
-  return std::max(z, T(0)) + std::log1p(std::exp(-std::abs(z)));
-}
-
-/// 1 / (1 + e^-z) without overflow.
-template <class T>
-T sigmoid(T z) {
-  if (z >= T(0)) return T(1) / (T(1) + std::exp(-z));
-  const T e = std::exp(z);
-  return e / (T(1) + e);
-}
+// log(1 + e^z) and 1 / (1 + e^-z) without overflow: the activations' own scalar forms.
+using autograd::vector_math::sigmoid;
+using autograd::vector_math::softplus;
 
 /// A loss of d = input - target per element. `loss(d)` is the value and `slope(d)` its derivative
 /// in d; the target receives -slope.

@@ -8,10 +8,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "autograd/random.hpp"
 #include "autograd/tensor.hpp"
 
 /// Modules: the building blocks of models. A module owns named parameters (trainable tensors),
@@ -151,6 +153,42 @@ class BasicModule {
 
 using Module = BasicModule<float>;
 using ModuleD = BasicModule<double>;
+
+namespace detail {
+template <class M, class = void>
+struct has_options : std::false_type {};
+template <class M>
+struct has_options<M, std::void_t<typename M::Options>> : std::true_type {};
+
+template <class M, class Tuple, std::size_t... I>
+std::shared_ptr<M> make_with_generator(Tuple&& args, std::index_sequence<I...>) {
+  return std::make_shared<M>(typename M::Options(std::get<I>(std::move(args))...),
+                             std::get<sizeof...(I)>(args));
+}
+}  // namespace detail
+
+/// Builds a module of type M from its constructor's arguments or, spelled out, from its options'
+/// constructor arguments followed by the Generator its parameters are drawn from:
+/// `make_module<Linear>(784, 64, gen)` is `std::make_shared<Linear>(LinearOptions(784, 64), gen)`,
+/// `make_module<MaxPool2d>(2)` is `std::make_shared<MaxPool2d>(Pool2dOptions(2))`. What
+/// Sequential::add, ModuleList::push_back and ModuleDict::insert use to build children in place.
+template <class M, class... Args>
+std::shared_ptr<M> make_module(Args&&... args) {
+  if constexpr (std::is_constructible_v<M, Args&&...>) {
+    return std::make_shared<M>(std::forward<Args>(args)...);
+  } else if constexpr (sizeof...(Args) >= 1 &&
+                       std::is_same_v<std::remove_cvref_t<std::tuple_element_t<
+                                          sizeof...(Args) - 1, std::tuple<Args...>>>,
+                                      autograd::Generator>) {
+    static_assert(detail::has_options<M>::value, "make_module: M has no Options type");
+    return detail::make_with_generator<M>(std::forward_as_tuple(std::forward<Args>(args)...),
+                                          std::make_index_sequence<sizeof...(Args) - 1>());
+  } else {
+    static_assert(detail::has_options<M>::value,
+                  "make_module: M is not constructible from these arguments");
+    return std::make_shared<M>(typename M::Options(std::forward<Args>(args)...));
+  }
+}
 
 /// Prints module.repr(), e.g.
 /// ```

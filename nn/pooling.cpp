@@ -22,56 +22,56 @@ std::string flag(bool count_include_pad) {
 
 template <class T>
 BasicTensor<T> BasicMaxPool1d<T>::forward(const BasicTensor<T>& x) {
-  return autograd::max_pool1d(x, options_.kernel_size_, options_.stride_, options_.padding_);
+  return autograd::max_pool1d(x, options_.kernel_size(), options_.stride(), options_.padding());
 }
 
 template <class T>
 std::string BasicMaxPool1d<T>::extra_repr() const {
   const auto& o = options_;
-  return window_repr(std::to_string(o.kernel_size_),
-                     std::to_string(o.stride_.value_or(o.kernel_size_)),
-                     std::to_string(o.padding_));
+  return window_repr(std::to_string(o.kernel_size()),
+                     std::to_string(o.stride().value_or(o.kernel_size())),
+                     std::to_string(o.padding()));
 }
 
 template <class T>
 BasicTensor<T> BasicMaxPool2d<T>::forward(const BasicTensor<T>& x) {
-  return autograd::max_pool2d(x, options_.kernel_size_, options_.stride_, options_.padding_);
+  return autograd::max_pool2d(x, options_.kernel_size(), options_.stride(), options_.padding());
 }
 
 template <class T>
 std::string BasicMaxPool2d<T>::extra_repr() const {
   const auto& o = options_;
-  return window_repr(o.kernel_size_.str(), o.stride_.value_or(o.kernel_size_).str(),
-                     o.padding_.str());
+  return window_repr(o.kernel_size().str(), o.stride().value_or(o.kernel_size()).str(),
+                     o.padding().str());
 }
 
 template <class T>
 BasicTensor<T> BasicAvgPool1d<T>::forward(const BasicTensor<T>& x) {
-  return autograd::avg_pool1d(x, options_.kernel_size_, options_.stride_, options_.padding_,
-                              options_.count_include_pad_);
+  return autograd::avg_pool1d(x, options_.kernel_size(), options_.stride(), options_.padding(),
+                              options_.count_include_pad());
 }
 
 template <class T>
 std::string BasicAvgPool1d<T>::extra_repr() const {
   const auto& o = options_;
-  return window_repr(std::to_string(o.kernel_size_),
-                     std::to_string(o.stride_.value_or(o.kernel_size_)),
-                     std::to_string(o.padding_)) +
-         flag(o.count_include_pad_);
+  return window_repr(std::to_string(o.kernel_size()),
+                     std::to_string(o.stride().value_or(o.kernel_size())),
+                     std::to_string(o.padding())) +
+         flag(o.count_include_pad());
 }
 
 template <class T>
 BasicTensor<T> BasicAvgPool2d<T>::forward(const BasicTensor<T>& x) {
-  return autograd::avg_pool2d(x, options_.kernel_size_, options_.stride_, options_.padding_,
-                              options_.count_include_pad_);
+  return autograd::avg_pool2d(x, options_.kernel_size(), options_.stride(), options_.padding(),
+                              options_.count_include_pad());
 }
 
 template <class T>
 std::string BasicAvgPool2d<T>::extra_repr() const {
   const auto& o = options_;
-  return window_repr(o.kernel_size_.str(), o.stride_.value_or(o.kernel_size_).str(),
-                     o.padding_.str()) +
-         flag(o.count_include_pad_);
+  return window_repr(o.kernel_size().str(), o.stride().value_or(o.kernel_size()).str(),
+                     o.padding().str()) +
+         flag(o.count_include_pad());
 }
 
 template <class T>

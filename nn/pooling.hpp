@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "autograd/arg.hpp"
 #include "autograd/ops/window.hpp"
 #include "nn/module.hpp"
 
@@ -15,35 +16,47 @@ namespace axon::nn {
 using autograd::Size2;
 
 /// Options of MaxPool1d / AvgPool1d: `Pool1dOptions(3).stride(2).padding(1)`.
-struct Pool1dOptions {
+class Pool1dOptions {
+ public:
   explicit Pool1dOptions(long kernel_size) : kernel_size_(kernel_size) {}
-  long kernel_size_;
-  std::optional<long> stride_;  ///< default: the kernel size
-  long padding_ = 0;
-  bool count_include_pad_ = true;  ///< average pools only
-
-  Pool1dOptions& stride(long v) { return stride_ = v, *this; }
-  Pool1dOptions& padding(long v) { return padding_ = v, *this; }
-  Pool1dOptions& count_include_pad(bool v) { return count_include_pad_ = v, *this; }
+  /// Window extent.
+  AXON_ARG(long, kernel_size);
+  /// Default: the kernel size.
+  AXON_ARG(std::optional<long>, stride);
+  /// Zeros (-inf for max) on both sides (default 0).
+  AXON_ARG(long, padding) = 0;
+  /// Average pools only.
+  AXON_ARG(bool, count_include_pad) = true;
 };
 
 /// Options of MaxPool2d / AvgPool2d: `Pool2dOptions(2)`, `Pool2dOptions({3, 2}).stride(1)`.
-struct Pool2dOptions {
+class Pool2dOptions {
+ public:
+  /// A window of `kernel_size`, `{h, w}` or one extent for both axes.
   explicit Pool2dOptions(Size2 kernel_size) : kernel_size_(kernel_size) {}
-  Size2 kernel_size_;
-  std::optional<Size2> stride_;  ///< default: the kernel size
-  Size2 padding_ = 0;
-  bool count_include_pad_ = true;  ///< average pools only
+  /// Step between windows, per axis as `{h, w}` (default: the kernel size). Written by hand:
+  /// the setter takes a Size2, so `stride(2)` and `stride({2, 1})` both read naturally.
+  Pool2dOptions& stride(Size2 value) {
+    stride_ = value;
+    return *this;
+  }
+  /// The stride; nullopt means the kernel size.
+  const std::optional<Size2>& stride() const { return stride_; }
 
-  Pool2dOptions& stride(Size2 v) { return stride_ = v, *this; }
-  Pool2dOptions& padding(Size2 v) { return padding_ = v, *this; }
-  Pool2dOptions& count_include_pad(bool v) { return count_include_pad_ = v, *this; }
+  /// Window extent, {h, w}.
+  AXON_ARG(Size2, kernel_size);
+  /// Zeros (-inf for max) on both sides of each axis (default 0).
+  AXON_ARG(Size2, padding) = 0;
+  /// Average pools only.
+  AXON_ARG(bool, count_include_pad) = true;
+  std::optional<Size2> stride_;
 };
 
 /// Maximum over each window (autograd::max_pool1d).
 template <class T>
 class BasicMaxPool1d : public BasicModule<T> {
  public:
+  using Options = Pool1dOptions;
   explicit BasicMaxPool1d(const Pool1dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "MaxPool1d"; }
@@ -58,6 +71,7 @@ class BasicMaxPool1d : public BasicModule<T> {
 template <class T>
 class BasicMaxPool2d : public BasicModule<T> {
  public:
+  using Options = Pool2dOptions;
   explicit BasicMaxPool2d(const Pool2dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "MaxPool2d"; }
@@ -72,6 +86,7 @@ class BasicMaxPool2d : public BasicModule<T> {
 template <class T>
 class BasicAvgPool1d : public BasicModule<T> {
  public:
+  using Options = Pool1dOptions;
   explicit BasicAvgPool1d(const Pool1dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "AvgPool1d"; }
@@ -86,6 +101,7 @@ class BasicAvgPool1d : public BasicModule<T> {
 template <class T>
 class BasicAvgPool2d : public BasicModule<T> {
  public:
+  using Options = Pool2dOptions;
   explicit BasicAvgPool2d(const Pool2dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "AvgPool2d"; }

@@ -13,22 +13,16 @@
 namespace axon::nn {
 
 template <class T>
-BasicRNN<T>::BasicRNN(const RNNOptions& o)
-    : BasicRecurrent<T>(o.nonlinearity_ == RNNNonlinearity::relu ? RecurrentKind::rnn_relu
-                                                                 : RecurrentKind::rnn_tanh,
-                        o, nullptr) {}
-
-template <class T>
 BasicRNN<T>::BasicRNN(const RNNOptions& o, autograd::Generator& gen)
-    : BasicRecurrent<T>(o.nonlinearity_ == RNNNonlinearity::relu ? RecurrentKind::rnn_relu
-                                                                 : RecurrentKind::rnn_tanh,
-                        o, &gen) {}
+    : BasicRecurrent<T>(o.nonlinearity() == RNNNonlinearity::relu ? RecurrentKind::rnn_relu
+                                                                  : RecurrentKind::rnn_tanh,
+                        o, gen) {}
 
 template <class T>
 BasicRecurrent<T>::BasicRecurrent(RecurrentKind kind, std::size_t input_size,
                                   std::size_t hidden_size, std::size_t num_layers, bool bias,
                                   bool batch_first, double dropout, bool bidirectional,
-                                  std::uint64_t seed, autograd::Generator* gen)
+                                  autograd::Generator& gen)
     : kind_(kind),
       input_size_(input_size),
       hidden_size_(hidden_size),
@@ -37,7 +31,7 @@ BasicRecurrent<T>::BasicRecurrent(RecurrentKind kind, std::size_t input_size,
       batch_first_(batch_first),
       dropout_(dropout),
       bidirectional_(bidirectional),
-      dropout_gen_(seed) {
+      dropout_gen_(0) {
   if (hidden_size == 0 || num_layers == 0) {
     throw ValueError(kind_name(kind) + ": hidden_size and num_layers must be positive (got " +
                      std::to_string(hidden_size) + " and " + std::to_string(num_layers) + ")");
@@ -47,15 +41,13 @@ BasicRecurrent<T>::BasicRecurrent(RecurrentKind kind, std::size_t input_size,
     os << kind_name(kind) << ": dropout must be in [0, 1), got " << dropout;
     throw ValueError(os.str());
   }
-  autograd::Generator own(seed);
-  autograd::Generator& g = gen ? *gen : own;
   const std::size_t directions = num_directions();
   for (std::size_t layer = 0; layer < num_layers; ++layer) {
     const std::size_t in = layer == 0 ? input_size : hidden_size * directions;
     for (std::size_t d = 0; d < directions; ++d) {
       const std::string suffix = "_l" + std::to_string(layer) + (d == 1 ? "_reverse" : "");
       weights_.push_back(
-          detail::register_recurrent_weights<T>(*this, suffix, kind, in, hidden_size, bias, g));
+          detail::register_recurrent_weights<T>(*this, suffix, kind, in, hidden_size, bias, gen));
     }
   }
 }

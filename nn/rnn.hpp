@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "autograd/random.hpp"
 #include "nn/module.hpp"
 #include "nn/rnn_cell.hpp"
@@ -15,46 +16,75 @@
 /// initialisation, so state dicts load from torch.nn.RNN / LSTM / GRU.
 namespace axon::nn {
 
-/// Options shared by the layers: `LSTMOptions(28, 64).num_layers(2).batch_first(true)`.
-template <class Derived>
-struct RecurrentOptionsBase {
+/// Options of LSTM: `LSTMOptions(28, 64).num_layers(2).batch_first(true)`.
+class LSTMOptions {
+ public:
   /// A layer reading `input_size` features per step and keeping `hidden_size` hidden units.
-  RecurrentOptionsBase(std::size_t input_size, std::size_t hidden_size)
+  LSTMOptions(std::size_t input_size, std::size_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
 
-  std::size_t input_size_;
-  std::size_t hidden_size_;
-  std::size_t num_layers_ = 1;  ///< stacked layers, each reading the previous one's output
-  bool bias_ = true;            ///< whether to learn bias_ih and bias_hh
-  bool batch_first_ = false;    ///< input and output [B, T, F] instead of [T, B, F]
-  double dropout_ = 0.0;        ///< dropout on each layer's output but the last, in training
-  bool bidirectional_ = false;  ///< a second, reversed pass per layer; outputs concatenated
-  std::uint64_t seed_ = 0;      ///< seed of the init draws (and the dropout stream)
-
-  Derived& num_layers(std::size_t v) { return num_layers_ = v, self(); }
-  Derived& bias(bool v) { return bias_ = v, self(); }
-  Derived& batch_first(bool v) { return batch_first_ = v, self(); }
-  Derived& dropout(double v) { return dropout_ = v, self(); }
-  Derived& bidirectional(bool v) { return bidirectional_ = v, self(); }
-  Derived& seed(std::uint64_t v) { return seed_ = v, self(); }
-
- private:
-  Derived& self() { return static_cast<Derived&>(*this); }
+  /// Features per input step.
+  AXON_ARG(std::size_t, input_size);
+  /// Hidden units per layer and direction.
+  AXON_ARG(std::size_t, hidden_size);
+  /// Stacked layers, each reading the previous one's output (default 1).
+  AXON_ARG(std::size_t, num_layers) = 1;
+  /// Whether to learn bias_ih and bias_hh (default: yes).
+  AXON_ARG(bool, bias) = true;
+  /// Input and output [B, T, F] instead of [T, B, F] (default: no).
+  AXON_ARG(bool, batch_first) = false;
+  /// Dropout on each layer's output but the last, in training (default 0).
+  AXON_ARG(double, dropout) = 0.0;
+  /// A second, reversed pass per layer; outputs concatenated (default: no).
+  AXON_ARG(bool, bidirectional) = false;
 };
 
-/// Options of LSTM.
-struct LSTMOptions : RecurrentOptionsBase<LSTMOptions> {
-  using RecurrentOptionsBase::RecurrentOptionsBase;
+/// Options of GRU: `GRUOptions(28, 64).num_layers(2).batch_first(true)`.
+class GRUOptions {
+ public:
+  /// A layer reading `input_size` features per step and keeping `hidden_size` hidden units.
+  GRUOptions(std::size_t input_size, std::size_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+
+  /// Features per input step.
+  AXON_ARG(std::size_t, input_size);
+  /// Hidden units per layer and direction.
+  AXON_ARG(std::size_t, hidden_size);
+  /// Stacked layers, each reading the previous one's output (default 1).
+  AXON_ARG(std::size_t, num_layers) = 1;
+  /// Whether to learn bias_ih and bias_hh (default: yes).
+  AXON_ARG(bool, bias) = true;
+  /// Input and output [B, T, F] instead of [T, B, F] (default: no).
+  AXON_ARG(bool, batch_first) = false;
+  /// Dropout on each layer's output but the last, in training (default 0).
+  AXON_ARG(double, dropout) = 0.0;
+  /// A second, reversed pass per layer; outputs concatenated (default: no).
+  AXON_ARG(bool, bidirectional) = false;
 };
-/// Options of GRU.
-struct GRUOptions : RecurrentOptionsBase<GRUOptions> {
-  using RecurrentOptionsBase::RecurrentOptionsBase;
-};
-/// Options of RNN; `RNNOptions(8, 16).nonlinearity(RNNNonlinearity::relu)`.
-struct RNNOptions : RecurrentOptionsBase<RNNOptions> {
-  using RecurrentOptionsBase::RecurrentOptionsBase;
-  RNNNonlinearity nonlinearity_ = RNNNonlinearity::tanh;  ///< tanh (default) or relu
-  RNNOptions& nonlinearity(RNNNonlinearity v) { return nonlinearity_ = v, *this; }
+
+/// Options of RNN: `RNNOptions(28, 64).num_layers(2).batch_first(true)`.
+class RNNOptions {
+ public:
+  /// A layer reading `input_size` features per step and keeping `hidden_size` hidden units.
+  RNNOptions(std::size_t input_size, std::size_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+
+  /// Features per input step.
+  AXON_ARG(std::size_t, input_size);
+  /// Hidden units per layer and direction.
+  AXON_ARG(std::size_t, hidden_size);
+  /// Stacked layers, each reading the previous one's output (default 1).
+  AXON_ARG(std::size_t, num_layers) = 1;
+  /// Whether to learn bias_ih and bias_hh (default: yes).
+  AXON_ARG(bool, bias) = true;
+  /// Input and output [B, T, F] instead of [T, B, F] (default: no).
+  AXON_ARG(bool, batch_first) = false;
+  /// Dropout on each layer's output but the last, in training (default 0).
+  AXON_ARG(double, dropout) = 0.0;
+  /// A second, reversed pass per layer; outputs concatenated (default: no).
+  AXON_ARG(bool, bidirectional) = false;
+  /// tanh (default) or relu.
+  AXON_ARG(RNNNonlinearity, nonlinearity) = RNNNonlinearity::tanh;
 };
 
 /// What a recurrent layer returns: the output sequence [T, B, D*H] ([B, T, D*H] when
@@ -91,20 +121,21 @@ class BasicRecurrent : public BasicModule<T> {
   std::size_t num_layers() const { return num_layers_; }
   std::size_t num_directions() const { return bidirectional_ ? 2 : 1; }
   bool batch_first() const { return batch_first_; }
-  /// The dropout Generator used when no scoped generator is set (autograd::GeneratorScope).
+  /// The dropout Generator used when no scoped generator is set (autograd::GeneratorScope);
+  /// seeded with 0 at construction, as Dropout's default.
   autograd::Generator& generator() { return dropout_gen_; }
 
  protected:
-  /// Builds the layers, drawing from `gen`, or from a Generator seeded with `seed` when null.
+  /// Builds the layers, drawing from `gen`.
   template <class Options>
-  BasicRecurrent(RecurrentKind kind, const Options& o, autograd::Generator* gen)
-      : BasicRecurrent(kind, o.input_size_, o.hidden_size_, o.num_layers_, o.bias_, o.batch_first_,
-                       o.dropout_, o.bidirectional_, o.seed_, gen) {}
+  BasicRecurrent(RecurrentKind kind, const Options& o, autograd::Generator& gen)
+      : BasicRecurrent(kind, o.input_size(), o.hidden_size(), o.num_layers(), o.bias(),
+                       o.batch_first(), o.dropout(), o.bidirectional(), gen) {}
 
  private:
   BasicRecurrent(RecurrentKind kind, std::size_t input_size, std::size_t hidden_size,
                  std::size_t num_layers, bool bias, bool batch_first, double dropout,
-                 bool bidirectional, std::uint64_t seed, autograd::Generator* gen);
+                 bool bidirectional, autograd::Generator& gen);
   /// One direction of one layer over x [T, B, F]; returns [T, B, H] and updates `state`.
   Tensor run_direction(const Tensor& x, const detail::RecurrentWeights<T>& weights, bool reverse,
                        RecurrentState<T>& state);
@@ -123,7 +154,8 @@ class BasicRecurrent : public BasicModule<T> {
 template <class T>
 class BasicRNN : public BasicRecurrent<T> {
  public:
-  explicit BasicRNN(const RNNOptions& options);
+  using Options = RNNOptions;
+  /// Initialised from `gen` (which advances).
   BasicRNN(const RNNOptions& options, autograd::Generator& gen);
 };
 
@@ -131,20 +163,20 @@ class BasicRNN : public BasicRecurrent<T> {
 template <class T>
 class BasicLSTM : public BasicRecurrent<T> {
  public:
-  explicit BasicLSTM(const LSTMOptions& options)
-      : BasicRecurrent<T>(RecurrentKind::lstm, options, nullptr) {}
+  using Options = LSTMOptions;
+  /// Initialised from `gen` (which advances).
   BasicLSTM(const LSTMOptions& options, autograd::Generator& gen)
-      : BasicRecurrent<T>(RecurrentKind::lstm, options, &gen) {}
+      : BasicRecurrent<T>(RecurrentKind::lstm, options, gen) {}
 };
 
 /// GRU over a sequence (gates r, z, n, as torch.nn.GRU).
 template <class T>
 class BasicGRU : public BasicRecurrent<T> {
  public:
-  explicit BasicGRU(const GRUOptions& options)
-      : BasicRecurrent<T>(RecurrentKind::gru, options, nullptr) {}
+  using Options = GRUOptions;
+  /// Initialised from `gen` (which advances).
   BasicGRU(const GRUOptions& options, autograd::Generator& gen)
-      : BasicRecurrent<T>(RecurrentKind::gru, options, &gen) {}
+      : BasicRecurrent<T>(RecurrentKind::gru, options, gen) {}
 };
 
 using RNN = BasicRNN<float>;

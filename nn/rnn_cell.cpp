@@ -101,12 +101,11 @@ void recurrent_step(RecurrentKind kind, const BasicTensor<T>& sequence_gates, st
 
 template <class T>
 BasicRecurrentCell<T>::BasicRecurrentCell(RecurrentKind kind, std::size_t input_size,
-                                          std::size_t hidden_size, bool bias, std::uint64_t seed,
-                                          autograd::Generator* gen)
+                                          std::size_t hidden_size, bool bias,
+                                          autograd::Generator& gen)
     : kind_(kind), input_size_(input_size), hidden_size_(hidden_size), bias_(bias) {
-  autograd::Generator own(seed);
-  weights_ = detail::register_recurrent_weights<T>(*this, "", kind, input_size, hidden_size, bias,
-                                                   gen ? *gen : own);
+  weights_ =
+      detail::register_recurrent_weights<T>(*this, "", kind, input_size, hidden_size, bias, gen);
 }
 
 template <class T>
@@ -164,34 +163,20 @@ std::string BasicRecurrentCell<T>::extra_repr() const {
 
 namespace {
 RecurrentKind rnn_kind(const RNNCellOptions& o) {
-  return o.nonlinearity_ == RNNNonlinearity::relu ? RecurrentKind::rnn_relu
-                                                  : RecurrentKind::rnn_tanh;
+  return o.nonlinearity() == RNNNonlinearity::relu ? RecurrentKind::rnn_relu
+                                                   : RecurrentKind::rnn_tanh;
 }
 }  // namespace
 
 template <class T>
-BasicRNNCell<T>::BasicRNNCell(const RNNCellOptions& o)
-    : BasicRecurrentCell<T>(rnn_kind(o), o.input_size_, o.hidden_size_, o.bias_, o.seed_, nullptr) {
-}
-template <class T>
 BasicRNNCell<T>::BasicRNNCell(const RNNCellOptions& o, autograd::Generator& gen)
-    : BasicRecurrentCell<T>(rnn_kind(o), o.input_size_, o.hidden_size_, o.bias_, o.seed_, &gen) {}
-template <class T>
-BasicLSTMCell<T>::BasicLSTMCell(const LSTMCellOptions& o)
-    : BasicRecurrentCell<T>(RecurrentKind::lstm, o.input_size_, o.hidden_size_, o.bias_, o.seed_,
-                            nullptr) {}
+    : BasicRecurrentCell<T>(rnn_kind(o), o.input_size(), o.hidden_size(), o.bias(), gen) {}
 template <class T>
 BasicLSTMCell<T>::BasicLSTMCell(const LSTMCellOptions& o, autograd::Generator& gen)
-    : BasicRecurrentCell<T>(RecurrentKind::lstm, o.input_size_, o.hidden_size_, o.bias_, o.seed_,
-                            &gen) {}
-template <class T>
-BasicGRUCell<T>::BasicGRUCell(const GRUCellOptions& o)
-    : BasicRecurrentCell<T>(RecurrentKind::gru, o.input_size_, o.hidden_size_, o.bias_, o.seed_,
-                            nullptr) {}
+    : BasicRecurrentCell<T>(RecurrentKind::lstm, o.input_size(), o.hidden_size(), o.bias(), gen) {}
 template <class T>
 BasicGRUCell<T>::BasicGRUCell(const GRUCellOptions& o, autograd::Generator& gen)
-    : BasicRecurrentCell<T>(RecurrentKind::gru, o.input_size_, o.hidden_size_, o.bias_, o.seed_,
-                            &gen) {}
+    : BasicRecurrentCell<T>(RecurrentKind::gru, o.input_size(), o.hidden_size(), o.bias(), gen) {}
 
 #define AXON_INSTANTIATE(T)                                                                        \
   template struct detail::RecurrentWeights<T>;                                                     \

@@ -2,9 +2,9 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 
+#include "autograd/arg.hpp"
 #include "autograd/random.hpp"
 #include "nn/module.hpp"
 
@@ -33,35 +33,52 @@ struct RecurrentState {
   BasicTensor<T> c;
 };
 
-/// Options shared by the cells; `LSTMCellOptions(28, 64).bias(false)`.
-template <class Derived>
-struct RecurrentCellOptionsBase {
+/// Options of LSTMCell: `LSTMCellOptions(28, 64).bias(false)`.
+class LSTMCellOptions {
+ public:
   /// A cell reading `input_size` features and keeping `hidden_size` hidden units.
-  RecurrentCellOptionsBase(std::size_t input_size, std::size_t hidden_size)
+  LSTMCellOptions(std::size_t input_size, std::size_t hidden_size)
       : input_size_(input_size), hidden_size_(hidden_size) {}
 
-  std::size_t input_size_;
-  std::size_t hidden_size_;
-  bool bias_ = true;        ///< whether to learn bias_ih and bias_hh (default: yes)
-  std::uint64_t seed_ = 0;  ///< seed of the init draws when no Generator is passed (default 0)
-
-  Derived& bias(bool v) { return bias_ = v, static_cast<Derived&>(*this); }
-  Derived& seed(std::uint64_t v) { return seed_ = v, static_cast<Derived&>(*this); }
+  /// Features per input row.
+  AXON_ARG(std::size_t, input_size);
+  /// Hidden units.
+  AXON_ARG(std::size_t, hidden_size);
+  /// Whether to learn bias_ih and bias_hh (default: yes).
+  AXON_ARG(bool, bias) = true;
 };
 
-/// Options of LSTMCell.
-struct LSTMCellOptions : RecurrentCellOptionsBase<LSTMCellOptions> {
-  using RecurrentCellOptionsBase::RecurrentCellOptionsBase;
+/// Options of GRUCell: `GRUCellOptions(28, 64).bias(false)`.
+class GRUCellOptions {
+ public:
+  /// A cell reading `input_size` features and keeping `hidden_size` hidden units.
+  GRUCellOptions(std::size_t input_size, std::size_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+
+  /// Features per input row.
+  AXON_ARG(std::size_t, input_size);
+  /// Hidden units.
+  AXON_ARG(std::size_t, hidden_size);
+  /// Whether to learn bias_ih and bias_hh (default: yes).
+  AXON_ARG(bool, bias) = true;
 };
-/// Options of GRUCell.
-struct GRUCellOptions : RecurrentCellOptionsBase<GRUCellOptions> {
-  using RecurrentCellOptionsBase::RecurrentCellOptionsBase;
-};
-/// Options of RNNCell; `RNNCellOptions(8, 16).nonlinearity(RNNNonlinearity::relu)`.
-struct RNNCellOptions : RecurrentCellOptionsBase<RNNCellOptions> {
-  using RecurrentCellOptionsBase::RecurrentCellOptionsBase;
-  RNNNonlinearity nonlinearity_ = RNNNonlinearity::tanh;  ///< tanh (default) or relu
-  RNNCellOptions& nonlinearity(RNNNonlinearity v) { return nonlinearity_ = v, *this; }
+
+/// Options of RNNCell: `RNNCellOptions(28, 64).bias(false)`,
+/// `.nonlinearity(RNNNonlinearity::relu)`.
+class RNNCellOptions {
+ public:
+  /// A cell reading `input_size` features and keeping `hidden_size` hidden units.
+  RNNCellOptions(std::size_t input_size, std::size_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+
+  /// Features per input row.
+  AXON_ARG(std::size_t, input_size);
+  /// Hidden units.
+  AXON_ARG(std::size_t, hidden_size);
+  /// Whether to learn bias_ih and bias_hh (default: yes).
+  AXON_ARG(bool, bias) = true;
+  /// tanh (default) or relu.
+  AXON_ARG(RNNNonlinearity, nonlinearity) = RNNNonlinearity::tanh;
 };
 
 namespace detail {
@@ -122,9 +139,9 @@ class BasicRecurrentCell : public BasicModule<T> {
   std::size_t hidden_size() const { return hidden_size_; }
 
  protected:
-  /// Draws the weights from `gen`, or from a Generator seeded with `seed` when `gen` is null.
+  /// Draws the weights from `gen`.
   BasicRecurrentCell(RecurrentKind kind, std::size_t input_size, std::size_t hidden_size, bool bias,
-                     std::uint64_t seed, autograd::Generator* gen);
+                     autograd::Generator& gen);
 
  private:
   RecurrentKind kind_;
@@ -137,7 +154,8 @@ class BasicRecurrentCell : public BasicModule<T> {
 template <class T>
 class BasicRNNCell : public BasicRecurrentCell<T> {
  public:
-  explicit BasicRNNCell(const RNNCellOptions& options);
+  using Options = RNNCellOptions;
+  /// Initialised from `gen` (which advances).
   BasicRNNCell(const RNNCellOptions& options, autograd::Generator& gen);
 };
 
@@ -145,7 +163,8 @@ class BasicRNNCell : public BasicRecurrentCell<T> {
 template <class T>
 class BasicLSTMCell : public BasicRecurrentCell<T> {
  public:
-  explicit BasicLSTMCell(const LSTMCellOptions& options);
+  using Options = LSTMCellOptions;
+  /// Initialised from `gen` (which advances).
   BasicLSTMCell(const LSTMCellOptions& options, autograd::Generator& gen);
 };
 
@@ -153,7 +172,8 @@ class BasicLSTMCell : public BasicRecurrentCell<T> {
 template <class T>
 class BasicGRUCell : public BasicRecurrentCell<T> {
  public:
-  explicit BasicGRUCell(const GRUCellOptions& options);
+  using Options = GRUCellOptions;
+  /// Initialised from `gen` (which advances).
   BasicGRUCell(const GRUCellOptions& options, autograd::Generator& gen);
 };
 

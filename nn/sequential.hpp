@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nn/module.hpp"
@@ -16,10 +17,12 @@ namespace axon::nn {
 /// identity.
 ///
 /// ```
-/// Sequential net{std::make_shared<Linear>(LinearOptions(784, 128), gen),
-///                std::make_shared<ReLU>(),
-///                std::make_shared<Linear>(LinearOptions(128, 10), gen)};
+/// Sequential net;
+/// net.add<Linear>(784, 128, gen);   // built in place: Linear(LinearOptions(784, 128), gen)
+/// net.add<ReLU>();
+/// net.add<Linear>(128, 10, gen);
 /// ```
+/// A chain of already built modules also works: `Sequential{std::make_shared<ReLU>(), ...}`.
 template <class T>
 class BasicSequential : public BasicModule<T> {
  public:
@@ -44,6 +47,12 @@ class BasicSequential : public BasicModule<T> {
   template <class M>
   std::shared_ptr<M> add(std::shared_ptr<M> module) {
     return push_back(std::move(module));
+  }
+  /// Builds an M in place from `args` (make_module: the constructor's arguments, or the options'
+  /// arguments then the Generator), appends it and returns it: `add<Linear>(784, 64, gen)`.
+  template <class M, class... Args>
+  std::shared_ptr<M> add(Args&&... args) {
+    return push_back(make_module<M>(std::forward<Args>(args)...));
   }
 
   /// Number of modules in the chain.

@@ -6,16 +6,6 @@
 
 namespace axon::nn {
 
-namespace {
-
-std::string list_str(const std::vector<long>& v) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-  return s + "]";
-}
-
-}  // namespace
-
 template <class T>
 BasicTensor<T> BasicUnflatten<T>::forward(const BasicTensor<T>& x) {
   const std::string what = name() + "(" + extra_repr() + ")";
@@ -41,14 +31,14 @@ BasicTensor<T> BasicUnflatten<T>::forward(const BasicTensor<T>& x) {
   if (inferred ? (known == 0 || extent % known != 0) : known != extent) {
     throw ShapeError(what + ": input " + autograd::shape_str(x.shape()) + ": axis " +
                      std::to_string(axis) + " of extent " + std::to_string(extent) +
-                     " cannot be split into " + list_str(shape_));
+                     " cannot be split into " + autograd::list_str(shape_, ", "));
   }
   return autograd::reshape(x, shape);
 }
 
 template <class T>
 std::string BasicUnflatten<T>::extra_repr() const {
-  return "axis=" + std::to_string(axis_) + ", shape=" + list_str(shape_);
+  return "axis=" + std::to_string(axis_) + ", shape=" + autograd::list_str(shape_, ", ");
 }
 
 template class BasicUnflatten<float>;

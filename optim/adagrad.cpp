@@ -25,11 +25,12 @@ bool array_required(const AdagradOptions&, std::string_view) {
 
 template <class T>
 BasicAdagrad<T>::BasicAdagrad(std::vector<BasicTensor<T>> params, AdagradOptions options)
-    : BasicAdagrad(std::vector<Group>{Group(std::move(params), options)}) {}
+    : BasicAdagrad(std::vector<Group>{Group(std::move(params))}, std::move(options)) {}
 
 template <class T>
-BasicAdagrad<T>::BasicAdagrad(std::vector<Group> groups)
-    : GroupedOptimizer<T, AdagradOptions, AdagradState<T>>("Adagrad", std::move(groups)) {}
+BasicAdagrad<T>::BasicAdagrad(std::vector<Group> groups, AdagradOptions defaults)
+    : GroupedOptimizer<T, AdagradOptions, AdagradState<T>>("Adagrad", std::move(groups),
+                                                           std::move(defaults)) {}
 
 template <class T>
 RangeUpdate BasicAdagrad<T>::prepare(BasicTensor<T>& param, AdagradState<T>& state,

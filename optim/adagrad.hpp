@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "optim/optimizer.hpp"
 
 /// Adagrad (Duchi et al., 2011), as torch.optim.Adagrad:
@@ -20,40 +21,22 @@ class AdagradOptions {
  public:
   explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
 
-  double lr() const { return lr_; }
-  AdagradOptions& lr(double value) { return set(lr_, value); }
+  /// Learning rate.
+  AXON_ARG(double, lr);
   /// The step size at update t is lr / (1 + (t - 1) lr_decay).
-  double lr_decay() const { return lr_decay_; }
-  AdagradOptions& lr_decay(double value) { return set(lr_decay_, value); }
-  double weight_decay() const { return weight_decay_; }
-  AdagradOptions& weight_decay(double value) { return set(weight_decay_, value); }
+  AXON_ARG(double, lr_decay) = 0;
+  /// L2 penalty added to the gradient (weight_decay p).
+  AXON_ARG(double, weight_decay) = 0;
   /// Starting value of the sum of squared gradients.
-  double initial_accumulator_value() const { return initial_accumulator_value_; }
-  AdagradOptions& initial_accumulator_value(double value) {
-    return set(initial_accumulator_value_, value);
-  }
-  double eps() const { return eps_; }
-  AdagradOptions& eps(double value) { return set(eps_, value); }
+  AXON_ARG(double, initial_accumulator_value) = 0;
+  /// Added to the denominator for numerical stability.
+  AXON_ARG(double, eps) = 1e-10;
   /// Ascend instead of descend (the update uses -g).
-  bool maximize() const { return maximize_; }
-  AdagradOptions& maximize(bool value) { return set(maximize_, value); }
+  AXON_ARG(bool, maximize) = false;
 
+ public:
   /// ValueError naming Adagrad and the option: every option must be >= 0.
   void validate() const;
-
- private:
-  template <class V>
-  AdagradOptions& set(V& field, V value) {
-    field = std::move(value);
-    return *this;
-  }
-
-  double lr_;
-  double lr_decay_ = 0;
-  double weight_decay_ = 0;
-  double initial_accumulator_value_ = 0;
-  double eps_ = 1e-10;
-  bool maximize_ = false;
 };
 
 /// Adagrad's state of one parameter.
@@ -80,8 +63,8 @@ class BasicAdagrad final : public GroupedOptimizer<T, AdagradOptions, AdagradSta
   /// One group of `params`.
   explicit BasicAdagrad(std::vector<BasicTensor<T>> params,
                         AdagradOptions options = AdagradOptions());
-  /// Several groups, each with its own options.
-  explicit BasicAdagrad(std::vector<Group> groups);
+  /// Several groups; each inherits the options it does not set from `defaults`.
+  explicit BasicAdagrad(std::vector<Group> groups, AdagradOptions defaults = AdagradOptions());
 
  private:
   RangeUpdate prepare(BasicTensor<T>& param, AdagradState<T>& state,

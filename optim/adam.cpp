@@ -10,14 +10,24 @@
 
 namespace axon::optim {
 
-template <class Derived>
-void AdamOptionsBase<Derived>::validate_as(const char* optimizer) const {
-  detail::check_option(lr_ >= 0, optimizer, "learning rate", lr_, ">= 0");
-  detail::check_option(std::isfinite(lr_), optimizer, "learning rate", lr_, "finite");
-  detail::check_option(eps_ >= 0, optimizer, "eps", eps_, ">= 0");
-  detail::check_option(beta1_ >= 0 && beta1_ < 1, optimizer, "beta1", beta1_, "in [0, 1)");
-  detail::check_option(beta2_ >= 0 && beta2_ < 1, optimizer, "beta2", beta2_, "in [0, 1)");
-  detail::check_option(weight_decay_ >= 0, optimizer, "weight_decay", weight_decay_, ">= 0");
+namespace {
+// The checks Adam and AdamW share, naming `optimizer`.
+template <class Options>
+void validate_adam(const Options& o, const char* optimizer) {
+  detail::check_option(o.lr() >= 0, optimizer, "learning rate", o.lr(), ">= 0");
+  detail::check_option(std::isfinite(o.lr()), optimizer, "learning rate", o.lr(), "finite");
+  detail::check_option(o.eps() >= 0, optimizer, "eps", o.eps(), ">= 0");
+  detail::check_option(o.beta1() >= 0 && o.beta1() < 1, optimizer, "beta1", o.beta1(), "in [0, 1)");
+  detail::check_option(o.beta2() >= 0 && o.beta2() < 1, optimizer, "beta2", o.beta2(), "in [0, 1)");
+  detail::check_option(o.weight_decay() >= 0, optimizer, "weight_decay", o.weight_decay(), ">= 0");
+}
+}  // namespace
+
+void AdamOptions::validate() const {
+  validate_adam(*this, "Adam");
+}
+void AdamWOptions::validate() const {
+  validate_adam(*this, "AdamW");
 }
 
 /// The arrays an Adam state with steps taken holds (checked by load_state_dict).
@@ -28,9 +38,6 @@ bool array_required(const AdamOptions& options, std::string_view field) {
 bool array_required(const AdamWOptions& options, std::string_view field) {
   return field != "max_exp_avg_sq" || options.amsgrad();
 }
-
-template void AdamOptionsBase<AdamOptions>::validate_as(const char*) const;
-template void AdamOptionsBase<AdamWOptions>::validate_as(const char*) const;
 
 namespace {
 
@@ -120,11 +127,12 @@ RangeUpdate adam_prepare(BasicTensor<T>& param, AdamState<T>& state, const Optio
 
 template <class T>
 BasicAdam<T>::BasicAdam(std::vector<BasicTensor<T>> params, AdamOptions options)
-    : BasicAdam(std::vector<Group>{Group(std::move(params), options)}) {}
+    : BasicAdam(std::vector<Group>{Group(std::move(params))}, std::move(options)) {}
 
 template <class T>
-BasicAdam<T>::BasicAdam(std::vector<Group> groups)
-    : GroupedOptimizer<T, AdamOptions, AdamState<T>>("Adam", std::move(groups)) {}
+BasicAdam<T>::BasicAdam(std::vector<Group> groups, AdamOptions defaults)
+    : GroupedOptimizer<T, AdamOptions, AdamState<T>>("Adam", std::move(groups),
+                                                     std::move(defaults)) {}
 
 template <class T>
 RangeUpdate BasicAdam<T>::prepare(BasicTensor<T>& param, AdamState<T>& state,
@@ -134,11 +142,12 @@ RangeUpdate BasicAdam<T>::prepare(BasicTensor<T>& param, AdamState<T>& state,
 
 template <class T>
 BasicAdamW<T>::BasicAdamW(std::vector<BasicTensor<T>> params, AdamWOptions options)
-    : BasicAdamW(std::vector<Group>{Group(std::move(params), options)}) {}
+    : BasicAdamW(std::vector<Group>{Group(std::move(params))}, std::move(options)) {}
 
 template <class T>
-BasicAdamW<T>::BasicAdamW(std::vector<Group> groups)
-    : GroupedOptimizer<T, AdamWOptions, AdamState<T>>("AdamW", std::move(groups)) {}
+BasicAdamW<T>::BasicAdamW(std::vector<Group> groups, AdamWOptions defaults)
+    : GroupedOptimizer<T, AdamWOptions, AdamState<T>>("AdamW", std::move(groups),
+                                                      std::move(defaults)) {}
 
 template <class T>
 RangeUpdate BasicAdamW<T>::prepare(BasicTensor<T>& param, AdamState<T>& state,

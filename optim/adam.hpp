@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "optim/optimizer.hpp"
 
 /// Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019), as torch.optim.Adam/AdamW:
@@ -15,65 +16,56 @@
 ///   p = p - lr / bias_correction1 * m / (sqrt(v) / sqrt(bias_correction2) + eps)
 namespace axon::optim {
 
-/// The options Adam and AdamW share; setters return the derived options type for chaining.
-template <class Derived>
-class AdamOptionsBase {
- public:
-  double lr() const { return lr_; }
-  Derived& lr(double value) { return set(lr_, value); }
-  double beta1() const { return beta1_; }
-  double beta2() const { return beta2_; }
-  /// Decay rates of the first and second moment averages, each in [0, 1).
-  Derived& betas(double beta1, double beta2) {
-    beta1_ = beta1;
-    beta2_ = beta2;
-    return self();
-  }
-  double eps() const { return eps_; }
-  Derived& eps(double value) { return set(eps_, value); }
-  double weight_decay() const { return weight_decay_; }
-  Derived& weight_decay(double value) { return set(weight_decay_, value); }
-  /// Normalise by the largest second moment seen so far (Reddi et al., 2018).
-  bool amsgrad() const { return amsgrad_; }
-  Derived& amsgrad(bool value) { return set(amsgrad_, value); }
-  /// Ascend instead of descend (the update uses -g).
-  bool maximize() const { return maximize_; }
-  Derived& maximize(bool value) { return set(maximize_, value); }
-
- protected:
-  AdamOptionsBase(double lr, double weight_decay) : lr_(lr), weight_decay_(weight_decay) {}
-  /// ValueError naming `optimizer`: lr, eps, weight_decay >= 0, betas in [0, 1).
-  void validate_as(const char* optimizer) const;
-
- private:
-  Derived& self() { return static_cast<Derived&>(*this); }
-  template <class V>
-  Derived& set(V& field, V value) {
-    field = value;
-    return self();
-  }
-
-  double lr_;
-  double beta1_ = 0.9;
-  double beta2_ = 0.999;
-  double eps_ = 1e-8;
-  double weight_decay_;
-  bool amsgrad_ = false;
-  bool maximize_ = false;
-};
-
 /// Options of Adam: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0 (an L2 penalty).
-class AdamOptions : public AdamOptionsBase<AdamOptions> {
+class AdamOptions {
  public:
-  explicit AdamOptions(double lr = 1e-3) : AdamOptionsBase(lr, 0.0) {}
-  void validate() const { validate_as("Adam"); }
+  /// Options with learning rate `lr`.
+  explicit AdamOptions(double lr = 1e-3) : lr_(lr) {}
+  /// Decay rates of the first and second moment averages, each in [0, 1).
+  AdamOptions& betas(double beta1, double beta2) { return this->beta1(beta1).beta2(beta2); }
+  /// ValueError naming Adam and the option: lr, eps, weight_decay >= 0, betas in [0, 1).
+  void validate() const;
+
+  /// Learning rate.
+  AXON_ARG(double, lr);
+  /// Decay rate of the first moment average (default 0.9).
+  AXON_ARG(double, beta1) = 0.9;
+  /// Decay rate of the second moment average (default 0.999).
+  AXON_ARG(double, beta2) = 0.999;
+  /// Added to the denominator for numerical stability (default 1e-8).
+  AXON_ARG(double, eps) = 1e-8;
+  /// L2 penalty added to the gradient (default 0).
+  AXON_ARG(double, weight_decay) = 0.0;
+  /// Normalise by the largest second moment seen so far (Reddi et al., 2018).
+  AXON_ARG(bool, amsgrad) = false;
+  /// Ascend instead of descend (the update uses -g).
+  AXON_ARG(bool, maximize) = false;
 };
 
 /// Options of AdamW: as Adam's, but weight_decay defaults to 1e-2 and is decoupled.
-class AdamWOptions : public AdamOptionsBase<AdamWOptions> {
+class AdamWOptions {
  public:
-  explicit AdamWOptions(double lr = 1e-3) : AdamOptionsBase(lr, 1e-2) {}
-  void validate() const { validate_as("AdamW"); }
+  /// Options with learning rate `lr`.
+  explicit AdamWOptions(double lr = 1e-3) : lr_(lr) {}
+  /// Decay rates of the first and second moment averages, each in [0, 1).
+  AdamWOptions& betas(double beta1, double beta2) { return this->beta1(beta1).beta2(beta2); }
+  /// ValueError naming AdamW and the option: lr, eps, weight_decay >= 0, betas in [0, 1).
+  void validate() const;
+
+  /// Learning rate.
+  AXON_ARG(double, lr);
+  /// Decay rate of the first moment average (default 0.9).
+  AXON_ARG(double, beta1) = 0.9;
+  /// Decay rate of the second moment average (default 0.999).
+  AXON_ARG(double, beta2) = 0.999;
+  /// Added to the denominator for numerical stability (default 1e-8).
+  AXON_ARG(double, eps) = 1e-8;
+  /// Decoupled decay: p = p (1 - lr weight_decay) (default 1e-2).
+  AXON_ARG(double, weight_decay) = 1e-2;
+  /// Normalise by the largest second moment seen so far (Reddi et al., 2018).
+  AXON_ARG(bool, amsgrad) = false;
+  /// Ascend instead of descend (the update uses -g).
+  AXON_ARG(bool, maximize) = false;
 };
 
 /// Adam's and AdamW's state of one parameter.
@@ -105,8 +97,8 @@ class BasicAdam final : public GroupedOptimizer<T, AdamOptions, AdamState<T>> {
   using Group = ParamGroup<T, AdamOptions, AdamState<T>>;
   /// One group of `params`.
   explicit BasicAdam(std::vector<BasicTensor<T>> params, AdamOptions options = AdamOptions());
-  /// Several groups, each with its own options.
-  explicit BasicAdam(std::vector<Group> groups);
+  /// Several groups; each inherits the options it does not set from `defaults`.
+  explicit BasicAdam(std::vector<Group> groups, AdamOptions defaults = AdamOptions());
 
  private:
   RangeUpdate prepare(BasicTensor<T>& param, AdamState<T>& state,
@@ -120,8 +112,8 @@ class BasicAdamW final : public GroupedOptimizer<T, AdamWOptions, AdamState<T>> 
   using Group = ParamGroup<T, AdamWOptions, AdamState<T>>;
   /// One group of `params`.
   explicit BasicAdamW(std::vector<BasicTensor<T>> params, AdamWOptions options = AdamWOptions());
-  /// Several groups, each with its own options.
-  explicit BasicAdamW(std::vector<Group> groups);
+  /// Several groups; each inherits the options it does not set from `defaults`.
+  explicit BasicAdamW(std::vector<Group> groups, AdamWOptions defaults = AdamWOptions());
 
  private:
   RangeUpdate prepare(BasicTensor<T>& param, AdamState<T>& state,

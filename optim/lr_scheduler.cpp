@@ -125,9 +125,9 @@ double CosineAnnealingLR::next_lr(double current_lr, double base_lr) const {
          eta_min_;
 }
 
-LinearWarmup::LinearWarmup(OptimizerBase& optimizer, double start_factor, std::int64_t total_iters,
-                           double end_factor)
-    : LRScheduler(optimizer, "LinearWarmup"),
+LinearLR::LinearLR(OptimizerBase& optimizer, double start_factor, double end_factor,
+                   std::int64_t total_iters)
+    : LRScheduler(optimizer, "LinearLR"),
       start_factor_(start_factor),
       end_factor_(end_factor),
       total_iters_(total_iters) {
@@ -140,7 +140,7 @@ LinearWarmup::LinearWarmup(OptimizerBase& optimizer, double start_factor, std::i
   initial_step();
 }
 
-double LinearWarmup::next_lr(double current_lr, double) const {
+double LinearLR::next_lr(double current_lr, double) const {
   const std::int64_t epoch = last_epoch();
   if (epoch == 0) return current_lr * start_factor_;
   if (epoch > total_iters_) return current_lr;

@@ -9,10 +9,10 @@
 #include "optim/optimizer.hpp"
 
 /// Epoch-based learning-rate schedulers, with torch.optim.lr_scheduler's semantics. Building a
-/// scheduler is epoch 0 (it may already change the lr: LinearWarmup starts at start_factor);
+/// scheduler is epoch 0 (it may already change the lr: LinearLR starts at start_factor);
 /// call step() after each epoch. Each step computes the new lr from the group's current lr (the
 /// "chainable" forms PyTorch's step() uses), so several schedulers stepping one optimizer compose
-/// as in PyTorch (e.g. LinearWarmup then ExponentialLR).
+/// as in PyTorch (e.g. LinearLR then ExponentialLR).
 namespace axon::optim {
 
 /// Base of the epoch-based schedulers.
@@ -103,14 +103,16 @@ class CosineAnnealingLR final : public LRScheduler {
   double eta_min_;
 };
 
-/// Linear warmup, as torch's LinearLR: the lr factor goes linearly from start_factor at epoch 0
-/// to end_factor at epoch total_iters, then stays:
+/// Linear ramp of the lr factor, as torch.optim.lr_scheduler.LinearLR (same argument order and
+/// defaults): the factor goes linearly from start_factor at epoch 0 to end_factor at epoch
+/// total_iters, then stays:
 /// lr = base_lr (start_factor + (end_factor - start_factor) min(epoch, total_iters) / total_iters).
-class LinearWarmup final : public LRScheduler {
+/// `LinearLR(opt, 0.1, 1.0, 5)` is a five-epoch warmup from a tenth of the lr.
+class LinearLR final : public LRScheduler {
  public:
   /// ValueError unless 0 < start_factor <= 1, 0 <= end_factor <= 1 and total_iters >= 1.
-  LinearWarmup(OptimizerBase& optimizer, double start_factor, std::int64_t total_iters,
-               double end_factor = 1.0);
+  explicit LinearLR(OptimizerBase& optimizer, double start_factor = 1.0 / 3,
+                    double end_factor = 1.0, std::int64_t total_iters = 5);
 
  private:
   double next_lr(double current_lr, double base_lr) const override;
@@ -118,8 +120,5 @@ class LinearWarmup final : public LRScheduler {
   double end_factor_;
   std::int64_t total_iters_;
 };
-
-/// PyTorch's name for LinearWarmup.
-using LinearLR = LinearWarmup;
 
 }  // namespace axon::optim

@@ -131,16 +131,35 @@ bool in_use(const xt::xarray<T>& array, const BasicTensor<T>& param) {
 }
 
 /// One parameter group: parameters, the options used to update them, and their state
-/// (state[i] belongs to params[i]; it is created on the first step).
+/// (state[i] belongs to params[i]; it is created on the first step). As in PyTorch, a group
+/// inherits the optimizer's defaults for the options it does not set:
+///
+/// ```
+/// SGD sgd({SGD::Group(body->parameters()),                                   // all defaults
+///          SGD::Group(head->parameters(), [](SGDOptions& o) { o.lr(0.01); })},  // lr only
+///         SGDOptions(0.1).momentum(0.9));
+/// ```
 template <class T, class Options, class State>
 struct ParamGroup {
-  /// A group of `params` updated with `options`.
+  /// Options that change a copy of the optimizer's defaults (the options a group sets).
+  using Overrides = std::function<void(Options&)>;
+
+  /// A group of `params` that takes every option from the optimizer's defaults.
+  ParamGroup(std::vector<BasicTensor<T>> params)  // NOLINT: implicit, so {params} is a group
+      : params(std::move(params)), overrides([](Options&) {}) {}
+  /// A group of `params` with the optimizer's defaults changed by `overrides`.
+  ParamGroup(std::vector<BasicTensor<T>> params, Overrides overrides)
+      : params(std::move(params)), overrides(std::move(overrides)) {}
+  /// A group of `params` updated with exactly `options` (no option is inherited).
   ParamGroup(std::vector<BasicTensor<T>> params, Options options)
       : params(std::move(params)), options(std::move(options)) {}
 
   std::vector<BasicTensor<T>> params;  ///< the tensors updated in place
   Options options;                     ///< lr and the optimizer's other options for this group
   std::vector<State> state;            ///< state[i] is params[i]'s (e.g. AdamState)
+  /// When set, `options` is replaced by the optimizer's defaults changed by it as the group is
+  /// added (then it is cleared).
+  Overrides overrides;
 };
 
 /// Groups, state, the step loop and state_dict, shared by every optimizer here. A concrete
@@ -154,9 +173,12 @@ class GroupedOptimizer : public BasicOptimizer<T> {
   /// The groups: read or change their options (schedulers use lr()/set_lr()).
   std::vector<Group>& param_groups() { return groups_; }
   const std::vector<Group>& param_groups() const { return groups_; }
-  /// Appends a group. ValueError when its options are invalid, when a tensor is undefined or
-  /// not a leaf, or when a tensor is already in a group.
+  /// Appends a group; a group with overrides takes the defaults changed by them. ValueError when
+  /// its options are invalid, when a tensor is undefined or not a leaf, or when a tensor is
+  /// already in a group.
   void add_param_group(Group group);
+  /// The options a group inherits from (PyTorch's `defaults`).
+  const Options& defaults() const { return defaults_; }
 
   std::vector<ParamUpdate<T>> prepare_step() override;
   void zero_grad() override;
@@ -169,8 +191,9 @@ class GroupedOptimizer : public BasicOptimizer<T> {
   void load_state_dict(const StateDict<T>& state) override;
 
  protected:
-  /// Builds the optimizer from groups; ValueError when there is no parameter at all.
-  GroupedOptimizer(const char* name, std::vector<Group> groups);
+  /// Builds the optimizer from groups that inherit `defaults`; ValueError when the defaults are
+  /// invalid or there is no parameter at all.
+  GroupedOptimizer(const char* name, std::vector<Group> groups, Options defaults);
   /// Readies the update of `param`, which has a gradient of its own shape: creates missing
   /// state, counts the step, computes the step's constants, and returns the elementwise update
   /// (range_update of a lambda capturing pointers and constants by value). Must not read the
@@ -179,6 +202,7 @@ class GroupedOptimizer : public BasicOptimizer<T> {
 
  private:
   const char* name_;
+  Options defaults_;
   std::vector<Group> groups_;
 };
 

@@ -17,8 +17,10 @@
 namespace axon::optim {
 
 template <class T, class Options, class State>
-GroupedOptimizer<T, Options, State>::GroupedOptimizer(const char* name, std::vector<Group> groups)
-    : name_(name) {
+GroupedOptimizer<T, Options, State>::GroupedOptimizer(const char* name, std::vector<Group> groups,
+                                                      Options defaults)
+    : name_(name), defaults_(std::move(defaults)) {
+  defaults_.validate();
   for (auto& group : groups) add_param_group(std::move(group));
   if (parameters().empty()) {
     throw ValueError(std::string(name_) + ": got an empty parameter list");
@@ -27,6 +29,11 @@ GroupedOptimizer<T, Options, State>::GroupedOptimizer(const char* name, std::vec
 
 template <class T, class Options, class State>
 void GroupedOptimizer<T, Options, State>::add_param_group(Group group) {
+  if (group.overrides) {
+    group.options = defaults_;  // PyTorch: a group inherits every option it does not set
+    group.overrides(group.options);
+    group.overrides = nullptr;
+  }
   group.options.validate();
   std::set<const void*> seen;
   for (const auto& existing : groups_) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "optim/optimizer.hpp"
 
 /// Reduces the lr when a metric stops improving, as torch.optim.lr_scheduler.ReduceLROnPlateau:
@@ -24,24 +25,20 @@ enum class ThresholdMode { rel, abs };
 /// Options of ReduceLROnPlateau, with PyTorch's defaults.
 class ReduceLROnPlateauOptions {
  public:
-  PlateauMode mode() const { return mode_; }
-  ReduceLROnPlateauOptions& mode(PlateauMode value) { return set(mode_, value); }
+  /// Whether a smaller (min) or a larger (max) metric is better.
+  AXON_ARG(PlateauMode, mode) = PlateauMode::min;
   /// The lr is multiplied by factor (in [0, 1)) on a plateau.
-  double factor() const { return factor_; }
-  ReduceLROnPlateauOptions& factor(double value) { return set(factor_, value); }
+  AXON_ARG(double, factor) = 0.1;
   /// Epochs without improvement tolerated before reducing.
-  std::int64_t patience() const { return patience_; }
-  ReduceLROnPlateauOptions& patience(std::int64_t value) { return set(patience_, value); }
+  AXON_ARG(std::int64_t, patience) = 10;
   /// Minimum improvement that counts: min/rel means metric < best (1 - threshold).
-  double threshold() const { return threshold_; }
-  ReduceLROnPlateauOptions& threshold(double value) { return set(threshold_, value); }
-  ThresholdMode threshold_mode() const { return threshold_mode_; }
-  ReduceLROnPlateauOptions& threshold_mode(ThresholdMode value) {
-    return set(threshold_mode_, value);
-  }
+  AXON_ARG(double, threshold) = 1e-4;
+  /// rel: improvement relative to the best value; abs: absolute.
+  AXON_ARG(ThresholdMode, threshold_mode) = ThresholdMode::rel;
   /// Epochs to wait after a reduction before counting bad epochs again.
-  std::int64_t cooldown() const { return cooldown_; }
-  ReduceLROnPlateauOptions& cooldown(std::int64_t value) { return set(cooldown_, value); }
+  AXON_ARG(std::int64_t, cooldown) = 0;
+
+ public:
   /// Lower bound of every group's lr.
   ReduceLROnPlateauOptions& min_lr(double value) {
     min_lrs_ = {value};
@@ -54,24 +51,10 @@ class ReduceLROnPlateauOptions {
   }
   const std::vector<double>& min_lrs() const { return min_lrs_; }
   /// Reductions smaller than eps are skipped.
-  double eps() const { return eps_; }
-  ReduceLROnPlateauOptions& eps(double value) { return set(eps_, value); }
+  AXON_ARG(double, eps) = 1e-8;
 
  private:
-  template <class V>
-  ReduceLROnPlateauOptions& set(V& field, V value) {
-    field = std::move(value);
-    return *this;
-  }
-
-  PlateauMode mode_ = PlateauMode::min;
-  double factor_ = 0.1;
-  std::int64_t patience_ = 10;
-  double threshold_ = 1e-4;
-  ThresholdMode threshold_mode_ = ThresholdMode::rel;
-  std::int64_t cooldown_ = 0;
   std::vector<double> min_lrs_ = {0.0};
-  double eps_ = 1e-8;
 };
 
 /// The plateau scheduler: call step(metric) after each epoch's validation.

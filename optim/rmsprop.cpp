@@ -26,11 +26,12 @@ bool array_required(const RMSpropOptions& options, std::string_view field) {
 
 template <class T>
 BasicRMSprop<T>::BasicRMSprop(std::vector<BasicTensor<T>> params, RMSpropOptions options)
-    : BasicRMSprop(std::vector<Group>{Group(std::move(params), options)}) {}
+    : BasicRMSprop(std::vector<Group>{Group(std::move(params))}, std::move(options)) {}
 
 template <class T>
-BasicRMSprop<T>::BasicRMSprop(std::vector<Group> groups)
-    : GroupedOptimizer<T, RMSpropOptions, RMSpropState<T>>("RMSprop", std::move(groups)) {}
+BasicRMSprop<T>::BasicRMSprop(std::vector<Group> groups, RMSpropOptions defaults)
+    : GroupedOptimizer<T, RMSpropOptions, RMSpropState<T>>("RMSprop", std::move(groups),
+                                                           std::move(defaults)) {}
 
 template <class T>
 RangeUpdate BasicRMSprop<T>::prepare(BasicTensor<T>& param, RMSpropState<T>& state,

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "optim/optimizer.hpp"
 
 /// RMSprop (Hinton's lecture 6e; centered variant from Graves, 2013), as torch.optim.RMSprop:
@@ -21,41 +22,24 @@ class RMSpropOptions {
  public:
   explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
 
-  double lr() const { return lr_; }
-  RMSpropOptions& lr(double value) { return set(lr_, value); }
+  /// Learning rate.
+  AXON_ARG(double, lr);
   /// Smoothing constant of the averages.
-  double alpha() const { return alpha_; }
-  RMSpropOptions& alpha(double value) { return set(alpha_, value); }
-  double eps() const { return eps_; }
-  RMSpropOptions& eps(double value) { return set(eps_, value); }
-  double weight_decay() const { return weight_decay_; }
-  RMSpropOptions& weight_decay(double value) { return set(weight_decay_, value); }
-  double momentum() const { return momentum_; }
-  RMSpropOptions& momentum(double value) { return set(momentum_, value); }
+  AXON_ARG(double, alpha) = 0.99;
+  /// Added to the denominator for numerical stability.
+  AXON_ARG(double, eps) = 1e-8;
+  /// L2 penalty added to the gradient (weight_decay p).
+  AXON_ARG(double, weight_decay) = 0;
+  /// Momentum factor (0: none).
+  AXON_ARG(double, momentum) = 0;
   /// Normalise by an estimate of the gradient's variance instead of its second moment.
-  bool centered() const { return centered_; }
-  RMSpropOptions& centered(bool value) { return set(centered_, value); }
+  AXON_ARG(bool, centered) = false;
   /// Ascend instead of descend (the update uses -g).
-  bool maximize() const { return maximize_; }
-  RMSpropOptions& maximize(bool value) { return set(maximize_, value); }
+  AXON_ARG(bool, maximize) = false;
 
+ public:
   /// ValueError naming RMSprop and the option: lr, alpha, eps, weight_decay, momentum >= 0.
   void validate() const;
-
- private:
-  template <class V>
-  RMSpropOptions& set(V& field, V value) {
-    field = std::move(value);
-    return *this;
-  }
-
-  double lr_;
-  double alpha_ = 0.99;
-  double eps_ = 1e-8;
-  double weight_decay_ = 0;
-  double momentum_ = 0;
-  bool centered_ = false;
-  bool maximize_ = false;
 };
 
 /// RMSprop's state of one parameter.
@@ -88,8 +72,8 @@ class BasicRMSprop final : public GroupedOptimizer<T, RMSpropOptions, RMSpropSta
   /// One group of `params`.
   explicit BasicRMSprop(std::vector<BasicTensor<T>> params,
                         RMSpropOptions options = RMSpropOptions());
-  /// Several groups, each with its own options.
-  explicit BasicRMSprop(std::vector<Group> groups);
+  /// Several groups; each inherits the options it does not set from `defaults`.
+  explicit BasicRMSprop(std::vector<Group> groups, RMSpropOptions defaults = RMSpropOptions());
 
  private:
   RangeUpdate prepare(BasicTensor<T>& param, RMSpropState<T>& state,

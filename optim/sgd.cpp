@@ -27,11 +27,11 @@ bool array_required(const SGDOptions& options, std::string_view field) {
 
 template <class T>
 BasicSGD<T>::BasicSGD(std::vector<BasicTensor<T>> params, SGDOptions options)
-    : BasicSGD(std::vector<Group>{Group(std::move(params), options)}) {}
+    : BasicSGD(std::vector<Group>{Group(std::move(params))}, std::move(options)) {}
 
 template <class T>
-BasicSGD<T>::BasicSGD(std::vector<Group> groups)
-    : GroupedOptimizer<T, SGDOptions, SGDState<T>>("SGD", std::move(groups)) {}
+BasicSGD<T>::BasicSGD(std::vector<Group> groups, SGDOptions defaults)
+    : GroupedOptimizer<T, SGDOptions, SGDState<T>>("SGD", std::move(groups), std::move(defaults)) {}
 
 template <class T>
 RangeUpdate BasicSGD<T>::prepare(BasicTensor<T>& param, SGDState<T>& state,

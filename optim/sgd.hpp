@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "autograd/arg.hpp"
 #include "optim/optimizer.hpp"
 
 /// Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay,
@@ -18,40 +19,27 @@ namespace axon::optim {
 /// Options of SGD. `SGD(params, SGDOptions(0.1).momentum(0.9).nesterov(true))`.
 class SGDOptions {
  public:
-  /// Options with learning rate `lr` and no momentum nor weight decay.
-  explicit SGDOptions(double lr) : lr_(lr) {}
+  /// Options with learning rate `lr` (PyTorch 2's default 1e-3) and no momentum nor weight
+  /// decay.
+  explicit SGDOptions(double lr = 1e-3) : lr_(lr) {}
 
-  double lr() const { return lr_; }
-  SGDOptions& lr(double value) { return set(lr_, value); }
-  double momentum() const { return momentum_; }
-  SGDOptions& momentum(double value) { return set(momentum_, value); }
-  double dampening() const { return dampening_; }
-  SGDOptions& dampening(double value) { return set(dampening_, value); }
-  bool nesterov() const { return nesterov_; }
-  SGDOptions& nesterov(bool value) { return set(nesterov_, value); }
-  double weight_decay() const { return weight_decay_; }
-  SGDOptions& weight_decay(double value) { return set(weight_decay_, value); }
+  /// Learning rate.
+  AXON_ARG(double, lr);
+  /// Momentum factor (0: none).
+  AXON_ARG(double, momentum) = 0;
+  /// Dampening of the momentum buffer's update.
+  AXON_ARG(double, dampening) = 0;
+  /// Nesterov momentum (needs momentum > 0 and dampening 0).
+  AXON_ARG(bool, nesterov) = false;
+  /// L2 penalty added to the gradient (weight_decay p).
+  AXON_ARG(double, weight_decay) = 0;
   /// Ascend instead of descend (the update uses -g).
-  bool maximize() const { return maximize_; }
-  SGDOptions& maximize(bool value) { return set(maximize_, value); }
+  AXON_ARG(bool, maximize) = false;
 
+ public:
   /// ValueError naming SGD and the option: lr, momentum and weight_decay must be >= 0; nesterov
   /// needs momentum > 0 and dampening 0.
   void validate() const;
-
- private:
-  template <class V>
-  SGDOptions& set(V& field, V value) {
-    field = std::move(value);
-    return *this;
-  }
-
-  double lr_;
-  double momentum_ = 0;
-  double dampening_ = 0;
-  bool nesterov_ = false;
-  double weight_decay_ = 0;
-  bool maximize_ = false;
 };
 
 /// SGD's state of one parameter.
@@ -77,8 +65,8 @@ class BasicSGD final : public GroupedOptimizer<T, SGDOptions, SGDState<T>> {
   using Group = ParamGroup<T, SGDOptions, SGDState<T>>;
   /// One group of `params`.
   BasicSGD(std::vector<BasicTensor<T>> params, SGDOptions options);
-  /// Several groups, each with its own options.
-  explicit BasicSGD(std::vector<Group> groups);
+  /// Several groups; each inherits the options it does not set from `defaults`.
+  explicit BasicSGD(std::vector<Group> groups, SGDOptions defaults = SGDOptions());
 
  private:
   RangeUpdate prepare(BasicTensor<T>& param, SGDState<T>& state,

@@ -8,7 +8,6 @@
 #include <sstream>
 
 #include "autograd/error.hpp"
-#include "train/progress.hpp"
 
 namespace axon::train {
 
@@ -46,6 +45,56 @@ std::string History::to_csv() const {
     os << '\n';
   }
   return os.str();
+}
+
+namespace {
+
+// The round number near x: 1, 2 or 5 (or 10) times a power of ten; `round` picks the nearest,
+// otherwise the smallest not below x.
+double nice_number(double x, bool round) {
+  const double exponent = std::floor(std::log10(x));
+  const double fraction = x / std::pow(10.0, exponent);  // in [1, 10)
+  double nice;
+  if (round) {
+    nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10;
+  } else {
+    nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+  }
+  return nice * std::pow(10.0, exponent);
+}
+
+}  // namespace
+
+std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
+  if (!std::isfinite(lo) || !std::isfinite(hi) || lo > hi || max_ticks < 2) {
+    std::ostringstream os;
+    os << "nice_ticks: need finite lo <= hi and max_ticks >= 2, got lo " << lo << ", hi " << hi
+       << ", max_ticks " << max_ticks;
+    throw ValueError(os.str());
+  }
+  if (hi - lo < 1e-12 * std::max(1.0, std::abs(lo))) {  // one value: a unit-wide axis around it
+    const double half = std::abs(lo) > 0 ? 0.1 * std::abs(lo) : 0.5;
+    lo -= half;
+    hi += half;
+  }
+  const double range = nice_number(hi - lo, false);
+  const double step = nice_number(range / (max_ticks - 1), true);
+  const double first = std::floor(lo / step + 1e-9) * step;
+  const double last = std::ceil(hi / step - 1e-9) * step;
+  std::vector<double> ticks;
+  // Each tick as first + k step (not a running sum, which drifts); -0 printed as 0.
+  for (long k = 0; first + static_cast<double>(k) * step <= last + 0.5 * step; ++k) {
+    const double t = first + static_cast<double>(k) * step;
+    ticks.push_back(std::abs(t) < 1e-9 * step ? 0.0 : t);
+  }
+  return ticks;
+}
+
+std::string tick_label(double value, double step) {
+  const int decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
 }
 
 namespace {
@@ -95,10 +144,11 @@ void panel(std::ostringstream& os, const std::map<std::string, std::vector<doubl
     }
   }
   if (!std::isfinite(lo)) lo = 0, hi = 1;
-  if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
-  const double pad = 0.05 * (hi - lo);
-  lo -= pad;
-  hi += pad;
+  // The axis spans the round ticks around the data (0.55 .. 0.70, not 0.5681 .. 0.6534).
+  const std::vector<double> ticks = nice_ticks(lo, hi);
+  const double step = ticks[1] - ticks[0];
+  lo = ticks.front();
+  hi = ticks.back();
   auto px = [&](std::size_t e) {
     return x0 + (epochs > 1 ? w * static_cast<double>(e) / static_cast<double>(epochs - 1) : w / 2);
   };
@@ -107,14 +157,23 @@ void panel(std::ostringstream& os, const std::map<std::string, std::vector<doubl
      << "\" text-anchor=\"middle\" font-size=\"14\">" << xml_escape(heading) << "</text>\n";
   os << "<rect x=\"" << x0 << "\" y=\"" << y0 << "\" width=\"" << w << "\" height=\"" << h
      << "\" fill=\"none\" stroke=\"#444\"/>\n";
-  for (int t = 0; t <= 4; ++t) {
-    const double v = lo + (hi - lo) * t / 4.0;
+  for (double v : ticks) {
+    os << "<line x1=\"" << x0 << "\" y1=\"" << py(v) << "\" x2=\"" << x0 + w << "\" y2=\"" << py(v)
+       << "\" stroke=\"#ddd\"/>\n";
     os << "<text x=\"" << x0 - 6 << "\" y=\"" << py(v) + 4
-       << "\" text-anchor=\"end\" font-size=\"10\">" << format_value(v) << "</text>\n";
+       << "\" text-anchor=\"end\" font-size=\"10\">" << tick_label(v, step) << "</text>\n";
   }
-  os << "<text x=\"" << x0 << "\" y=\"" << y0 + h + 16 << "\" font-size=\"10\">1</text>\n";
-  os << "<text x=\"" << x0 + w << "\" y=\"" << y0 + h + 16
-     << "\" text-anchor=\"end\" font-size=\"10\">" << epochs << "</text>\n";
+  // Epoch ticks: whole epochs at round steps (1, 2, 5, 10, ...).
+  if (epochs >= 1) {
+    const auto epoch_ticks = nice_ticks(1.0, static_cast<double>(std::max<std::size_t>(epochs, 2)));
+    const double epoch_step = std::max(1.0, epoch_ticks[1] - epoch_ticks[0]);
+    for (double t = epoch_step > 1 ? epoch_step : 1.0; t <= static_cast<double>(epochs);
+         t += epoch_step) {
+      const auto e = static_cast<std::size_t>(t);
+      os << "<text x=\"" << px(e - 1) << "\" y=\"" << y0 + h + 16
+         << "\" text-anchor=\"middle\" font-size=\"10\">" << e << "</text>\n";
+    }
+  }
   os << "<text x=\"" << x0 + w / 2 << "\" y=\"" << y0 + h + 30
      << "\" text-anchor=\"middle\" font-size=\"11\">epoch</text>\n";
   double legend_y = y0 + 14;

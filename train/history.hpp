@@ -38,4 +38,14 @@ class History {
   std::vector<std::string> order_;
 };
 
+/// Axis ticks at round values ("nice numbers", Heckbert, Graphics Gems 1990): steps of 1, 2 or 5
+/// times a power of ten, the first tick at or below `lo` and the last at or above `hi`, at most
+/// about `max_ticks` of them. nice_ticks(0.5681, 0.6534) is {0.56, 0.58, 0.60, 0.62, 0.64,
+/// 0.66}. lo == hi gives ticks around the value; ValueError when lo > hi, either is not finite, or
+/// max_ticks < 2.
+std::vector<double> nice_ticks(double lo, double hi, int max_ticks = 5);
+
+/// A tick value printed with as many decimals as `step` needs (0.6 with step 0.02 is "0.60").
+std::string tick_label(double value, double step);
+
 }  // namespace axon::train

@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <type_traits>
+
 #include "autograd/tensor.hpp"
 
 /// Activation functions, elementwise. Each saves what its derivative needs (usually the output).
+/// Scalar arguments take any arithmetic value (`leaky_relu(float_tensor, 0.2)`).
 namespace axon::autograd {
 
-/// max(x, 0).  d/dx = 1 for x > 0, else 0
+/// max(x, 0) (NaN stays NaN).  d/dx = 0 for x <= 0, else 1 (a NaN passes the gradient, as PyTorch)
 template <class T>
 BasicTensor<T> relu(const BasicTensor<T>& x);
 /// x for x > 0, slope * x otherwise.  d/dx = 1 for x > 0, else slope
 template <class T>
-BasicTensor<T> leaky_relu(const BasicTensor<T>& x, T negative_slope = T(0.01));
+BasicTensor<T> leaky_relu(const BasicTensor<T>& x,
+                          std::type_identity_t<T> negative_slope = T(0.01));
 /// x for x > 0, alpha (e^x - 1) otherwise.  d/dx = 1 for x > 0, else alpha e^x
 template <class T>
-BasicTensor<T> elu(const BasicTensor<T>& x, T alpha = T(1));
+BasicTensor<T> elu(const BasicTensor<T>& x, std::type_identity_t<T> alpha = T(1));
 /// 1 / (1 + e^-x), computed without overflow.  d/dx = s (1 - s)
 template <class T>
 BasicTensor<T> sigmoid(const BasicTensor<T>& x);
@@ -23,7 +27,8 @@ template <class T>
 BasicTensor<T> tanh(const BasicTensor<T>& x);
 /// log(1 + e^(beta x)) / beta, linear above `threshold` (as PyTorch).  d/dx = sigmoid(beta x)
 template <class T>
-BasicTensor<T> softplus(const BasicTensor<T>& x, T beta = T(1), T threshold = T(20));
+BasicTensor<T> softplus(const BasicTensor<T>& x, std::type_identity_t<T> beta = T(1),
+                        std::type_identity_t<T> threshold = T(20));
 /// GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 /// d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t the tanh term
 template <class T>

@@ -10,6 +10,7 @@
 
 #include "autograd/blas.hpp"
 #include "autograd/kernels.hpp"
+#include "autograd/ops/instantiate.hpp"
 #include "autograd/parallel_for.hpp"
 
 namespace axon::autograd {
@@ -162,6 +163,23 @@ std::unique_ptr<T[]> scratch(std::size_t n) {
   return std::unique_ptr<T[]>(new T[n == 0 ? 1 : n]);  // uninitialised: always overwritten
 }
 
+/// The backward of conv1d and conv2d: the inputs, the geometry, the sample chunking of the
+/// forward and (when kept) its column matrices; one named part per gradient.
+template <class T>
+struct ConvBackward {
+  std::shared_ptr<TensorImpl<T>> x, weight, bias;  // bias null without one
+  ConvGeom g;
+  std::size_t grain, nchunks;
+  std::shared_ptr<T[]> saved;  // the forward's column matrices, or null
+  void operator()(const xt::xarray<T>& grad, const xt::xarray<T>& out) const;
+  /// db[o] = sum over samples (in order) of the sum over positions (fixed order).
+  void bias_grad(const T* pg) const;
+  /// dW_g = sum_s g_{s,g} . col_{s,g}^T, summed per chunk of samples, then over chunks in order.
+  void weight_grad(const T* pg) const;
+  /// dcol_{s,g} = W_g^T . g_{s,g}, then col2im onto dx.
+  void input_grad(const T* pg) const;
+};
+
 template <class T>
 BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicTensor<T>& weight,
                            const BasicTensor<T>& bias, const ConvGeom& g, const Shape& out_shape) {
@@ -210,95 +228,104 @@ BasicTensor<T> convolution(const char* op, const BasicTensor<T>& x, const BasicT
     });
   }
 
-  auto ix = x.impl_ptr();
-  auto iw = weight.impl_ptr();
-  auto ib = bias.impl_ptr();  // null without bias
-  auto backward = [ix, iw, ib, g, grain, nchunks, saved](const xt::xarray<T>& grad,
-                                                         const xt::xarray<T>&) {
-    const std::size_t p = g.positions(), k = g.rows(), og = g.og(), cg = g.cg();
-    const bool direct = g.direct();
-    const T* pg = grad.data();
-    const T* px = ix->value.data();
-    const T* pw = iw->value.data();
-    if (ib && ib->requires_grad) {
-      // db[o] = sum over samples (in order) of the sum over positions (fixed order).
-      xt::xarray<T> db = xt::zeros<T>({g.o});
-      T* pd = db.data();
-      for (std::size_t s = 0; s < g.n; ++s) {
-        for (std::size_t oc = 0; oc < g.o; ++oc) {
-          const T* row = pg + (s * g.o + oc) * p;
-          pd[oc] += kernels::ordered_sum<T>(p, [row](std::size_t i) { return row[i]; });
+  ConvBackward<T> backward{x.impl_ptr(), weight.impl_ptr(), bias.impl_ptr(), g,
+                           grain,        nchunks,           std::move(saved)};
+  if (has_bias) {
+    return make_result<T>(op, std::move(out), {&x, &weight, &bias}, std::move(backward));
+  }
+  return make_result<T>(op, std::move(out), {&x, &weight}, std::move(backward));
+}
+
+template <class T>
+void ConvBackward<T>::operator()(const xt::xarray<T>& grad, const xt::xarray<T>&) const {
+  if (bias && bias->requires_grad) bias_grad(grad.data());
+  if (weight->requires_grad) weight_grad(grad.data());
+  if (x->requires_grad) input_grad(grad.data());
+}
+
+template <class T>
+void ConvBackward<T>::bias_grad(const T* pg) const {
+  const std::size_t p = g.positions();
+  // db[o] = sum over samples (in order) of the sum over positions (fixed order).
+  xt::xarray<T> db = xt::zeros<T>({g.o});
+  T* pd = db.data();
+  for (std::size_t s = 0; s < g.n; ++s) {
+    for (std::size_t oc = 0; oc < g.o; ++oc) {
+      const T* row = pg + (s * g.o + oc) * p;
+      pd[oc] += kernels::ordered_sum<T>(p, [row](std::size_t i) { return row[i]; });
+    }
+  }
+  accumulate_grad(*bias, std::move(db));
+}
+
+template <class T>
+void ConvBackward<T>::weight_grad(const T* pg) const {
+  const std::size_t p = g.positions(), k = g.rows(), og = g.og(), cg = g.cg();
+  const bool direct = g.direct();
+  const T* px = x->value.data();
+  // dW_g = sum_s g_{s,g} . col_{s,g}^T   [og,p]x[p,k] -> [og,k], accumulated by the GEMM
+  // within a chunk of samples; the chunks' partial sums are then added in chunk order.
+  const std::size_t wsize = g.o * k;
+  xt::xarray<T> dw = xt::xarray<T>::from_shape(weight->value.shape());
+  std::unique_ptr<T[]> partials = nchunks > 1 ? scratch<T>((nchunks - 1) * wsize) : nullptr;
+  if (nchunks == 0) std::fill(dw.data(), dw.data() + wsize, T(0));
+  chunks::for_each_chunk(nchunks, [&](std::size_t chunk) {
+    const std::size_t begin = chunk * grain, end = std::min(g.n, begin + grain);
+    T* target = chunk == 0 ? dw.data() : partials.get() + (chunk - 1) * wsize;
+    auto col = direct || saved ? nullptr : scratch<T>(k * p);
+    for (std::size_t s = begin; s < end; ++s) {
+      for (std::size_t grp = 0; grp < g.groups; ++grp) {
+        const T* xg = px + (s * g.c + grp * cg) * g.plane();
+        const T* cols = xg;
+        if (saved) {
+          cols = saved.get() + (s * g.groups + grp) * k * p;
+        } else if (!direct) {
+          im2col(xg, g, col.get());
+          cols = col.get();
+        }
+        gemm(Op::none, Op::trans, og, k, p, T(1), pg + (s * g.o + grp * og) * p, cols,
+             s == begin ? T(0) : T(1), target + grp * og * k);
+      }
+    }
+  });
+  T* pd = dw.data();
+  for (std::size_t chunk = 1; chunk < nchunks; ++chunk) {
+    const T* part = partials.get() + (chunk - 1) * wsize;
+    for (std::size_t i = 0; i < wsize; ++i) pd[i] += part[i];
+  }
+  accumulate_grad(*weight, std::move(dw));
+}
+
+template <class T>
+void ConvBackward<T>::input_grad(const T* pg) const {
+  const std::size_t p = g.positions(), k = g.rows(), og = g.og(), cg = g.cg();
+  const bool direct = g.direct();
+  const T* pw = weight->value.data();
+  // dcol_{s,g} = W_g^T . g_{s,g}   [k,og]x[og,p] -> [k,p], then col2im onto dx.
+  xt::xarray<T> dx = xt::xarray<T>::from_shape(x->value.shape());
+  T* pdx = dx.data();
+  if (!direct) std::fill(pdx, pdx + dx.size(), T(0));
+  chunks::for_each_chunk(nchunks, [&](std::size_t chunk) {
+    const std::size_t begin = chunk * grain, end = std::min(g.n, begin + grain);
+    auto dcol = direct ? nullptr : scratch<T>(k * p);
+    for (std::size_t s = begin; s < end; ++s) {
+      for (std::size_t grp = 0; grp < g.groups; ++grp) {
+        T* dxg = pdx + (s * g.c + grp * cg) * g.plane();
+        const T* gg = pg + (s * g.o + grp * og) * p;
+        const T* wg = pw + grp * og * k;
+        if (direct) {
+          gemm(Op::trans, Op::none, k, p, og, T(1), wg, gg, T(0), dxg);
+        } else {
+          gemm(Op::trans, Op::none, k, p, og, T(1), wg, gg, T(0), dcol.get());
+          col2im(dcol.get(), g, dxg);
         }
       }
-      accumulate_grad(*ib, std::move(db));
     }
-    if (iw->requires_grad) {
-      // dW_g = sum_s g_{s,g} . col_{s,g}^T   [og,p]x[p,k] -> [og,k], accumulated by the GEMM
-      // within a chunk of samples; the chunks' partial sums are then added in chunk order.
-      const std::size_t wsize = g.o * k;
-      xt::xarray<T> dw = xt::xarray<T>::from_shape(iw->value.shape());
-      std::unique_ptr<T[]> partials = nchunks > 1 ? scratch<T>((nchunks - 1) * wsize) : nullptr;
-      if (nchunks == 0) std::fill(dw.data(), dw.data() + wsize, T(0));
-      chunks::for_each_chunk(nchunks, [&](std::size_t chunk) {
-        const std::size_t begin = chunk * grain, end = std::min(g.n, begin + grain);
-        T* target = chunk == 0 ? dw.data() : partials.get() + (chunk - 1) * wsize;
-        auto col = direct || saved ? nullptr : scratch<T>(k * p);
-        for (std::size_t s = begin; s < end; ++s) {
-          for (std::size_t grp = 0; grp < g.groups; ++grp) {
-            const T* xg = px + (s * g.c + grp * cg) * g.plane();
-            const T* cols = xg;
-            if (saved) {
-              cols = saved.get() + (s * g.groups + grp) * k * p;
-            } else if (!direct) {
-              im2col(xg, g, col.get());
-              cols = col.get();
-            }
-            gemm(Op::none, Op::trans, og, k, p, T(1), pg + (s * g.o + grp * og) * p, cols,
-                 s == begin ? T(0) : T(1), target + grp * og * k);
-          }
-        }
-      });
-      T* pd = dw.data();
-      for (std::size_t chunk = 1; chunk < nchunks; ++chunk) {
-        const T* part = partials.get() + (chunk - 1) * wsize;
-        for (std::size_t i = 0; i < wsize; ++i) pd[i] += part[i];
-      }
-      accumulate_grad(*iw, std::move(dw));
-    }
-    if (ix->requires_grad) {
-      // dcol_{s,g} = W_g^T . g_{s,g}   [k,og]x[og,p] -> [k,p], then col2im onto dx.
-      xt::xarray<T> dx = xt::xarray<T>::from_shape(ix->value.shape());
-      T* pdx = dx.data();
-      if (!direct) std::fill(pdx, pdx + dx.size(), T(0));
-      chunks::for_each_chunk(nchunks, [&](std::size_t chunk) {
-        const std::size_t begin = chunk * grain, end = std::min(g.n, begin + grain);
-        auto dcol = direct ? nullptr : scratch<T>(k * p);
-        for (std::size_t s = begin; s < end; ++s) {
-          for (std::size_t grp = 0; grp < g.groups; ++grp) {
-            T* dxg = pdx + (s * g.c + grp * cg) * g.plane();
-            const T* gg = pg + (s * g.o + grp * og) * p;
-            const T* wg = pw + grp * og * k;
-            if (direct) {
-              gemm(Op::trans, Op::none, k, p, og, T(1), wg, gg, T(0), dxg);
-            } else {
-              gemm(Op::trans, Op::none, k, p, og, T(1), wg, gg, T(0), dcol.get());
-              col2im(dcol.get(), g, dxg);
-            }
-          }
-        }
-      });
-      accumulate_grad(*ix, std::move(dx));
-    }
-  };
-  if (has_bias) return make_result<T>(op, std::move(out), {&x, &weight, &bias}, backward);
-  return make_result<T>(op, std::move(out), {&x, &weight}, backward);
+  });
+  accumulate_grad(*x, std::move(dx));
 }
 
 // ---- argument checks -------------------------------------------------------------------------
-
-std::string long_str(long v) {
-  return std::to_string(v);
-}
 
 void check_arguments(const char* op, const std::string& stride, bool stride_ok,
                      const std::string& padding, bool padding_ok, const std::string& dilation,
@@ -307,7 +334,7 @@ void check_arguments(const char* op, const std::string& stride, bool stride_ok,
   if (!stride_ok) throw ValueError(o + ": stride must be >= 1, got " + stride);
   if (!padding_ok) throw ValueError(o + ": padding must be >= 0, got " + padding);
   if (!dilation_ok) throw ValueError(o + ": dilation must be >= 1, got " + dilation);
-  if (groups < 1) throw ValueError(o + ": groups must be >= 1, got " + long_str(groups));
+  if (groups < 1) throw ValueError(o + ": groups must be >= 1, got " + std::to_string(groups));
 }
 
 /// Checks ranks, channels, groups and bias; fills n, c, o, groups and the kernel extents.
@@ -334,17 +361,17 @@ ConvGeom check_shapes(const char* op, std::size_t spatial, const BasicTensor<T>&
   g.o = sw[0];
   g.groups = static_cast<std::size_t>(groups);
   if (g.c % g.groups != 0) {
-    throw ShapeError(where + "groups=" + long_str(groups) + " does not divide the " +
+    throw ShapeError(where + "groups=" + std::to_string(groups) + " does not divide the " +
                      std::to_string(g.c) + " input channels");
   }
   if (g.o % g.groups != 0) {
-    throw ShapeError(where + "groups=" + long_str(groups) + " does not divide the " +
+    throw ShapeError(where + "groups=" + std::to_string(groups) + " does not divide the " +
                      std::to_string(g.o) + " output channels");
   }
   if (sw[1] * g.groups != g.c) {
     throw ShapeError(where + "input has " + std::to_string(g.c) + " channels, weight expects " +
                      std::to_string(sw[1] * g.groups) + " (" + std::to_string(sw[1]) +
-                     " per group x " + long_str(groups) + " groups)");
+                     " per group x " + std::to_string(groups) + " groups)");
   }
   if (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != g.o)) {
     throw ShapeError(std::string(op) + ": weight " + shape_str(sw) + ", bias " +
@@ -387,8 +414,8 @@ BasicTensor<T> conv1d(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                       const BasicTensor<T>& bias, long stride, long padding, long dilation,
                       long groups) {
   const char* op = "conv1d";
-  check_arguments(op, long_str(stride), stride >= 1, long_str(padding), padding >= 0,
-                  long_str(dilation), dilation >= 1, groups);
+  check_arguments(op, std::to_string(stride), stride >= 1, std::to_string(padding), padding >= 0,
+                  std::to_string(dilation), dilation >= 1, groups);
   ConvGeom g = check_shapes(op, 1, x, weight, bias, groups);
   const Shape& sx = x.shape();
   const Shape& sw = weight.shape();
@@ -425,13 +452,6 @@ BasicTensor<T> conv2d(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   return convolution(op, x, weight, bias, g, out_shape);
 }
 
-#define AXON_INSTANTIATE(T)                                                         \
-  template BasicTensor<T> conv1d<T>(const BasicTensor<T>&, const BasicTensor<T>&,   \
-                                    const BasicTensor<T>&, long, long, long, long); \
-  template BasicTensor<T> conv2d<T>(const BasicTensor<T>&, const BasicTensor<T>&,   \
-                                    const BasicTensor<T>&, Size2, Size2, Size2, long);
-
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+AXON_INSTANTIATE_OPS(conv1d, conv2d)
 
 }  // namespace axon::autograd

@@ -4,70 +4,17 @@
 #include <cmath>
 
 #include "autograd/kernels.hpp"
+#include "autograd/ops/instantiate.hpp"
+#include "autograd/ops/pointwise.hpp"
 
 namespace axon::autograd {
 
 namespace {
 
+using detail::binary_op;
+using detail::unary_op;
 using kernels::for_each_broadcast;
 using kernels::sum_to_shape;
-
-/// A broadcasting binary op. `fwd(x, y)` computes one output element; `da(g, x, y, o)` and
-/// `db(g, x, y, o)` give the gradient contributions for one output element (g: its upstream
-/// gradient, o: its value). Each contribution array is reduced to its operand's shape.
-template <class T, class Fwd, class DA, class DB>
-BasicTensor<T> binary_op(const char* name, const BasicTensor<T>& a, const BasicTensor<T>& b,
-                         Fwd fwd, DA da, DB db) {
-  const Shape out_shape = broadcast_shapes(a.shape(), b.shape(), name);
-  xt::xarray<T> out = kernels::binary_map(a.data(), b.data(), out_shape, fwd);
-  // The impl pointers are copied straight into the closure: each extra shared_ptr copy is an
-  // atomic increment and decrement per op.
-  return make_result<T>(
-      name, std::move(out), {&a, &b},
-      [ia = a.impl_ptr(), ib = b.impl_ptr(), da, db](const xt::xarray<T>& g,
-                                                     const xt::xarray<T>& o) {
-        const Shape& os = o.shape();
-        const Shape sa = broadcast_strides(ia->value.shape(), os);
-        const Shape sb = broadcast_strides(ib->value.shape(), os);
-        const T* pa = ia->value.data();
-        const T* pb = ib->value.data();
-        const T* pg = g.data();
-        const T* po = o.data();
-        if (ia->requires_grad) {
-          xt::xarray<T> d = xt::xarray<T>::from_shape(os);
-          T* pd = d.data();
-          for_each_broadcast(os, sa, sb, [&](std::size_t i, std::size_t ja, std::size_t jb) {
-            pd[i] = da(pg[i], pa[ja], pb[jb], po[i]);
-          });
-          accumulate_grad(*ia, sum_to_shape(std::move(d), ia->value.shape()));
-        }
-        if (ib->requires_grad) {
-          xt::xarray<T> d = xt::xarray<T>::from_shape(os);
-          T* pd = d.data();
-          for_each_broadcast(os, sa, sb, [&](std::size_t i, std::size_t ja, std::size_t jb) {
-            pd[i] = db(pg[i], pa[ja], pb[jb], po[i]);
-          });
-          accumulate_grad(*ib, sum_to_shape(std::move(d), ib->value.shape()));
-        }
-      });
-}
-
-/// A unary op. `fwd(x)` computes one element; `dx(g, x, o)` its gradient contribution.
-template <class T, class Fwd, class DX>
-BasicTensor<T> unary_op(const char* name, const BasicTensor<T>& a, Fwd fwd, DX dx) {
-  xt::xarray<T> out = kernels::unary_map(a.data(), fwd);
-  return make_result<T>(name, std::move(out), {&a},
-                        [ia = a.impl_ptr(), dx](const xt::xarray<T>& g, const xt::xarray<T>& o) {
-                          xt::xarray<T> d = xt::xarray<T>::from_shape(o.shape());
-                          const T* pa = ia->value.data();
-                          const T* pg = g.data();
-                          const T* po = o.data();
-                          T* pd = d.data();
-                          const std::size_t n = d.size();
-                          for (std::size_t i = 0; i < n; ++i) pd[i] = dx(pg[i], pa[i], po[i]);
-                          accumulate_grad(*ia, std::move(d));
-                        });
-}
 
 /// A comparison: a mask of 1/0, never recorded.
 template <class T, class Cmp>
@@ -111,46 +58,47 @@ BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b) {
 
 template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& a, const BasicTensor<T>& b) {
-  // d/dy x^y = x^y ln x; taken as 0 where x == 0 (the limit used by PyTorch for y > 0).
+  // d/dy x^y = x^y ln x. At x = 0 it is taken as 0 for y >= 0 (the limit for y > 0); for y < 0
+  // it stays inf * -inf = -inf, as in PyTorch.
   return binary_op<T>(
       "pow", a, b, [](T x, T y) { return std::pow(x, y); },
       [](T g, T x, T y, T) { return y == T(0) ? T(0) : g * y * std::pow(x, y - T(1)); },
-      [](T g, T x, T, T o) { return x == T(0) ? T(0) : g * o * std::log(x); });
+      [](T g, T x, T y, T o) { return x == T(0) && y >= T(0) ? T(0) : g * o * std::log(x); });
 }
 
 template <class T>
-BasicTensor<T> add(const BasicTensor<T>& a, T s) {
+BasicTensor<T> add(const BasicTensor<T>& a, std::type_identity_t<T> s) {
   return unary_op<T>(
       "add_scalar", a, [s](T x) { return x + s; }, [](T g, T, T) { return g; });
 }
 
 template <class T>
-BasicTensor<T> mul(const BasicTensor<T>& a, T s) {
+BasicTensor<T> mul(const BasicTensor<T>& a, std::type_identity_t<T> s) {
   return unary_op<T>(
       "mul_scalar", a, [s](T x) { return x * s; }, [s](T g, T, T) { return g * s; });
 }
 
 template <class T>
-BasicTensor<T> div(const BasicTensor<T>& a, T s) {
+BasicTensor<T> div(const BasicTensor<T>& a, std::type_identity_t<T> s) {
   return unary_op<T>(
       "div_scalar", a, [s](T x) { return x / s; }, [s](T g, T, T) { return g / s; });
 }
 
 template <class T>
-BasicTensor<T> rsub(const BasicTensor<T>& a, T s) {
+BasicTensor<T> rsub(const BasicTensor<T>& a, std::type_identity_t<T> s) {
   return unary_op<T>(
       "rsub_scalar", a, [s](T x) { return s - x; }, [](T g, T, T) { return -g; });
 }
 
 template <class T>
-BasicTensor<T> rdiv(const BasicTensor<T>& a, T s) {
+BasicTensor<T> rdiv(const BasicTensor<T>& a, std::type_identity_t<T> s) {
   // d/dx s/x = -s/x^2 = -o/x
   return unary_op<T>(
       "rdiv_scalar", a, [s](T x) { return s / x; }, [](T g, T x, T o) { return -g * o / x; });
 }
 
 template <class T>
-BasicTensor<T> pow(const BasicTensor<T>& a, T p) {
+BasicTensor<T> pow(const BasicTensor<T>& a, std::type_identity_t<T> p) {
   return unary_op<T>(
       "pow_scalar", a, [p](T x) { return std::pow(x, p); },
       [p](T g, T x, T) { return p == T(0) ? T(0) : g * p * std::pow(x, p - T(1)); });
@@ -188,13 +136,16 @@ BasicTensor<T> abs(const BasicTensor<T>& a) {
 }
 
 template <class T>
-BasicTensor<T> clamp(const BasicTensor<T>& a, T low, T high) {
-  if (low > high) {
-    throw ValueError("clamp: low (" + std::to_string(low) + ") is above high (" +
-                     std::to_string(high) + ")");
-  }
+BasicTensor<T> clamp(const BasicTensor<T>& a, std::type_identity_t<T> low,
+                     std::type_identity_t<T> high) {
+  // As PyTorch: min(max(x, low), high), so with low > high every value becomes high (and gets no
+  // gradient); a NaN stays NaN.
   return unary_op<T>(
-      "clamp", a, [low, high](T x) { return x < low ? low : (x > high ? high : x); },
+      "clamp", a,
+      [low, high](T x) {
+        const T v = x < low ? low : x;
+        return v > high ? high : v;
+      },
       [low, high](T g, T x, T) { return (x >= low && x <= high) ? g : T(0); });
 }
 
@@ -241,26 +192,24 @@ BasicTensor<T> where(const BasicTensor<T>& mask, const BasicTensor<T>& a, const 
       po[i] = pe[i] != T(0) ? pa[ja] : pb[jb];
     });
   }
-  auto ia = a.impl_ptr();
-  auto ib = b.impl_ptr();
-  return make_result<T>("where", std::move(out), {&a, &b},
-                        [ia, ib, m = std::move(m)](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          const T* pe = m.data();
-                          const T* pg = g.data();
-                          const std::size_t n = g.size();
-                          if (ia->requires_grad) {
-                            xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
-                            for (std::size_t i = 0; i < n; ++i)
-                              d.data()[i] = pe[i] != T(0) ? pg[i] : T(0);
-                            accumulate_grad(*ia, sum_to_shape(std::move(d), ia->value.shape()));
-                          }
-                          if (ib->requires_grad) {
-                            xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
-                            for (std::size_t i = 0; i < n; ++i)
-                              d.data()[i] = pe[i] != T(0) ? T(0) : pg[i];
-                            accumulate_grad(*ib, sum_to_shape(std::move(d), ib->value.shape()));
-                          }
-                        });
+  // d/da = g where the mask is set, d/db = g elsewhere; each reduced to its operand's shape.
+  auto backward = [ia = a.impl_ptr(), ib = b.impl_ptr(), m = std::move(m)](const xt::xarray<T>& g,
+                                                                           const xt::xarray<T>&) {
+    const T* pe = m.data();
+    const T* pg = g.data();
+    const std::size_t n = g.size();
+    if (ia->requires_grad) {
+      xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
+      for (std::size_t i = 0; i < n; ++i) d.data()[i] = pe[i] != T(0) ? pg[i] : T(0);
+      accumulate_grad(*ia, sum_to_shape(std::move(d), ia->value.shape()));
+    }
+    if (ib->requires_grad) {
+      xt::xarray<T> d = xt::xarray<T>::from_shape(g.shape());
+      for (std::size_t i = 0; i < n; ++i) d.data()[i] = pe[i] != T(0) ? T(0) : pg[i];
+      accumulate_grad(*ib, sum_to_shape(std::move(d), ib->value.shape()));
+    }
+  };
+  return make_result<T>("where", std::move(out), {&a, &b}, std::move(backward));
 }
 
 template <class T>
@@ -288,40 +237,13 @@ BasicTensor<T> ge(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   return compare("ge", a, b, [](T x, T y) { return x >= y; });
 }
 
-#define AXON_BINARY(T, NAME) \
-  template BasicTensor<T> NAME<T>(const BasicTensor<T>&, const BasicTensor<T>&);
-#define AXON_UNARY(T, NAME) template BasicTensor<T> NAME<T>(const BasicTensor<T>&);
-#define AXON_SCALAR(T, NAME) template BasicTensor<T> NAME<T>(const BasicTensor<T>&, T);
-#define AXON_INSTANTIATE(T)                                                      \
-  AXON_BINARY(T, add)                                                            \
-  AXON_BINARY(T, sub)                                                            \
-  AXON_BINARY(T, mul)                                                            \
-  AXON_BINARY(T, div)                                                            \
-  AXON_BINARY(T, pow)                                                            \
-  AXON_BINARY(T, maximum)                                                        \
-  AXON_BINARY(T, minimum)                                                        \
-  AXON_BINARY(T, eq)                                                             \
-  AXON_BINARY(T, ne)                                                             \
-  AXON_BINARY(T, lt)                                                             \
-  AXON_BINARY(T, le)                                                             \
-  AXON_BINARY(T, gt)                                                             \
-  AXON_BINARY(T, ge)                                                             \
-  AXON_SCALAR(T, add)                                                            \
-  AXON_SCALAR(T, mul)                                                            \
-  AXON_SCALAR(T, div)                                                            \
-  AXON_SCALAR(T, rsub)                                                           \
-  AXON_SCALAR(T, rdiv)                                                           \
-  AXON_SCALAR(T, pow)                                                            \
-  AXON_UNARY(T, neg)                                                             \
-  AXON_UNARY(T, exp)                                                             \
-  AXON_UNARY(T, log)                                                             \
-  AXON_UNARY(T, sqrt)                                                            \
-  AXON_UNARY(T, abs)                                                             \
-  template BasicTensor<T> clamp<T>(const BasicTensor<T>&, T, T);                 \
-  template BasicTensor<T> where<T>(const BasicTensor<T>&, const BasicTensor<T>&, \
-                                   const BasicTensor<T>&);
-
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+template <class T>
+using BinaryOp = BasicTensor<T>(const BasicTensor<T>&, const BasicTensor<T>&);
+template <class T>
+using ScalarOp = BasicTensor<T>(const BasicTensor<T>&, T);
+AXON_INSTANTIATE_SIGNATURE(BinaryOp, add, mul, div, pow)
+AXON_INSTANTIATE_SIGNATURE(ScalarOp, add, mul, div, pow)
+AXON_INSTANTIATE_OPS(sub, maximum, minimum, where, eq, ne, lt, le, gt, ge, rsub, rdiv, neg, exp,
+                     log, sqrt, abs, clamp)
 
 }  // namespace axon::autograd

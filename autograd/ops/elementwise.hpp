@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <type_traits>
+
 #include "autograd/tensor.hpp"
 
 /// Elementwise arithmetic with NumPy broadcasting. Every binary op broadcasts both operands; its
@@ -19,28 +21,29 @@ BasicTensor<T> mul(const BasicTensor<T>& a, const BasicTensor<T>& b);
 /// a / b.  d/da = 1/b, d/db = -a/b^2
 template <class T>
 BasicTensor<T> div(const BasicTensor<T>& a, const BasicTensor<T>& b);
-/// a ^ b (b a tensor).  d/da = b a^(b-1), d/db = a^b log(a)
+/// a ^ b (b a tensor).  d/da = b a^(b-1) (0 where b = 0), d/db = a^b log(a) (0 where a = 0 and
+/// b >= 0; -inf where a = 0 and b < 0, as PyTorch)
 template <class T>
 BasicTensor<T> pow(const BasicTensor<T>& a, const BasicTensor<T>& b);
 
 /// a + s.  d/da = 1
 template <class T>
-BasicTensor<T> add(const BasicTensor<T>& a, T s);
+BasicTensor<T> add(const BasicTensor<T>& a, std::type_identity_t<T> s);
 /// a * s.  d/da = s
 template <class T>
-BasicTensor<T> mul(const BasicTensor<T>& a, T s);
+BasicTensor<T> mul(const BasicTensor<T>& a, std::type_identity_t<T> s);
 /// a / s.  d/da = 1/s
 template <class T>
-BasicTensor<T> div(const BasicTensor<T>& a, T s);
+BasicTensor<T> div(const BasicTensor<T>& a, std::type_identity_t<T> s);
 /// s - a.  d/da = -1
 template <class T>
-BasicTensor<T> rsub(const BasicTensor<T>& a, T s);
+BasicTensor<T> rsub(const BasicTensor<T>& a, std::type_identity_t<T> s);
 /// s / a.  d/da = -s/a^2
 template <class T>
-BasicTensor<T> rdiv(const BasicTensor<T>& a, T s);
+BasicTensor<T> rdiv(const BasicTensor<T>& a, std::type_identity_t<T> s);
 /// a ^ p (p a scalar).  d/da = p a^(p-1)
 template <class T>
-BasicTensor<T> pow(const BasicTensor<T>& a, T p);
+BasicTensor<T> pow(const BasicTensor<T>& a, std::type_identity_t<T> p);
 
 /// -a.  d/da = -1
 template <class T>
@@ -57,9 +60,11 @@ BasicTensor<T> sqrt(const BasicTensor<T>& a);
 /// |a|.  d/da = sign(a) (0 at 0)
 template <class T>
 BasicTensor<T> abs(const BasicTensor<T>& a);
-/// min(max(a, low), high).  d/da = 1 where low <= a <= high, else 0
+/// min(max(a, low), high), as PyTorch: with low > high every value becomes high.
+/// d/da = 1 where low <= a <= high, else 0
 template <class T>
-BasicTensor<T> clamp(const BasicTensor<T>& a, T low, T high);
+BasicTensor<T> clamp(const BasicTensor<T>& a, std::type_identity_t<T> low,
+                     std::type_identity_t<T> high);
 /// Elementwise maximum; NaN where either operand is NaN.  The gradient goes to the larger operand;
 /// ties split it in half; where an operand is NaN both get it (as PyTorch).
 template <class T>

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "autograd/error.hpp"
+#include "autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 
@@ -74,23 +75,23 @@ BasicTensor<T> embedding_impl(std::vector<std::size_t> indices, const Shape& sha
     std::memcpy(out.data() + i * d, pw + indices[i] * d, d * sizeof(T));
   }
 
-  auto iw = weight.impl_ptr();
-  auto saved = std::make_shared<const std::vector<std::size_t>>(std::move(indices));
-  return make_result<T>("embedding", std::move(out), {&weight},
-                        [iw, saved, padding_idx, d](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          // dW[idx[i], :] += g[i, :] in index order (deterministic).
-                          xt::xarray<T> dw = xt::zeros<T>(iw->value.shape());
-                          const T* pg = g.data();
-                          T* pd = dw.data();
-                          const std::vector<std::size_t>& idx = *saved;
-                          for (std::size_t i = 0; i < idx.size(); ++i) {
-                            if (padding_idx && idx[i] == *padding_idx) continue;
-                            T* row = pd + idx[i] * d;
-                            const T* gr = pg + i * d;
-                            for (std::size_t j = 0; j < d; ++j) row[j] += gr[j];
-                          }
-                          accumulate_grad(*iw, std::move(dw));
-                        });
+  // dW[idx[i], :] += g[i, :] in index order (deterministic).
+  auto backward = [iw = weight.impl_ptr(),
+                   saved = std::make_shared<const std::vector<std::size_t>>(std::move(indices)),
+                   padding_idx, d](const xt::xarray<T>& g, const xt::xarray<T>&) {
+    xt::xarray<T> dw = xt::zeros<T>(iw->value.shape());
+    const T* pg = g.data();
+    T* pd = dw.data();
+    const std::vector<std::size_t>& idx = *saved;
+    for (std::size_t i = 0; i < idx.size(); ++i) {
+      if (padding_idx && idx[i] == *padding_idx) continue;
+      T* row = pd + idx[i] * d;
+      const T* gr = pg + i * d;
+      for (std::size_t j = 0; j < d; ++j) row[j] += gr[j];
+    }
+    accumulate_grad(*iw, std::move(dw));
+  };
+  return make_result<T>("embedding", std::move(out), {&weight}, std::move(backward));
 }
 
 template <class T>
@@ -131,15 +132,19 @@ BasicTensor<T> one_hot(const BasicTensor<T>& labels, std::size_t num_classes) {
   return one_hot_impl<T>(whole_numbers(labels, "one_hot"), labels.shape(), num_classes);
 }
 
-#define AXON_INSTANTIATE(T)                                                                \
-  template BasicTensor<T> embedding<T>(const BasicTensor<T>&, const BasicTensor<T>&,       \
-                                       std::optional<std::size_t>);                        \
-  template BasicTensor<T> embedding<T>(const std::vector<std::size_t>&, const Shape&,      \
-                                       const BasicTensor<T>&, std::optional<std::size_t>); \
-  template BasicTensor<T> one_hot<T>(const std::vector<std::size_t>&, std::size_t);        \
-  template BasicTensor<T> one_hot<T>(const BasicTensor<T>&, std::size_t);
-
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+template <class T>
+using EmbeddingOfTensor = BasicTensor<T>(const BasicTensor<T>&, const BasicTensor<T>&,
+                                         std::optional<std::size_t>);
+template <class T>
+using EmbeddingOfList = BasicTensor<T>(const std::vector<std::size_t>&, const Shape&,
+                                       const BasicTensor<T>&, std::optional<std::size_t>);
+template <class T>
+using OneHotOfList = BasicTensor<T>(const std::vector<std::size_t>&, std::size_t);
+template <class T>
+using OneHotOfTensor = BasicTensor<T>(const BasicTensor<T>&, std::size_t);
+AXON_INSTANTIATE_SIGNATURE(EmbeddingOfTensor, embedding)
+AXON_INSTANTIATE_SIGNATURE(EmbeddingOfList, embedding)
+AXON_INSTANTIATE_SIGNATURE(OneHotOfList, one_hot)
+AXON_INSTANTIATE_SIGNATURE(OneHotOfTensor, one_hot)
 
 }  // namespace axon::autograd

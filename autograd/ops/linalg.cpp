@@ -5,6 +5,7 @@
 #include <string>
 
 #include "autograd/blas.hpp"
+#include "autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 
@@ -213,12 +214,6 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   return make_result<T>("linear", std::move(out), {&x, &weight}, backward);
 }
 
-#define AXON_INSTANTIATE(T)                                                        \
-  template BasicTensor<T> matmul<T>(const BasicTensor<T>&, const BasicTensor<T>&); \
-  template BasicTensor<T> linear<T>(const BasicTensor<T>&, const BasicTensor<T>&,  \
-                                    const BasicTensor<T>&);
-
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+AXON_INSTANTIATE_OPS(matmul, linear)
 
 }  // namespace axon::autograd

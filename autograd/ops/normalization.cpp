@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "autograd/error.hpp"
+#include "autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 
@@ -109,6 +110,19 @@ std::vector<BasicTensor<T>> present(std::initializer_list<const BasicTensor<T>*>
 
 }  // namespace
 
+/// batch_norm's backward: the inputs, the normalised input and the statistics it reads, and its
+/// rule.
+template <class T>
+struct BatchNormBackward {
+  std::shared_ptr<TensorImpl<T>> x, weight, bias;  // weight and bias null when absent
+  std::shared_ptr<xt::xarray<T>> xh;               // the normalised input
+  xt::xarray<T> invstd;                            // [C]
+  ChannelLayout L;
+  std::size_t m;  // elements per channel
+  bool training;
+  void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+};
+
 template <class T>
 BasicTensor<T> batch_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
                           const BasicTensor<T>& bias, const BasicTensor<T>& running_mean,
@@ -194,51 +208,63 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   xt::xarray<T> out = xt::xarray<T>::from_shape(shape);
   channel_affine<T>(L, px, nullptr, scale.data(), nullptr, offset.data(), out.data());
 
-  auto ix = x.impl_ptr();
-  auto iw = weight.defined() ? weight.impl_ptr() : nullptr;
-  auto ib = bias.defined() ? bias.impl_ptr() : nullptr;
-  auto backward = [ix, iw, ib, xh, invstd = std::move(invstd), L, m, training](
-                      const xt::xarray<T>& g, const xt::xarray<T>&) {
-    const T* pg = g.data();
-    const T* ph = xh->data();
-    // Per channel: sum(g) and sum(g xh), over every axis but 1.
-    std::vector<double> sum_g(L.c, 0.0), sum_gh(L.c, 0.0);
-    channel_sums(L, sum_g.data(), [pg](std::size_t i, std::size_t) { return double(pg[i]); });
-    channel_sums(L, sum_gh.data(),
-                 [pg, ph](std::size_t i, std::size_t) { return double(pg[i]) * double(ph[i]); });
-    if (ix->requires_grad) {
-      // training: dx = a g - (a/M) sum(g) - (a/M) sum(g xh) xh, a = weight invstd (per channel);
-      // eval: the statistics are constants, dx = a g.
-      xt::xarray<T> a = xt::xarray<T>::from_shape({L.c});
-      xt::xarray<T> b = xt::zeros<T>({L.c});
-      xt::xarray<T> k = xt::zeros<T>({L.c});
-      for (std::size_t c = 0; c < L.c; ++c) {
-        const double w = iw ? double(iw->value.data()[c]) : 1.0;
-        const double ac = w * double(invstd[c]);
-        a[c] = T(ac);
-        if (training) {
-          b[c] = T(-ac * sum_gh[c] / double(m));
-          k[c] = T(-ac * sum_g[c] / double(m));
-        }
-      }
-      xt::xarray<T> dx = xt::xarray<T>::from_shape(g.shape());
-      channel_affine<T>(L, pg, training ? ph : nullptr, a.data(), b.data(), k.data(), dx.data());
-      accumulate_grad(*ix, std::move(dx));
-    }
-    if (iw && iw->requires_grad) {
-      xt::xarray<T> dw = xt::xarray<T>::from_shape({L.c});
-      for (std::size_t c = 0; c < L.c; ++c) dw[c] = T(sum_gh[c]);
-      accumulate_grad(*iw, std::move(dw));
-    }
-    if (ib && ib->requires_grad) {
-      xt::xarray<T> db = xt::xarray<T>::from_shape({L.c});
-      for (std::size_t c = 0; c < L.c; ++c) db[c] = T(sum_g[c]);
-      accumulate_grad(*ib, std::move(db));
-    }
-  };
-  return make_result<T>("batch_norm", std::move(out), present<T>({&x, &weight, &bias}),
-                        std::move(backward));
+  return make_result<T>(
+      "batch_norm", std::move(out), present<T>({&x, &weight, &bias}),
+      BatchNormBackward<T>{x.impl_ptr(), weight.defined() ? weight.impl_ptr() : nullptr,
+                           bias.defined() ? bias.impl_ptr() : nullptr, xh, std::move(invstd), L, m,
+                           training});
 }
+
+template <class T>
+void BatchNormBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T>&) const {
+  const T* pg = g.data();
+  const T* ph = xh->data();
+  // Per channel: sum(g) and sum(g xh), over every axis but 1.
+  std::vector<double> sum_g(L.c, 0.0), sum_gh(L.c, 0.0);
+  channel_sums(L, sum_g.data(), [pg](std::size_t i, std::size_t) { return double(pg[i]); });
+  channel_sums(L, sum_gh.data(),
+               [pg, ph](std::size_t i, std::size_t) { return double(pg[i]) * double(ph[i]); });
+  if (x->requires_grad) {
+    // training: dx = a g - (a/M) sum(g) - (a/M) sum(g xh) xh, a = weight invstd (per channel);
+    // eval: the statistics are constants, dx = a g.
+    xt::xarray<T> a = xt::xarray<T>::from_shape({L.c});
+    xt::xarray<T> b = xt::zeros<T>({L.c});
+    xt::xarray<T> k = xt::zeros<T>({L.c});
+    for (std::size_t c = 0; c < L.c; ++c) {
+      const double w = weight ? double(weight->value.data()[c]) : 1.0;
+      const double ac = w * double(invstd[c]);
+      a[c] = T(ac);
+      if (training) {
+        b[c] = T(-ac * sum_gh[c] / double(m));
+        k[c] = T(-ac * sum_g[c] / double(m));
+      }
+    }
+    xt::xarray<T> dx = xt::xarray<T>::from_shape(g.shape());
+    channel_affine<T>(L, pg, training ? ph : nullptr, a.data(), b.data(), k.data(), dx.data());
+    accumulate_grad(*x, std::move(dx));
+  }
+  if (weight && weight->requires_grad) {
+    xt::xarray<T> dw = xt::xarray<T>::from_shape({L.c});
+    for (std::size_t c = 0; c < L.c; ++c) dw[c] = T(sum_gh[c]);
+    accumulate_grad(*weight, std::move(dw));
+  }
+  if (bias && bias->requires_grad) {
+    xt::xarray<T> db = xt::xarray<T>::from_shape({L.c});
+    for (std::size_t c = 0; c < L.c; ++c) db[c] = T(sum_g[c]);
+    accumulate_grad(*bias, std::move(db));
+  }
+}
+
+/// layer_norm's backward: the inputs, the normalised input and the statistics it reads, and its
+/// rule.
+template <class T>
+struct LayerNormBackward {
+  std::shared_ptr<TensorImpl<T>> x, weight, bias;  // weight and bias null when absent
+  std::shared_ptr<xt::xarray<T>> xh;               // the normalised input
+  std::shared_ptr<std::vector<T>> invstd;          // per row
+  std::size_t rows, d;
+  void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+};
 
 template <class T>
 BasicTensor<T> layer_norm(const BasicTensor<T>& x, const std::vector<std::size_t>& normalized_shape,
@@ -299,66 +325,59 @@ BasicTensor<T> layer_norm(const BasicTensor<T>& x, const std::vector<std::size_t
     }
   }
 
-  auto ix = x.impl_ptr();
-  auto iw = weight.defined() ? weight.impl_ptr() : nullptr;
-  auto ib = bias.defined() ? bias.impl_ptr() : nullptr;
-  auto backward = [ix, iw, ib, xh, invstd, rows, d](const xt::xarray<T>& g, const xt::xarray<T>&) {
-    const T* pg = g.data();
-    const T* ph = xh->data();
-    if (ix->requires_grad) {
-      xt::xarray<T> dx = xt::xarray<T>::from_shape(g.shape());
-      std::vector<T> gw(d);
-      const T* w = iw ? iw->value.data() : nullptr;
-      for (std::size_t r = 0; r < rows; ++r) {
-        const T* gr = pg + r * d;
-        const T* hr = ph + r * d;
-        // gw = g * weight; dx = invstd / D * (D gw - sum(gw) - xh sum(gw xh)).
-        if (w) {
-          for (std::size_t j = 0; j < d; ++j) gw[j] = gr[j] * w[j];
-        } else {
-          for (std::size_t j = 0; j < d; ++j) gw[j] = gr[j];
-        }
-        const T* pw = gw.data();
-        const double s1 = lane_sum(d, [pw](std::size_t j) { return double(pw[j]); });
-        const double s2 =
-            lane_sum(d, [pw, hr](std::size_t j) { return double(pw[j]) * double(hr[j]); });
-        const T is = (*invstd)[r];
-        const T mean_gw = T(s1 / double(d)), mean_gwh = T(s2 / double(d));
-        T* dr = dx.data() + r * d;
-        for (std::size_t j = 0; j < d; ++j) dr[j] = is * (gw[j] - mean_gw - hr[j] * mean_gwh);
-      }
-      accumulate_grad(*ix, std::move(dx));
-    }
-    if (iw && iw->requires_grad) {
-      // dweight = sum over rows of g xh, added row by row in order (deterministic).
-      xt::xarray<T> dw = xt::zeros<T>(iw->value.shape());
-      T* pd = dw.data();
-      for (std::size_t r = 0; r < rows; ++r) {
-        for (std::size_t j = 0; j < d; ++j) pd[j] += pg[r * d + j] * ph[r * d + j];
-      }
-      accumulate_grad(*iw, std::move(dw));
-    }
-    if (ib && ib->requires_grad) {
-      xt::xarray<T> db = xt::zeros<T>(ib->value.shape());
-      T* pd = db.data();
-      for (std::size_t r = 0; r < rows; ++r) {
-        for (std::size_t j = 0; j < d; ++j) pd[j] += pg[r * d + j];
-      }
-      accumulate_grad(*ib, std::move(db));
-    }
-  };
-  return make_result<T>("layer_norm", std::move(out), present<T>({&x, &weight, &bias}),
-                        std::move(backward));
+  return make_result<T>(
+      "layer_norm", std::move(out), present<T>({&x, &weight, &bias}),
+      LayerNormBackward<T>{x.impl_ptr(), weight.defined() ? weight.impl_ptr() : nullptr,
+                           bias.defined() ? bias.impl_ptr() : nullptr, xh, invstd, rows, d});
 }
 
-#define AXON_INSTANTIATE(T)                                                                     \
-  template BasicTensor<T> batch_norm<T>(const BasicTensor<T>&, const BasicTensor<T>&,           \
-                                        const BasicTensor<T>&, const BasicTensor<T>&,           \
-                                        const BasicTensor<T>&, bool, double, double);           \
-  template BasicTensor<T> layer_norm<T>(const BasicTensor<T>&, const std::vector<std::size_t>&, \
-                                        const BasicTensor<T>&, const BasicTensor<T>&, double);
+template <class T>
+void LayerNormBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T>&) const {
+  const T* pg = g.data();
+  const T* ph = xh->data();
+  if (x->requires_grad) {
+    xt::xarray<T> dx = xt::xarray<T>::from_shape(g.shape());
+    std::vector<T> gw(d);
+    const T* w = weight ? weight->value.data() : nullptr;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* gr = pg + r * d;
+      const T* hr = ph + r * d;
+      // gw = g * weight; dx = invstd / D * (D gw - sum(gw) - xh sum(gw xh)).
+      if (w) {
+        for (std::size_t j = 0; j < d; ++j) gw[j] = gr[j] * w[j];
+      } else {
+        for (std::size_t j = 0; j < d; ++j) gw[j] = gr[j];
+      }
+      const T* pw = gw.data();
+      const double s1 = lane_sum(d, [pw](std::size_t j) { return double(pw[j]); });
+      const double s2 =
+          lane_sum(d, [pw, hr](std::size_t j) { return double(pw[j]) * double(hr[j]); });
+      const T is = (*invstd)[r];
+      const T mean_gw = T(s1 / double(d)), mean_gwh = T(s2 / double(d));
+      T* dr = dx.data() + r * d;
+      for (std::size_t j = 0; j < d; ++j) dr[j] = is * (gw[j] - mean_gw - hr[j] * mean_gwh);
+    }
+    accumulate_grad(*x, std::move(dx));
+  }
+  if (weight && weight->requires_grad) {
+    // dweight = sum over rows of g xh, added row by row in order (deterministic).
+    xt::xarray<T> dw = xt::zeros<T>(weight->value.shape());
+    T* pd = dw.data();
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t j = 0; j < d; ++j) pd[j] += pg[r * d + j] * ph[r * d + j];
+    }
+    accumulate_grad(*weight, std::move(dw));
+  }
+  if (bias && bias->requires_grad) {
+    xt::xarray<T> db = xt::zeros<T>(bias->value.shape());
+    T* pd = db.data();
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t j = 0; j < d; ++j) pd[j] += pg[r * d + j];
+    }
+    accumulate_grad(*bias, std::move(db));
+  }
+}
 
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+AXON_INSTANTIATE_OPS(batch_norm, layer_norm)
 
 }  // namespace axon::autograd

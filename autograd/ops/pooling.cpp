@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autograd/ops/instantiate.hpp"
 #include "autograd/ops/max_pool_kernels.hpp"
 #include "autograd/parallel_for.hpp"
 
@@ -126,21 +127,21 @@ BasicTensor<T> max_pool(const char* op, const BasicTensor<T>& x, PoolGeom g,
       }
     }
   });
-  auto ix = x.impl_ptr();
-  return make_result<T>(op, std::move(out), {&x},
-                        [ix, planes = g.planes, in_plane, out_plane, argmax = std::move(argmax)](
-                            const xt::xarray<T>& grad, const xt::xarray<T>&) {
-                          xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
-                          T* pd = dx.data();
-                          const T* pg = grad.data();
-                          for (std::size_t pl = 0; pl < planes; ++pl) {
-                            T* plane = pd + pl * in_plane;
-                            const std::uint32_t* at = argmax.data() + pl * out_plane;
-                            const T* gp = pg + pl * out_plane;
-                            for (std::size_t o = 0; o < out_plane; ++o) plane[at[o]] += gp[o];
-                          }
-                          accumulate_grad(*ix, std::move(dx));
-                        });
+  // dx: each output's gradient goes to its window's (first) arg max, plane by plane.
+  auto backward = [ix = x.impl_ptr(), planes = g.planes, in_plane, out_plane,
+                   argmax = std::move(argmax)](const xt::xarray<T>& grad, const xt::xarray<T>&) {
+    xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+    T* pd = dx.data();
+    const T* pg = grad.data();
+    for (std::size_t pl = 0; pl < planes; ++pl) {
+      T* plane = pd + pl * in_plane;
+      const std::uint32_t* at = argmax.data() + pl * out_plane;
+      const T* gp = pg + pl * out_plane;
+      for (std::size_t o = 0; o < out_plane; ++o) plane[at[o]] += gp[o];
+    }
+    accumulate_grad(*ix, std::move(dx));
+  };
+  return make_result<T>(op, std::move(out), {&x}, std::move(backward));
 }
 
 /// Divisor of output (row bin r, column bin c).
@@ -376,19 +377,7 @@ BasicTensor<T> global_avg_pool2d(const BasicTensor<T>& x) {
   return avg_pool("global_avg_pool2d", x, std::move(g), out_shape, false);
 }
 
-#define AXON_INSTANTIATE(T)                                                                        \
-  template BasicTensor<T> max_pool1d<T>(const BasicTensor<T>&, long, std::optional<long>, long);   \
-  template BasicTensor<T> max_pool2d<T>(const BasicTensor<T>&, Size2, std::optional<Size2>,        \
-                                        Size2);                                                    \
-  template BasicTensor<T> avg_pool1d<T>(const BasicTensor<T>&, long, std::optional<long>, long,    \
-                                        bool);                                                     \
-  template BasicTensor<T> avg_pool2d<T>(const BasicTensor<T>&, Size2, std::optional<Size2>, Size2, \
-                                        bool);                                                     \
-  template BasicTensor<T> adaptive_avg_pool1d<T>(const BasicTensor<T>&, long);                     \
-  template BasicTensor<T> adaptive_avg_pool2d<T>(const BasicTensor<T>&, Size2);                    \
-  template BasicTensor<T> global_avg_pool2d<T>(const BasicTensor<T>&);
-
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+AXON_INSTANTIATE_OPS(max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d,
+                     adaptive_avg_pool2d, global_avg_pool2d)
 
 }  // namespace axon::autograd

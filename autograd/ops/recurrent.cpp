@@ -10,6 +10,7 @@
 #include <string>
 
 #include "autograd/blas.hpp"
+#include "autograd/ops/instantiate.hpp"
 #include "autograd/vector_math.hpp"
 
 namespace axon::autograd {
@@ -111,6 +112,14 @@ BasicTensor<T> sequence_step(const BasicTensor<T>& sequence, std::size_t step, s
                         });
 }
 
+/// recurrent_gates' backward: the inputs it reads, and its rule.
+template <class T>
+struct RecurrentGatesBackward {
+  std::shared_ptr<TensorImpl<T>> sequence_gates, h, weight;
+  std::size_t offset, batch, hidden, width;
+  void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+};
+
 template <class T>
 BasicTensor<T> recurrent_gates(const BasicTensor<T>& sequence_gates, std::size_t step,
                                const BasicTensor<T>& h, const BasicTensor<T>& weight) {
@@ -128,35 +137,46 @@ BasicTensor<T> recurrent_gates(const BasicTensor<T>& sequence_gates, std::size_t
   // gates = x_t + h W^T   [B,H]x[H,G] -> [B,G], onto the copied rows (beta = 1)
   blas::gemm(blas::Op::none, blas::Op::trans, batch, width, hidden, T(1), h.data_ptr(),
              weight.data_ptr(), T(1), out.data());
-  auto is = sequence_gates.impl_ptr();
-  auto ih = h.impl_ptr();
-  auto iw = weight.impl_ptr();
-  return make_result<T>(
-      "recurrent_gates", std::move(out), {&sequence_gates, &h, &weight},
-      [is, ih, iw, offset, batch, hidden, width](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        const T* pg = g.data();
-        if (ih->requires_grad) {
-          // dh = g W   [B,G]x[G,H] -> [B,H]
-          xt::xarray<T> dh = xt::xarray<T>::from_shape({batch, hidden});
-          blas::gemm(blas::Op::none, blas::Op::none, batch, hidden, width, T(1), pg,
-                     iw->value.data(), T(0), dh.data());
-          accumulate_grad(*ih, std::move(dh));
-        }
-        if (iw->requires_grad && iw->has_grad && iw->graph_id != 0 && !anomaly_enabled()) {
-          // A recorded weight (nn/rnn.cpp passes one copy per sequence) that already holds a
-          // gradient: dW += g^T h in place, one GEMM with beta = 1.
-          blas::gemm(blas::Op::trans, blas::Op::none, width, hidden, batch, T(1), pg,
-                     ih->value.data(), T(1), iw->grad.data());
-        } else if (iw->requires_grad) {
-          // dW = g^T h   [G,B]x[B,H] -> [G,H]
-          xt::xarray<T> dw = xt::xarray<T>::from_shape({width, hidden});
-          blas::gemm(blas::Op::trans, blas::Op::none, width, hidden, batch, T(1), pg,
-                     ih->value.data(), T(0), dw.data());
-          accumulate_grad(*iw, std::move(dw));
-        }
-        if (is->requires_grad) accumulate_step_grad(*is, offset, batch * width, pg);
-      });
+  return make_result<T>("recurrent_gates", std::move(out), {&sequence_gates, &h, &weight},
+                        RecurrentGatesBackward<T>{sequence_gates.impl_ptr(), h.impl_ptr(),
+                                                  weight.impl_ptr(), offset, batch, hidden, width});
 }
+
+template <class T>
+void RecurrentGatesBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T>&) const {
+  const T* pg = g.data();
+  if (h->requires_grad) {
+    // dh = g W   [B,G]x[G,H] -> [B,H]
+    xt::xarray<T> dh = xt::xarray<T>::from_shape({batch, hidden});
+    blas::gemm(blas::Op::none, blas::Op::none, batch, hidden, width, T(1), pg, weight->value.data(),
+               T(0), dh.data());
+    accumulate_grad(*h, std::move(dh));
+  }
+  if (weight->requires_grad && weight->has_grad && weight->graph_id != 0 && !anomaly_enabled()) {
+    // A recorded weight (nn/rnn.cpp passes one copy per sequence) that already holds a
+    // gradient: dW += g^T h in place, one GEMM with beta = 1.
+    blas::gemm(blas::Op::trans, blas::Op::none, width, hidden, batch, T(1), pg, h->value.data(),
+               T(1), weight->grad.data());
+  } else if (weight->requires_grad) {
+    // dW = g^T h   [G,B]x[B,H] -> [G,H]
+    xt::xarray<T> dw = xt::xarray<T>::from_shape({width, hidden});
+    blas::gemm(blas::Op::trans, blas::Op::none, width, hidden, batch, T(1), pg, h->value.data(),
+               T(0), dw.data());
+    accumulate_grad(*weight, std::move(dw));
+  }
+  if (sequence_gates->requires_grad) {
+    accumulate_step_grad(*sequence_gates, offset, batch * width, pg);
+  }
+}
+
+/// lstm_cell_state's backward: the inputs and the activated gates it reads, and its rule.
+template <class T>
+struct LstmCellStateBackward {
+  std::shared_ptr<TensorImpl<T>> gates, c_prev;
+  xt::xarray<T> act;  // per row: the activated i, f, g, [B,3H]
+  std::size_t batch, hidden;
+  void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+};
 
 template <class T>
 BasicTensor<T> lstm_cell_state(const BasicTensor<T>& gates, const BasicTensor<T>& c_prev) {
@@ -181,45 +201,54 @@ BasicTensor<T> lstm_cell_state(const BasicTensor<T>& gates, const BasicTensor<T>
     tanh_n(gi + 2 * hidden, ag, hidden);
     for (std::size_t j = 0; j < hidden; ++j) cn[j] = af[j] * cp[j] + ai[j] * ag[j];
   }
-  auto igates = gates.impl_ptr();
-  auto ic = c_prev.impl_ptr();
   return make_result<T>(
       "lstm_cell_state", std::move(c), {&gates, &c_prev},
-      [igates, ic, act = std::move(act), batch, hidden](const xt::xarray<T>& g,
-                                                        const xt::xarray<T>&) {
-        const T* pg = g.data();
-        const T* pa = act.data();
-        if (igates->requires_grad) {
-          // Blocks i, f, g get their gradients; o gets none from this op.
-          // When the gates already hold a gradient (lstm_cell_output's, whose
-          // backward runs first), these blocks are added into it in place.
-          const bool in_place = igates->has_grad && igates->graph_id != 0 && !anomaly_enabled();
-          xt::xarray<T> dgates;
-          if (!in_place) {
-            dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
-            std::fill_n(dgates.data(), dgates.size(), T(0));
-          }
-          const T* pc = ic->value.data();
-          T* pd = in_place ? igates->grad.data() : dgates.data();
-          for (std::size_t b = 0; b < batch; ++b) {
-            const T* ai = pa + b * 3 * hidden;
-            T* di = pd + b * 4 * hidden;
-            lstm_state_grad_row(pg + b * hidden, ai, ai + hidden, ai + 2 * hidden, pc + b * hidden,
-                                di, di + hidden, di + 2 * hidden, hidden);
-          }
-          if (!in_place) accumulate_grad(*igates, std::move(dgates));
-        }
-        if (ic->requires_grad) {
-          // dc_prev = dc f   [B,H]
-          xt::xarray<T> dc_prev = xt::xarray<T>::from_shape({batch, hidden});
-          T* pd = dc_prev.data();
-          for (std::size_t b = 0; b < batch; ++b) {
-            product_row(pg + b * hidden, pa + b * 3 * hidden + hidden, pd + b * hidden, hidden);
-          }
-          accumulate_grad(*ic, std::move(dc_prev));
-        }
-      });
+      LstmCellStateBackward<T>{gates.impl_ptr(), c_prev.impl_ptr(), std::move(act), batch, hidden});
 }
+
+template <class T>
+void LstmCellStateBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T>&) const {
+  const T* pg = g.data();
+  const T* pa = act.data();
+  if (gates->requires_grad) {
+    // Blocks i, f, g get their gradients; o gets none from this op.
+    // When the gates already hold a gradient (lstm_cell_output's, whose
+    // backward runs first), these blocks are added into it in place.
+    const bool in_place = gates->has_grad && gates->graph_id != 0 && !anomaly_enabled();
+    xt::xarray<T> dgates;
+    if (!in_place) {
+      dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
+      std::fill_n(dgates.data(), dgates.size(), T(0));
+    }
+    const T* pc = c_prev->value.data();
+    T* pd = in_place ? gates->grad.data() : dgates.data();
+    for (std::size_t b = 0; b < batch; ++b) {
+      const T* ai = pa + b * 3 * hidden;
+      T* di = pd + b * 4 * hidden;
+      lstm_state_grad_row(pg + b * hidden, ai, ai + hidden, ai + 2 * hidden, pc + b * hidden, di,
+                          di + hidden, di + 2 * hidden, hidden);
+    }
+    if (!in_place) accumulate_grad(*gates, std::move(dgates));
+  }
+  if (c_prev->requires_grad) {
+    // dc_prev = dc f   [B,H]
+    xt::xarray<T> dc_prev = xt::xarray<T>::from_shape({batch, hidden});
+    T* pd = dc_prev.data();
+    for (std::size_t b = 0; b < batch; ++b) {
+      product_row(pg + b * hidden, pa + b * 3 * hidden + hidden, pd + b * hidden, hidden);
+    }
+    accumulate_grad(*c_prev, std::move(dc_prev));
+  }
+}
+
+/// lstm_cell_output's backward: the inputs and the activations it reads, and its rule.
+template <class T>
+struct LstmCellOutputBackward {
+  std::shared_ptr<TensorImpl<T>> gates, c;
+  xt::xarray<T> act;  // per row: the activated o gate, then tanh(c), [B,2H]
+  std::size_t batch, hidden;
+  void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+};
 
 template <class T>
 BasicTensor<T> lstm_cell_output(const BasicTensor<T>& gates, const BasicTensor<T>& c) {
@@ -242,39 +271,48 @@ BasicTensor<T> lstm_cell_output(const BasicTensor<T>& gates, const BasicTensor<T
     tanh_n(cr, tc, hidden);
     for (std::size_t j = 0; j < hidden; ++j) hr[j] = ao[j] * tc[j];
   }
-  auto igates = gates.impl_ptr();
-  auto ic = c.impl_ptr();
-  return make_result<T>("lstm_cell_output", std::move(h), {&gates, &c},
-                        [igates, ic, act = std::move(act), batch, hidden](const xt::xarray<T>& g,
-                                                                          const xt::xarray<T>&) {
-                          const T* pg = g.data();
-                          const T* pa = act.data();
-                          if (igates->requires_grad) {
-                            // Only block o is non-zero.
-                            xt::xarray<T> dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
-                            std::fill_n(dgates.data(), dgates.size(), T(0));
-                            T* pd = dgates.data();
-                            for (std::size_t b = 0; b < batch; ++b) {
-                              const T* ao = pa + b * 2 * hidden;
-                              lstm_output_grad_row<T>(pg + b * hidden, ao, ao + hidden,
-                                                      pd + b * 4 * hidden + 3 * hidden, nullptr,
-                                                      hidden);
-                            }
-                            accumulate_grad(*igates, std::move(dgates));
-                          }
-                          if (ic->requires_grad) {
-                            // dc = dh o (1 - tanh(c)^2)   [B,H]
-                            xt::xarray<T> dc = xt::xarray<T>::from_shape({batch, hidden});
-                            T* pd = dc.data();
-                            for (std::size_t b = 0; b < batch; ++b) {
-                              const T* ao = pa + b * 2 * hidden;
-                              lstm_output_grad_row<T>(pg + b * hidden, ao, ao + hidden, nullptr,
-                                                      pd + b * hidden, hidden);
-                            }
-                            accumulate_grad(*ic, std::move(dc));
-                          }
-                        });
+  return make_result<T>(
+      "lstm_cell_output", std::move(h), {&gates, &c},
+      LstmCellOutputBackward<T>{gates.impl_ptr(), c.impl_ptr(), std::move(act), batch, hidden});
 }
+
+template <class T>
+void LstmCellOutputBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T>&) const {
+  const T* pg = g.data();
+  const T* pa = act.data();
+  if (gates->requires_grad) {
+    // Only block o is non-zero.
+    xt::xarray<T> dgates = xt::xarray<T>::from_shape({batch, 4 * hidden});
+    std::fill_n(dgates.data(), dgates.size(), T(0));
+    T* pd = dgates.data();
+    for (std::size_t b = 0; b < batch; ++b) {
+      const T* ao = pa + b * 2 * hidden;
+      lstm_output_grad_row<T>(pg + b * hidden, ao, ao + hidden, pd + b * 4 * hidden + 3 * hidden,
+                              nullptr, hidden);
+    }
+    accumulate_grad(*gates, std::move(dgates));
+  }
+  if (c->requires_grad) {
+    // dc = dh o (1 - tanh(c)^2)   [B,H]
+    xt::xarray<T> dc = xt::xarray<T>::from_shape({batch, hidden});
+    T* pd = dc.data();
+    for (std::size_t b = 0; b < batch; ++b) {
+      const T* ao = pa + b * 2 * hidden;
+      lstm_output_grad_row<T>(pg + b * hidden, ao, ao + hidden, nullptr, pd + b * hidden, hidden);
+    }
+    accumulate_grad(*c, std::move(dc));
+  }
+}
+
+/// gru_cell's backward: the inputs and the activated gates it reads, and its rule (the header
+/// gives the derivative).
+template <class T>
+struct GruCellBackward {
+  std::shared_ptr<TensorImpl<T>> input_gates, hidden_gates, h_prev;
+  xt::xarray<T> act;  // per row: the activated r, z, n, [B,3H]
+  std::size_t batch, hidden;
+  void operator()(const xt::xarray<T>& g, const xt::xarray<T>& h) const;
+};
 
 template <class T>
 BasicTensor<T> gru_cell(const BasicTensor<T>& input_gates, const BasicTensor<T>& hidden_gates,
@@ -307,72 +345,62 @@ BasicTensor<T> gru_cell(const BasicTensor<T>& input_gates, const BasicTensor<T>&
     tanh_n(an, an, hidden);
     for (std::size_t j = 0; j < hidden; ++j) ho[j] = (T(1) - az[j]) * an[j] + az[j] * hp[j];
   }
-  auto ix = input_gates.impl_ptr();
-  auto ih = hidden_gates.impl_ptr();
-  auto ip = h_prev.impl_ptr();
   return make_result<T>("gru_cell", std::move(h), {&input_gates, &hidden_gates, &h_prev},
-                        [ix, ih, ip, act = std::move(act), batch, hidden](const xt::xarray<T>& g,
-                                                                          const xt::xarray<T>&) {
-                          const T* pg = g.data();
-                          const T* pa = act.data();
-                          const T* ph = ih->value.data();
-                          const T* pp = ip->value.data();
-                          // d(pre-activation) of r, z, n as seen by the input gates [B,3H]; the
-                          // hidden gates get the same except block n, which is scaled by r.
-                          xt::xarray<T> dx = xt::xarray<T>::from_shape({batch, 3 * hidden});
-                          T* pd = dx.data();
-                          for (std::size_t b = 0; b < batch; ++b) {
-                            const T* dh = pg + b * hidden;
-                            const T* ar = pa + b * 3 * hidden;
-                            const T* az = ar + hidden;
-                            const T* an = az + hidden;
-                            const T* hn = ph + b * 3 * hidden + 2 * hidden;
-                            const T* hp = pp + b * hidden;
-                            T* dr = pd + b * 3 * hidden;
-                            T* dz = dr + hidden;
-                            T* dn = dz + hidden;
-                            for (std::size_t j = 0; j < hidden; ++j) {
-                              dn[j] = dh[j] * (T(1) - az[j]) * (T(1) - an[j] * an[j]);
-                              dz[j] = dh[j] * (hp[j] - an[j]) * az[j] * (T(1) - az[j]);
-                              dr[j] = dn[j] * hn[j] * ar[j] * (T(1) - ar[j]);
-                            }
-                          }
-                          if (ip->requires_grad) {
-                            // dh_prev = dh z   [B,H]
-                            xt::xarray<T> dp = xt::xarray<T>::from_shape({batch, hidden});
-                            T* pdp = dp.data();
-                            for (std::size_t b = 0; b < batch; ++b) {
-                              const T* az = pa + b * 3 * hidden + hidden;
-                              for (std::size_t j = 0; j < hidden; ++j) {
-                                pdp[b * hidden + j] = pg[b * hidden + j] * az[j];
-                              }
-                            }
-                            accumulate_grad(*ip, std::move(dp));
-                          }
-                          if (ih->requires_grad) {
-                            xt::xarray<T> dhg = dx;
-                            T* pdh = dhg.data();
-                            for (std::size_t b = 0; b < batch; ++b) {
-                              const T* ar = pa + b * 3 * hidden;
-                              T* dn = pdh + b * 3 * hidden + 2 * hidden;
-                              for (std::size_t j = 0; j < hidden; ++j) dn[j] *= ar[j];
-                            }
-                            accumulate_grad(*ih, std::move(dhg));
-                          }
-                          if (ix->requires_grad) accumulate_grad(*ix, std::move(dx));
-                        });
+                        GruCellBackward<T>{input_gates.impl_ptr(), hidden_gates.impl_ptr(),
+                                           h_prev.impl_ptr(), std::move(act), batch, hidden});
 }
 
-#define AXON_INSTANTIATE(T)                                                                  \
-  template BasicTensor<T> sequence_step<T>(const BasicTensor<T>&, std::size_t, std::size_t); \
-  template BasicTensor<T> recurrent_gates<T>(const BasicTensor<T>&, std::size_t,             \
-                                             const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template BasicTensor<T> lstm_cell_state<T>(const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template BasicTensor<T> lstm_cell_output<T>(const BasicTensor<T>&, const BasicTensor<T>&); \
-  template BasicTensor<T> gru_cell<T>(const BasicTensor<T>&, const BasicTensor<T>&,          \
-                                      const BasicTensor<T>&);
+template <class T>
+void GruCellBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T>&) const {
+  const T* pg = g.data();
+  const T* pa = act.data();
+  const T* ph = hidden_gates->value.data();
+  const T* pp = h_prev->value.data();
+  // d(pre-activation) of r, z, n as seen by the input gates [B,3H]; the
+  // hidden gates get the same except block n, which is scaled by r.
+  xt::xarray<T> dx = xt::xarray<T>::from_shape({batch, 3 * hidden});
+  T* pd = dx.data();
+  for (std::size_t b = 0; b < batch; ++b) {
+    const T* dh = pg + b * hidden;
+    const T* ar = pa + b * 3 * hidden;
+    const T* az = ar + hidden;
+    const T* an = az + hidden;
+    const T* hn = ph + b * 3 * hidden + 2 * hidden;
+    const T* hp = pp + b * hidden;
+    T* dr = pd + b * 3 * hidden;
+    T* dz = dr + hidden;
+    T* dn = dz + hidden;
+    for (std::size_t j = 0; j < hidden; ++j) {
+      dn[j] = dh[j] * (T(1) - az[j]) * (T(1) - an[j] * an[j]);
+      dz[j] = dh[j] * (hp[j] - an[j]) * az[j] * (T(1) - az[j]);
+      dr[j] = dn[j] * hn[j] * ar[j] * (T(1) - ar[j]);
+    }
+  }
+  if (h_prev->requires_grad) {
+    // dh_prev = dh z   [B,H]
+    xt::xarray<T> dp = xt::xarray<T>::from_shape({batch, hidden});
+    T* pdp = dp.data();
+    for (std::size_t b = 0; b < batch; ++b) {
+      const T* az = pa + b * 3 * hidden + hidden;
+      for (std::size_t j = 0; j < hidden; ++j) {
+        pdp[b * hidden + j] = pg[b * hidden + j] * az[j];
+      }
+    }
+    accumulate_grad(*h_prev, std::move(dp));
+  }
+  if (hidden_gates->requires_grad) {
+    xt::xarray<T> dhg = dx;
+    T* pdh = dhg.data();
+    for (std::size_t b = 0; b < batch; ++b) {
+      const T* ar = pa + b * 3 * hidden;
+      T* dn = pdh + b * 3 * hidden + 2 * hidden;
+      for (std::size_t j = 0; j < hidden; ++j) dn[j] *= ar[j];
+    }
+    accumulate_grad(*hidden_gates, std::move(dhg));
+  }
+  if (input_gates->requires_grad) accumulate_grad(*input_gates, std::move(dx));
+}
 
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+AXON_INSTANTIATE_OPS(sequence_step, recurrent_gates, lstm_cell_state, lstm_cell_output, gru_cell)
 
 }  // namespace axon::autograd

@@ -5,22 +5,12 @@
 #include <string>
 
 #include "autograd/kernels.hpp"
+#include "autograd/ops/instantiate.hpp"
 #include "autograd/strided_copy.hpp"
 
 namespace axon::autograd {
 
 namespace {
-
-/// "[2,-1]": an integer list for error messages.
-template <class V>
-std::string list_str(const V& values) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(values[i]);
-  }
-  return s + "]";
-}
 
 /// "[2,3], [2,4]": the shapes of a list of tensors.
 template <class T>
@@ -480,27 +470,7 @@ BasicTensor<T> pad(const BasicTensor<T>& x,
                         });
 }
 
-#define AXON_INSTANTIATE(T)                                                                      \
-  template BasicTensor<T> reshape<T>(const BasicTensor<T>&, const std::vector<long>&);           \
-  template BasicTensor<T> view<T>(const BasicTensor<T>&, const std::vector<long>&);              \
-  template BasicTensor<T> flatten<T>(const BasicTensor<T>&, int, int);                           \
-  template BasicTensor<T> transpose<T>(const BasicTensor<T>&, int, int);                         \
-  template BasicTensor<T> permute<T>(const BasicTensor<T>&, const std::vector<int>&);            \
-  template BasicTensor<T> squeeze<T>(const BasicTensor<T>&, const std::vector<int>&);            \
-  template BasicTensor<T> unsqueeze<T>(const BasicTensor<T>&, int);                              \
-  template BasicTensor<T> broadcast_to<T>(const BasicTensor<T>&, const Shape&);                  \
-  template BasicTensor<T> slice<T>(const BasicTensor<T>&, int, long, long, long);                \
-  template BasicTensor<T> index_select<T>(const BasicTensor<T>&, int,                            \
-                                          const std::vector<std::size_t>&);                      \
-  template BasicTensor<T> gather<T>(const BasicTensor<T>&, int, const xt::xarray<std::size_t>&); \
-  template BasicTensor<T> concat<T>(const std::vector<BasicTensor<T>>&, int);                    \
-  template BasicTensor<T> stack<T>(const std::vector<BasicTensor<T>>&, int);                     \
-  template std::vector<BasicTensor<T>> split<T>(const BasicTensor<T>&,                           \
-                                                const std::vector<std::size_t>&, int);           \
-  template BasicTensor<T> pad<T>(const BasicTensor<T>&,                                          \
-                                 const std::vector<std::pair<std::size_t, std::size_t>>&, T);
-
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+AXON_INSTANTIATE_OPS(reshape, view, flatten, transpose, permute, squeeze, unsqueeze, broadcast_to,
+                     slice, index_select, gather, concat, stack, split, pad)
 
 }  // namespace axon::autograd

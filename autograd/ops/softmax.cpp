@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "autograd/kernels.hpp"
+#include "autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 
@@ -153,11 +154,6 @@ BasicTensor<T> log_softmax(const BasicTensor<T>& x, int axis) {
       });
 }
 
-#define AXON_INSTANTIATE(T)                                       \
-  template BasicTensor<T> softmax<T>(const BasicTensor<T>&, int); \
-  template BasicTensor<T> log_softmax<T>(const BasicTensor<T>&, int);
-
-AXON_INSTANTIATE(float)
-AXON_INSTANTIATE(double)
+AXON_INSTANTIATE_OPS(softmax, log_softmax)
 
 }  // namespace axon::autograd

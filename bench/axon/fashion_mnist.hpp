@@ -36,7 +36,7 @@ inline Result time_training(const Options& opt, const axon::datasets::Dataset& d
   using namespace axon;
   const std::size_t batch = batch_or(opt, setup.batch);
   const std::size_t shard_size = opt.shard_size ? opt.shard_size : setup.shard_size;
-  datasets::DataLoader loader(data, batch, /*shuffle=*/true, /*seed=*/0);
+  datasets::DataLoader loader(data, datasets::DataLoaderOptions(batch).shuffle(true).seed(0));
   loader.transform(datasets::scale_to_unit());
   optim::Adam adam(model.parameters(), optim::AdamOptions(setup.learning_rate));
   train::ShardedStep step(shard_size);

@@ -188,9 +188,22 @@ TEST_CASE("activations: extreme inputs give finite values and gradients (float a
   check_extremes_are_finite<double>();
 }
 
-TEST_CASE("activations: relu propagates NaN") {
+TEST_CASE("activations: relu propagates NaN and passes its gradient through (as PyTorch)") {
+  // PyTorch: relu(tensor([nan, -1, 2])).backward(ones) gives x.grad = [1, 0, 1] (mask "not <= 0").
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  CHECK(std::isnan(relu(from_vector<double>({nan}, {1})).data_ptr()[0]));
+  auto x = from_vector<double>({nan, -1, 2}, {3}, true);
+  auto y = relu(x);
+  CHECK(std::isnan(y.data_ptr()[0]));
+  y.backward(ones<double>({3}));
+  CHECK(x.grad().data() == xt::xarray<double>({1, 0, 1}));
+}
+
+TEST_CASE("activations: scalar arguments of another arithmetic type convert to the tensor's") {
+  // leaky_relu(float tensor, 0.2) used not to compile: the slope was deduced as double.
+  auto x = from_vector<float>({-1, 2}, {2});
+  CHECK(leaky_relu(x, 0.2).data() == xt::xarray<float>({-0.2f, 2}));
+  CHECK(elu(x, 1).data()(1) == 2.0f);
+  CHECK(softplus(x, 1, 20).data()(1) == softplus(x).data()(1));
 }
 
 TEST_CASE("activations: bad arguments give typed errors") {

@@ -144,8 +144,38 @@ TEST_CASE("elementwise: bad inputs give typed errors naming the op and both shap
       CHECK(std::string(e.what()).find(r.must_contain) != std::string::npos);
     }
   }
-  CHECK_THROWS_AS(clamp(a, 1.0, 0.0), ValueError);
   CHECK_THROWS_AS(add(TensorD(), a), ValueError);
+}
+
+TEST_CASE("elementwise: clamp with low > high makes every value high, as PyTorch") {
+  // PyTorch: clamp(tensor([-1., 0.5, 3.]), min=2, max=1) = [1, 1, 1], and no gradient flows.
+  auto x = from_vector<double>({-1, 0.5, 3}, {3}, true);
+  auto y = clamp(x, 2.0, 1.0);
+  CHECK(y.data() == xt::xarray<double>({1, 1, 1}));
+  y.backward(ones<double>({3}));
+  CHECK(x.grad().data() == xt::xarray<double>({0, 0, 0}));
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  CHECK(std::isnan(clamp(from_vector<double>({nan}, {1}), 0.0, 1.0).data()(0)));
+}
+
+TEST_CASE("elementwise: pow's exponent gradient at a zero base, as PyTorch") {
+  // PyTorch: d/db 0^b is 0 for b >= 0 and -inf for b < 0 (0^b = inf, log 0 = -inf).
+  auto a = from_vector<double>({0, 0, 0}, {3}, true);
+  auto b = from_vector<double>({-1, 0, 2}, {3}, true);
+  pow(a, b).backward(ones<double>({3}));
+  const auto db = b.grad().data();
+  CHECK(db(0) == -std::numeric_limits<double>::infinity());
+  CHECK(db(1) == 0);
+  CHECK(db(2) == 0);
+}
+
+TEST_CASE("elementwise: scalar arguments of another arithmetic type convert to the tensor's") {
+  // pow(float tensor, 2.0) and clamp(float tensor, 0, 1.5) used not to compile.
+  auto x = from_vector<float>({-1, 2}, {2});
+  CHECK(pow(x, 2.0).data() == xt::xarray<float>({1, 4}));
+  CHECK(clamp(x, 0, 1.5).data() == xt::xarray<float>({0, 1.5f}));
+  CHECK(add(x, 1).data() == xt::xarray<float>({0, 3}));
+  CHECK(rdiv(x, 2.0).data() == xt::xarray<float>({-2, 1}));
 }
 
 }  // namespace axon::test

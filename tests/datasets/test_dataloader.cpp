@@ -55,8 +55,8 @@ TEST_CASE("datasets/dataloader: batch counts with and without drop_last") {
   CHECK(visit(drop).size() == 9);
 
   CHECK(DataLoader(counting(9), 3).num_batches() == 3);
-  CHECK(DataLoader(counting(2), 3, false, 0, true).num_batches() == 0);
-  CHECK(visit(DataLoader(counting(2), 3, false, 0, true)).empty());
+  CHECK(DataLoader(counting(2), DataLoaderOptions(3).drop_last(true)).num_batches() == 0);
+  CHECK(visit(DataLoader(counting(2), DataLoaderOptions(3).drop_last(true))).empty());
   CHECK_THROWS_AS(DataLoader(counting(2), 0), ValueError);
 }
 
@@ -151,8 +151,8 @@ TEST_CASE("datasets/dataloader: a first scale transform is fused into conversion
     REQUIRE(fused.target<datasets::ScaleInputs>() != nullptr);
     // A wrapper the loader cannot recognise: the unfused path, gather then a second pass.
     const datasets::BatchTransform unfused = [fused](Batch& b) { fused(b); };
-    DataLoader a(data, 100, /*shuffle=*/true, /*seed=*/4);
-    DataLoader b(data, 100, /*shuffle=*/true, /*seed=*/4);
+    DataLoader a(data, DataLoaderOptions(100).shuffle(true).seed(4));
+    DataLoader b(data, DataLoaderOptions(100).shuffle(true).seed(4));
     a.transform(fused).transform(datasets::scale(3.0f));
     b.transform(unfused).transform(datasets::scale(3.0f));
     auto ia = a.begin();

@@ -172,7 +172,7 @@ TEST_CASE("fit: 4 epochs straight equal 2 epochs, a checkpoint and 2 resumed, bi
           .metrics({"accuracy"})
           .scheduler(s);
     };
-    datasets::DataLoader loader(data(90), 20, /*shuffle=*/true, /*seed=*/3);
+    datasets::DataLoader loader(data(90), datasets::DataLoaderOptions(20).shuffle(true).seed(3));
 
     auto straight = net(1);
     optim::Adam adam(straight->parameters(), optim::AdamOptions(0.02));
@@ -205,7 +205,7 @@ TEST_CASE("fit: checkpoints every N epochs and after the last; resume checks wha
   TempDir dir;
   const std::string path = dir.file("run.safetensors");
   std::ostringstream out;
-  datasets::DataLoader loader(data(40), 20, true, 3);
+  datasets::DataLoader loader(data(40), datasets::DataLoaderOptions(20).shuffle(true).seed(3));
   auto model = net(1);
   optim::Adam adam(model->parameters(), optim::AdamOptions(0.02));
   std::vector<std::string> epochs_seen;
@@ -258,7 +258,7 @@ TEST_CASE("fit: a checkpoint path that cannot be written fails before the first 
   // It trained every epoch, then failed at the first save and lost the run.
   TempDir dir;
   std::ostringstream out;
-  datasets::DataLoader loader(data(40), 20, true, 3);
+  datasets::DataLoader loader(data(40), datasets::DataLoaderOptions(20).shuffle(true).seed(3));
   auto model = net(1);
   optim::Adam adam(model->parameters(), optim::AdamOptions(0.02));
   const std::string before = param_bytes(*model);

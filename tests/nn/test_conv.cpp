@@ -103,7 +103,8 @@ std::shared_ptr<nn::BasicSequential<T>> example_cnn(Generator& gen) {
 }  // namespace
 
 TEST_CASE("nn: conv layers' parameters, names, shapes and reprs") {
-  nn::Conv2d conv(Conv2dOptions(3, 8, 3).padding(1));
+  Generator gen(0);
+  nn::Conv2d conv(Conv2dOptions(3, 8, 3).padding(1), gen);
   CHECK(conv.weight().shape() == Shape{8, 3, 3, 3});
   CHECK(conv.bias().shape() == Shape{8});
   const auto state = conv.state_dict();
@@ -116,7 +117,8 @@ TEST_CASE("nn: conv layers' parameters, names, shapes and reprs") {
         "parameters");
   CHECK(conv(zeros<float>({2, 3, 10, 9})).shape() == Shape{2, 8, 10, 9});
 
-  nn::Conv2d grouped(Conv2dOptions(4, 6, {3, 2}).stride({2, 1}).dilation(2).groups(2).bias(false));
+  nn::Conv2d grouped(Conv2dOptions(4, 6, {3, 2}).stride({2, 1}).dilation(2).groups(2).bias(false),
+                     gen);
   CHECK(grouped.weight().shape() == Shape{6, 2, 3, 2});
   CHECK_FALSE(grouped.bias().defined());
   CHECK(grouped.named_parameters().size() == 1);
@@ -125,7 +127,7 @@ TEST_CASE("nn: conv layers' parameters, names, shapes and reprs") {
         "bias=false");
   CHECK(grouped(zeros<float>({1, 4, 9, 7})).shape() == Shape{1, 6, 3, 5});
 
-  nn::Conv1d c1(Conv1dOptions(4, 6, 5).stride(2).padding(2).groups(2));
+  nn::Conv1d c1(Conv1dOptions(4, 6, 5).stride(2).padding(2).groups(2), gen);
   CHECK(c1.weight().shape() == Shape{6, 2, 5});
   CHECK(c1.extra_repr() ==
         "in_channels=4, out_channels=6, kernel_size=5, stride=2, padding=2, groups=2");
@@ -133,7 +135,8 @@ TEST_CASE("nn: conv layers' parameters, names, shapes and reprs") {
 }
 
 TEST_CASE("nn: conv default init is U(-1/sqrt(fan_in), 1/sqrt(fan_in)) and reproducible") {
-  nn::Conv2dD conv(Conv2dOptions(16, 64, 3).groups(2));
+  Generator gen(0);
+  nn::Conv2dD conv(Conv2dOptions(16, 64, 3).groups(2), gen);
   const double bound = 1.0 / std::sqrt(8.0 * 9.0);  // fan_in = in/groups * kh * kw
   double sq = 0, wmax = 0;
   for (double w : conv.weight().data()) {
@@ -149,12 +152,13 @@ TEST_CASE("nn: conv default init is U(-1/sqrt(fan_in), 1/sqrt(fan_in)) and repro
   CHECK(bmax <= bound);
   CHECK(bmax > 0.8 * bound);
 
-  nn::Conv1dD c1(Conv1dOptions(4, 32, 5));
+  nn::Conv1dD c1(Conv1dOptions(4, 32, 5), gen);
   const double b1 = 1.0 / std::sqrt(20.0);
   for (double w : c1.weight().data()) CHECK(std::abs(w) <= b1);
 
-  nn::Conv2d a(Conv2dOptions(2, 3, 3)), b(Conv2dOptions(2, 3, 3)),
-      c(Conv2dOptions(2, 3, 3).seed(1));
+  Generator ga(0), gb(0), gc(1);
+  nn::Conv2d a(Conv2dOptions(2, 3, 3), ga), b(Conv2dOptions(2, 3, 3), gb),
+      c(Conv2dOptions(2, 3, 3), gc);
   CHECK(a.weight().data() == b.weight().data());
   CHECK(a.weight().data() != c.weight().data());
   Generator g1(5), g2(5);
@@ -165,21 +169,22 @@ TEST_CASE("nn: conv default init is U(-1/sqrt(fan_in), 1/sqrt(fan_in)) and repro
 }
 
 TEST_CASE("nn: conv option and input errors are typed and name the layer") {
-  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(3, 4, 3).groups(2)), ValueError);
-  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(4, 3, 3).groups(2)), ValueError);
-  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(4, 4, 0)), ValueError);
-  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(4, 4, 3).stride({1, 0})), ValueError);
-  CHECK_THROWS_AS(nn::Conv1d(Conv1dOptions(4, 4, 3).padding(-1)), ValueError);
-  CHECK_THROWS_AS(nn::Conv1d(Conv1dOptions(4, 4, 3).dilation(0)), ValueError);
-  CHECK_THROWS_AS(nn::Conv1d(Conv1dOptions(4, 4, 3).groups(0)), ValueError);
+  Generator gen(0);
+  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(3, 4, 3).groups(2), gen), ValueError);
+  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(4, 3, 3).groups(2), gen), ValueError);
+  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(4, 4, 0), gen), ValueError);
+  CHECK_THROWS_AS(nn::Conv2d(Conv2dOptions(4, 4, 3).stride({1, 0}), gen), ValueError);
+  CHECK_THROWS_AS(nn::Conv1d(Conv1dOptions(4, 4, 3).padding(-1), gen), ValueError);
+  CHECK_THROWS_AS(nn::Conv1d(Conv1dOptions(4, 4, 3).dilation(0), gen), ValueError);
+  CHECK_THROWS_AS(nn::Conv1d(Conv1dOptions(4, 4, 3).groups(0), gen), ValueError);
   try {
-    nn::Conv2d(Conv2dOptions(3, 4, 3).groups(2));
+    nn::Conv2d(Conv2dOptions(3, 4, 3).groups(2), gen);
     FAIL("no exception");
   } catch (const ValueError& e) {
     CHECK(std::string(e.what()).find("Conv2d(in_channels=3") != std::string::npos);
     CHECK(std::string(e.what()).find("groups=2 must divide in_channels=3") != std::string::npos);
   }
-  nn::Conv2d conv(Conv2dOptions(3, 4, 3));
+  nn::Conv2d conv(Conv2dOptions(3, 4, 3), gen);
   try {
     conv(zeros<float>({2, 5, 8, 8}));
     FAIL("no exception");

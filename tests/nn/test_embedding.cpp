@@ -39,7 +39,8 @@ double max_diff(const TensorD& got, const double (&want)[N]) {
 }  // namespace
 
 TEST_CASE("nn: Embedding init N(0,1) with a zero padding row, lookups match PyTorch") {
-  nn::EmbeddingD big(nn::EmbeddingOptions(400, 50).padding_idx(3));
+  Generator gen(0);
+  nn::EmbeddingD big(nn::EmbeddingOptions(400, 50).padding_idx(3), gen);
   double s = 0, sq = 0;
   for (double w : big.weight().data()) s += w, sq += w * w;
   const double n = 400 * 50 - 50;
@@ -49,7 +50,7 @@ TEST_CASE("nn: Embedding init N(0,1) with a zero padding row, lookups match PyTo
   CHECK(big.repr() == "Embedding(400, 50, padding_idx=3)  # 20000 parameters");
 
   namespace g = golden_norm;
-  nn::EmbeddingD emb(nn::EmbeddingOptions(5, 3).padding_idx(1));
+  nn::EmbeddingD emb(nn::EmbeddingOptions(5, 3).padding_idx(1), gen);
   emb.weight().data() = golden_tensor(g::emb_weight, {5, 3}).data();
   const auto idx = golden_tensor(g::emb_indices, {2, 3});
   auto y = emb.forward(idx);
@@ -61,10 +62,11 @@ TEST_CASE("nn: Embedding init N(0,1) with a zero padding row, lookups match PyTo
 }
 
 TEST_CASE("nn: Embedding takes the [B, T] index batches of datasets::text_sequences") {
+  Generator gen(0);
   const std::string text = "the cat sat on the mat; the rat ate the hat.";
   const datasets::CharVocab vocab(text);
   datasets::DataLoader loader(datasets::text_sequences(text, vocab, 8), 2);
-  nn::Embedding emb(nn::EmbeddingOptions(vocab.size(), 4));
+  nn::Embedding emb(nn::EmbeddingOptions(vocab.size(), 4), gen);
   datasets::Batch batch = *loader.begin();
   const auto e = emb.forward(batch.inputs);
   REQUIRE(e.shape() == Shape{2, 8, 4});
@@ -75,16 +77,17 @@ TEST_CASE("nn: Embedding takes the [B, T] index batches of datasets::text_sequen
 }
 
 TEST_CASE("nn: Embedding passes gradcheck_module in double; bad indices are typed errors") {
-  nn::EmbeddingD emb(nn::EmbeddingOptions(6, 3).padding_idx(0));
+  Generator gen(0);
+  nn::EmbeddingD emb(nn::EmbeddingOptions(6, 3).padding_idx(0), gen);
   // Indices are not differentiable: only the weight is checked. Row 0 (padding) is not used.
   auto r = nn::gradcheck_module(emb, from_vector<double>({5, 2, 2, 1, 5}, {5}));
   INFO(r.message);
   CHECK(r.ok);
-  CHECK_THROWS_WITH_AS(nn::Embedding(nn::EmbeddingOptions(5, 2)).forward(full<float>({2}, 5.0f)),
-                       doctest::Contains("index 5 at position 0 is out of range for 5"),
-                       IndexError);
-  CHECK_THROWS_AS(nn::Embedding(nn::EmbeddingOptions(5, 2).padding_idx(5)), ValueError);
-  CHECK_THROWS_AS(nn::Embedding(nn::EmbeddingOptions(5, 2)).forward(full<float>({1}, 0.5f)),
+  CHECK_THROWS_WITH_AS(
+      nn::Embedding(nn::EmbeddingOptions(5, 2), gen).forward(full<float>({2}, 5.0f)),
+      doctest::Contains("index 5 at position 0 is out of range for 5"), IndexError);
+  CHECK_THROWS_AS(nn::Embedding(nn::EmbeddingOptions(5, 2).padding_idx(5), gen), ValueError);
+  CHECK_THROWS_AS(nn::Embedding(nn::EmbeddingOptions(5, 2), gen).forward(full<float>({1}, 0.5f)),
                   ValueError);
 }
 

@@ -16,7 +16,8 @@ using namespace axon::autograd;
 using nn::LinearOptions;
 
 TEST_CASE("nn: linear parameters, shapes and options") {
-  nn::Linear fc(LinearOptions(4, 3));
+  Generator gen(0);
+  nn::Linear fc(LinearOptions(4, 3), gen);
   CHECK(fc.weight().shape() == Shape{3, 4});
   CHECK(fc.bias().shape() == Shape{3});
   CHECK(fc.weight().requires_grad());
@@ -25,14 +26,15 @@ TEST_CASE("nn: linear parameters, shapes and options") {
   CHECK(fc.named_parameters()[1].first == "bias");
   CHECK(fc.repr() == "Linear(in_features=4, out_features=3, bias=true)  # 15 parameters");
 
-  nn::Linear no_bias(LinearOptions(4, 3).bias(false));
+  nn::Linear no_bias(LinearOptions(4, 3).bias(false), gen);
   CHECK_FALSE(no_bias.bias().defined());
   CHECK(no_bias.num_parameters() == 12);
   CHECK(no_bias.named_parameters().size() == 1);
 }
 
 TEST_CASE("nn: linear default init is U(-1/sqrt(in), 1/sqrt(in)) and reproducible") {
-  nn::LinearD fc(LinearOptions(256, 512));
+  Generator gen(0);
+  nn::LinearD fc(LinearOptions(256, 512), gen);
   const double bound = 1.0 / std::sqrt(256.0);
   double sum = 0, sq = 0;
   std::size_t outside = 0;
@@ -50,8 +52,9 @@ TEST_CASE("nn: linear default init is U(-1/sqrt(in), 1/sqrt(in)) and reproducibl
   CHECK(bias_max <= bound);
   CHECK(bias_max > 0.9 * bound);  // 512 draws reach close to the bound
 
-  // Default construction uses seed 0: reproducible; another seed differs.
-  nn::Linear a(LinearOptions(5, 4)), b(LinearOptions(5, 4)), c(LinearOptions(5, 4).seed(1));
+  // Equally seeded Generators give equal layers; another seed differs.
+  Generator ga(0), gb(0), gc(1);
+  nn::Linear a(LinearOptions(5, 4), ga), b(LinearOptions(5, 4), gb), c(LinearOptions(5, 4), gc);
   CHECK(a.weight().data() == b.weight().data());
   CHECK(a.bias().data() == b.bias().data());
   CHECK(a.weight().data() != c.weight().data());
@@ -70,7 +73,8 @@ TEST_CASE("nn: linear default init is U(-1/sqrt(in), 1/sqrt(in)) and reproducibl
 }
 
 TEST_CASE("nn: linear forward values against a hand computation") {
-  nn::Linear fc(LinearOptions(3, 2));
+  Generator gen(0);
+  nn::Linear fc(LinearOptions(3, 2), gen);
   fc.weight().data() = xt::xarray<float>{{1, 2, 3}, {-1, 0.5f, 2}};
   fc.bias().data() = xt::xarray<float>{0.5f, -1};
   const Tensor x = from_vector<float>({1, 0, -1, 2, 1, 0.5f}, {2, 3});
@@ -93,13 +97,14 @@ TEST_CASE("nn: linear forward values against a hand computation") {
   REQUIRE(y4.shape() == Shape{1, 2, 2, 2});
   CHECK(y4.data() == xt::xarray<float>{{{{-1.5f, -4}, {6, -1.5f}}, {{-1.5f, -4}, {6, -1.5f}}}});
 
-  nn::Linear no_bias(LinearOptions(3, 2).bias(false));
+  nn::Linear no_bias(LinearOptions(3, 2).bias(false), gen);
   no_bias.weight().data() = fc.weight().data();
   CHECK(no_bias(x).data() == xt::xarray<float>{{-2, -3}, {5.5f, -0.5f}});
 }
 
 TEST_CASE("nn: linear shape errors are typed and name the layer") {
-  nn::Linear fc(LinearOptions(4, 3));
+  Generator gen(0);
+  nn::Linear fc(LinearOptions(4, 3), gen);
   CHECK_THROWS_AS(fc(ones<float>({2, 5})), ShapeError);
   CHECK_THROWS_AS(fc(ones<float>({4, 2, 3})), ShapeError);
   CHECK_THROWS_AS(fc(ones<float>({1, 4, 2, 3})), ShapeError);
@@ -137,7 +142,8 @@ TEST_CASE("nn: linear gradcheck of input, weight and bias (double)") {
 }
 
 TEST_CASE("nn: linear backward accumulates into its parameters") {
-  nn::Linear fc(LinearOptions(3, 2));
+  Generator gen(0);
+  nn::Linear fc(LinearOptions(3, 2), gen);
   const Tensor x = from_vector<float>({1, 2, 3, 4, 5, 6}, {2, 3});
   fc(x).backward(ones<float>({2, 2}));
   // dW = g^T x = column sums of x per output row; db = column sums of g.

@@ -111,15 +111,17 @@ nn::RecurrentOutput<T> golden_run(
 template <class T>
 void check_golden_layers() {
   namespace g = golden_rnn;
+  Generator gen(0);  // the weights are replaced by PyTorch's
   {
-    nn::BasicLSTM<T> m(LSTMOptions(kIn, kH));
+    nn::BasicLSTM<T> m(LSTMOptions(kIn, kH), gen);
     const auto r = golden_run(m, false, g::lstm_parameters);
     check_close(r.output, g::lstm_output, "lstm output");
     check_close(r.h_n, g::lstm_h_n, "lstm h_n");
     check_close(r.c_n, g::lstm_c_n, "lstm c_n");
   }
   {
-    nn::BasicLSTM<T> m(LSTMOptions(kIn, kH).num_layers(2).bidirectional(true).batch_first(true));
+    nn::BasicLSTM<T> m(LSTMOptions(kIn, kH).num_layers(2).bidirectional(true).batch_first(true),
+                       gen);
     const auto r = golden_run(m, true, g::lstm_2layer_bidirectional_parameters);
     CHECK(r.output.shape() == Shape{kB, kT, 2 * kH});
     check_close(r.output, g::lstm_2layer_bidirectional_output, "lstm 2-layer bi output");
@@ -127,29 +129,28 @@ void check_golden_layers() {
     check_close(r.c_n, g::lstm_2layer_bidirectional_c_n, "lstm 2-layer bi c_n");
   }
   {
-    nn::BasicGRU<T> m(GRUOptions(kIn, kH));
+    nn::BasicGRU<T> m(GRUOptions(kIn, kH), gen);
     const auto r = golden_run(m, true, g::gru_parameters);
     check_close(r.output, g::gru_output, "gru output");
     check_close(r.h_n, g::gru_h_n, "gru h_n");
     CHECK_FALSE(r.c_n.defined());
   }
   {
-    nn::BasicGRU<T> m(GRUOptions(kIn, kH).num_layers(2).bidirectional(true));
+    nn::BasicGRU<T> m(GRUOptions(kIn, kH).num_layers(2).bidirectional(true), gen);
     const auto r = golden_run(m, false, g::gru_2layer_bidirectional_parameters);
     check_close(r.output, g::gru_2layer_bidirectional_output, "gru 2-layer bi output");
     check_close(r.h_n, g::gru_2layer_bidirectional_h_n, "gru 2-layer bi h_n");
   }
   {
-    nn::BasicRNN<T> m(RNNOptions(kIn, kH).num_layers(2).batch_first(true));
+    nn::BasicRNN<T> m(RNNOptions(kIn, kH).num_layers(2).batch_first(true), gen);
     const auto r = golden_run(m, true, g::rnn_tanh_2layer_parameters);
     check_close(r.output, g::rnn_tanh_2layer_output, "rnn tanh output");
     check_close(r.h_n, g::rnn_tanh_2layer_h_n, "rnn tanh h_n");
   }
   {
-    nn::BasicRNN<T> m(RNNOptions(kIn, kH)
-                          .nonlinearity(nn::RNNNonlinearity::relu)
-                          .bidirectional(true)
-                          .bias(false));
+    nn::BasicRNN<T> m(
+        RNNOptions(kIn, kH).nonlinearity(nn::RNNNonlinearity::relu).bidirectional(true).bias(false),
+        gen);
     const auto r = golden_run(m, false, g::rnn_relu_bidirectional_nobias_parameters);
     check_close(r.output, g::rnn_relu_bidirectional_nobias_output, "rnn relu output");
     check_close(r.h_n, g::rnn_relu_bidirectional_nobias_h_n, "rnn relu h_n");
@@ -159,22 +160,23 @@ void check_golden_layers() {
 template <class T>
 void check_golden_cells() {
   namespace g = golden_rnn;
+  Generator gen(0);  // the weights are replaced by PyTorch's
   const auto x = golden_input<T>({kB, kIn});
   const auto h = golden_h0<T>({kB, kH});
   {
-    nn::BasicLSTMCell<T> m(nn::LSTMCellOptions(kIn, kH));
+    nn::BasicLSTMCell<T> m(nn::LSTMCellOptions(kIn, kH), gen);
     set_pattern_weights(m);
     const auto s = m.forward_with_state(x, {h, golden_c0<T>({kB, kH})});
     check_close(s.h, g::lstm_cell_h, "lstm cell h");
     check_close(s.c, g::lstm_cell_c, "lstm cell c");
   }
   {
-    nn::BasicGRUCell<T> m(nn::GRUCellOptions(kIn, kH));
+    nn::BasicGRUCell<T> m(nn::GRUCellOptions(kIn, kH), gen);
     set_pattern_weights(m);
     check_close(m.forward_with_state(x, {h, {}}).h, g::gru_cell_h, "gru cell h");
   }
   {
-    nn::BasicRNNCell<T> m(nn::RNNCellOptions(kIn, kH));
+    nn::BasicRNNCell<T> m(nn::RNNCellOptions(kIn, kH), gen);
     set_pattern_weights(m);
     check_close(m.forward_with_state(x, {h, {}}).h, g::rnn_cell_h, "rnn cell h");
   }
@@ -215,7 +217,8 @@ void check_layer_gradients(nn::BasicRecurrent<double>& layer, std::size_t steps,
 }  // namespace
 
 TEST_CASE("nn: recurrent parameter names, shapes and init follow PyTorch") {
-  nn::LSTM lstm(LSTMOptions(3, 5).num_layers(2).bidirectional(true));
+  Generator gen(0);
+  nn::LSTM lstm(LSTMOptions(3, 5).num_layers(2).bidirectional(true), gen);
   const auto named = lstm.named_parameters();
   const std::vector<std::string> names = {
       "weight_ih_l0",         "weight_hh_l0",         "bias_ih_l0",         "bias_hh_l0",
@@ -230,18 +233,18 @@ TEST_CASE("nn: recurrent parameter names, shapes and init follow PyTorch") {
   CHECK(lstm.parameter("bias_hh_l1").shape() == Shape{20});
   CHECK(lstm.repr().find("LSTM(input_size=3, hidden_size=5, num_layers=2") == 0);
 
-  nn::GRU gru(GRUOptions(3, 4).bias(false));
+  nn::GRU gru(GRUOptions(3, 4).bias(false), gen);
   CHECK(gru.named_parameters().size() == 2);
   CHECK(gru.parameter("weight_ih_l0").shape() == Shape{12, 3});
-  nn::RNN rnn(RNNOptions(3, 4));
+  nn::RNN rnn(RNNOptions(3, 4), gen);
   CHECK(rnn.parameter("weight_hh_l0").shape() == Shape{4, 4});
-  nn::LSTMCell cell(nn::LSTMCellOptions(3, 4));
+  nn::LSTMCell cell(nn::LSTMCellOptions(3, 4), gen);
   CHECK(cell.named_parameters()[0].first == "weight_ih");
   CHECK(cell.parameter("bias_hh").shape() == Shape{16});
   CHECK(cell.name() == "LSTMCell");
 
   // U(-1/sqrt(H), 1/sqrt(H)) for every parameter, reaching close to the bound.
-  nn::LSTMD big(LSTMOptions(16, 64));
+  nn::LSTMD big(LSTMOptions(16, 64), gen);
   const double bound = 1.0 / 8.0;
   for (const auto& [name, p] : big.named_parameters()) {
     CAPTURE(name);
@@ -251,7 +254,8 @@ TEST_CASE("nn: recurrent parameter names, shapes and init follow PyTorch") {
     CHECK(max_abs > 0.95 * bound);
   }
   // Reproducible from the seed; another seed differs.
-  nn::LSTM a(LSTMOptions(3, 4)), b(LSTMOptions(3, 4)), c(LSTMOptions(3, 4).seed(1));
+  Generator ga(0), gb(0), gc(1);
+  nn::LSTM a(LSTMOptions(3, 4), ga), b(LSTMOptions(3, 4), gb), c(LSTMOptions(3, 4), gc);
   CHECK(a.parameter("weight_hh_l0").data() == b.parameter("weight_hh_l0").data());
   CHECK(a.parameter("weight_hh_l0").data() != c.parameter("weight_hh_l0").data());
 }
@@ -323,8 +327,10 @@ TEST_CASE("nn: GRU and RNN gradcheck over sequences, stacked, bidirectional (dou
 }
 
 TEST_CASE("nn: batch_first gives the transposed result of the same layer") {
-  nn::LSTMD seq_first(LSTMOptions(3, 4).num_layers(2).bidirectional(true));
-  nn::LSTMD batch_first(LSTMOptions(3, 4).num_layers(2).bidirectional(true).batch_first(true));
+  Generator init_a(0), init_b(0);  // equal draws: the same weights
+  nn::LSTMD seq_first(LSTMOptions(3, 4).num_layers(2).bidirectional(true), init_a);
+  nn::LSTMD batch_first(LSTMOptions(3, 4).num_layers(2).bidirectional(true).batch_first(true),
+                        init_b);
   Generator gen(9);
   const auto x = randn<double>({5, 2, 3}, gen);
   const auto a = seq_first.forward_with_state(x, {});
@@ -337,7 +343,8 @@ TEST_CASE("nn: batch_first gives the transposed result of the same layer") {
 }
 
 TEST_CASE("nn: a gradient flows through 200 LSTM steps without overflowing the stack") {
-  nn::LSTM lstm(LSTMOptions(2, 8));
+  Generator init(0);
+  nn::LSTM lstm(LSTMOptions(2, 8), init);
   // A forget-gate bias of 4 keeps the cell state's memory over the 200 steps.
   auto& b = lstm.parameter("bias_ih_l0");
   for (std::size_t j = 8; j < 16; ++j) b.data_ptr()[j] = 4.0f;
@@ -356,7 +363,8 @@ TEST_CASE("nn: a gradient flows through 200 LSTM steps without overflowing the s
 }
 
 TEST_CASE("nn: a state carried across batches must be detached (GraphError otherwise)") {
-  nn::LSTM lstm(LSTMOptions(2, 3));
+  Generator init(0);
+  nn::LSTM lstm(LSTMOptions(2, 3), init);
   Generator gen(3);
   const auto x = randn<float>({4, 2, 2}, gen);
   auto r = lstm.forward_with_state(x, {});
@@ -369,8 +377,9 @@ TEST_CASE("nn: a state carried across batches must be detached (GraphError other
 }
 
 TEST_CASE("nn: dropout between stacked layers acts in training only, from the scoped generator") {
-  nn::LSTM with(LSTMOptions(3, 6).num_layers(2).dropout(0.5));
-  nn::LSTM without(LSTMOptions(3, 6).num_layers(2));
+  Generator init_a(0), init_b(0);  // equal draws: the same weights
+  nn::LSTM with(LSTMOptions(3, 6).num_layers(2).dropout(0.5), init_a);
+  nn::LSTM without(LSTMOptions(3, 6).num_layers(2), init_b);
   Generator gen(2);
   const auto x = randn<float>({4, 2, 3}, gen);
   NoGradGuard no_grad;
@@ -381,8 +390,9 @@ TEST_CASE("nn: dropout between stacked layers acts in training only, from the sc
   CHECK(with(x).data() == without(x).data());  // same weights, no dropout in eval
   with.train();
   // One layer: nothing between layers to drop.
-  nn::LSTM single(LSTMOptions(3, 6).dropout(0.5));
-  nn::LSTM single_plain(LSTMOptions(3, 6));
+  Generator init_c(1), init_d(1);
+  nn::LSTM single(LSTMOptions(3, 6).dropout(0.5), init_c);
+  nn::LSTM single_plain(LSTMOptions(3, 6), init_d);
   CHECK(single(x).data() == single_plain(x).data());
   // The scoped generator decides the masks.
   Generator s1(7), s2(7);
@@ -399,7 +409,8 @@ TEST_CASE("nn: dropout between stacked layers acts in training only, from the sc
 }
 
 TEST_CASE("nn: recurrent layers and cells give typed errors naming the layer and the shapes") {
-  nn::LSTM lstm(LSTMOptions(3, 4).num_layers(2));
+  Generator gen(0);
+  nn::LSTM lstm(LSTMOptions(3, 4).num_layers(2), gen);
   const auto msg = [](const std::function<void()>& f) {
     try {
       f();
@@ -421,24 +432,25 @@ TEST_CASE("nn: recurrent layers and cells give typed errors naming the layer and
           lstm.forward_with_state(x, {zeros<float>({2, 3, 4}), zeros<float>({2, 2, 4})});
         }).find("h0 of shape [2,3,4] must be [2,2,4]") != std::string::npos);
   CHECK_THROWS_AS(lstm.forward_with_state(x, {zeros<float>({2, 2, 4}), {}}), ValueError);
-  nn::GRU gru(GRUOptions(3, 4));
+  nn::GRU gru(GRUOptions(3, 4), gen);
   CHECK_THROWS_AS(gru.forward_with_state(x, {zeros<float>({1, 2, 4}), zeros<float>({1, 2, 4})}),
                   ValueError);
-  CHECK_THROWS_AS(nn::LSTM(LSTMOptions(3, 4).dropout(1.0)), ValueError);
-  CHECK_THROWS_AS(nn::GRU(GRUOptions(3, 0)), ValueError);
-  CHECK_THROWS_AS(nn::RNN(RNNOptions(3, 4).num_layers(0)), ValueError);
+  CHECK_THROWS_AS(nn::LSTM(LSTMOptions(3, 4).dropout(1.0), gen), ValueError);
+  CHECK_THROWS_AS(nn::GRU(GRUOptions(3, 0), gen), ValueError);
+  CHECK_THROWS_AS(nn::RNN(RNNOptions(3, 4).num_layers(0), gen), ValueError);
 
-  nn::LSTMCell cell(nn::LSTMCellOptions(3, 4));
+  nn::LSTMCell cell(nn::LSTMCellOptions(3, 4), gen);
   CHECK_THROWS_AS(cell(zeros<float>({3})), ShapeError);
   CHECK(msg([&] { cell(zeros<float>({2, 5})); }).find("LSTMCell(input_size=3") == 0);
   CHECK_THROWS_AS(cell.forward_with_state(zeros<float>({2, 3}), {zeros<float>({2, 5}), {}}),
                   ShapeError);
-  nn::GRUCell gru_cell(nn::GRUCellOptions(3, 4));
+  nn::GRUCell gru_cell(nn::GRUCellOptions(3, 4), gen);
   CHECK_THROWS_AS(gru_cell.forward_with_state(zeros<float>({2, 3}), {{}, zeros<float>({2, 4})}),
                   ValueError);
 }
 
 TEST_CASE("nn: an empty batch to a recurrent layer or cell is a ShapeError naming the layer") {
+  Generator gen(0);
   const auto message = [](const std::function<void()>& f) {
     try {
       f();
@@ -449,20 +461,21 @@ TEST_CASE("nn: an empty batch to a recurrent layer or cell is a ShapeError namin
     }
     return std::string("no exception");
   };
-  nn::LSTM lstm(LSTMOptions(3, 4));
+  nn::LSTM lstm(LSTMOptions(3, 4), gen);
   CHECK(message([&] { lstm(zeros<float>({5, 0, 3})); }).find("LSTM(input_size=3") == 0);
-  nn::GRU gru(GRUOptions(3, 4).batch_first(true));
+  nn::GRU gru(GRUOptions(3, 4).batch_first(true), gen);
   const std::string gru_msg = message([&] { gru(zeros<float>({0, 5, 3})); });
   CHECK(gru_msg.find("GRU(input_size=3") == 0);
   CHECK(gru_msg.find("[0,5,3]") != std::string::npos);
-  nn::RNNCell cell(nn::RNNCellOptions(3, 4));
+  nn::RNNCell cell(nn::RNNCellOptions(3, 4), gen);
   CHECK(message([&] { cell(zeros<float>({0, 3})); }).find("RNNCell(input_size=3") == 0);
 }
 
 TEST_CASE("nn: an LSTM cell takes both h and c or neither, as the LSTM layer") {
+  Generator gen(0);
   // Only one of them would silently start the other from zeros; PyTorch's LSTMCell takes the
   // pair or nothing.
-  nn::LSTMCell cell(nn::LSTMCellOptions(3, 4));
+  nn::LSTMCell cell(nn::LSTMCellOptions(3, 4), gen);
   const auto x = zeros<float>({2, 3});
   CHECK_THROWS_AS(cell.forward_with_state(x, {ones<float>({2, 4}), {}}), ValueError);
   CHECK_THROWS_AS(cell.forward_with_state(x, {{}, ones<float>({2, 4})}), ValueError);

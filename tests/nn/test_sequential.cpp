@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: MIT
-// Tests nn/sequential.cpp and nn/flatten.cpp: construction, naming, typed access, chained
-// forward, gradcheck of a small MLP in double.
+// Tests nn/sequential.cpp, nn/module_list.cpp, nn/module_dict.cpp and nn/flatten.cpp:
+// construction (in place), naming, typed access, chained forward, gradcheck of a small MLP.
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "autograd/autograd.hpp"
 #include "nn/activation.hpp"
+#include "nn/dropout.hpp"
 #include "nn/flatten.hpp"
 #include "nn/gradcheck.hpp"
 #include "nn/linear.hpp"
+#include "nn/module_dict.hpp"
+#include "nn/module_list.hpp"
+#include "nn/pooling.hpp"
 #include "nn/sequential.hpp"
 
 namespace axon::test {
@@ -24,7 +30,7 @@ TEST_CASE("nn: sequential names, size and typed access") {
   auto fc = net.push_back(std::make_shared<nn::Linear>(LinearOptions(3, 2), gen));
   auto act = net.add(std::make_shared<nn::Tanh>());
   CHECK(net.size() == 2);
-  CHECK(fc->options().out_features_ == 2);  // returned with its own type
+  CHECK(fc->options().out_features() == 2);  // returned with its own type
   CHECK(net[0].get() == fc.get());
   CHECK(net[1].get() == act.get());
   CHECK(net.at<nn::Linear>(0).get() == fc.get());
@@ -88,6 +94,75 @@ TEST_CASE("nn: flatten module merges the chosen axes") {
   const TensorD xd = randn<double>({2, 2, 3}, gen, 0.0, 1.0, true);
   const auto result = nn::gradcheck_module(flat, xd);
   CHECK_MESSAGE(result.ok, result.message);
+}
+
+TEST_CASE("nn: Sequential::add builds children in place, as the explicit form does") {
+  Generator gen_a(3), gen_b(3);
+  nn::Sequential in_place;
+  auto fc = in_place.add<nn::Linear>(4, 3, gen_a);  // options' arguments, then the Generator
+  in_place.add<nn::ReLU>();
+  in_place.add<nn::Linear>(LinearOptions(3, 2).bias(false), gen_a);  // the constructor's own
+  in_place.add<nn::Dropout>(0.25);  // an options-only layer from its options' argument
+  in_place.add<nn::MaxPool1d>(1);   // explicit options constructor, built through Options
+  CHECK(fc->options().in_features() == 4);
+  CHECK(in_place.size() == 5);
+  CHECK(in_place.at<nn::Dropout>(3)->p() == 0.25);
+  CHECK_FALSE(in_place.at<nn::Linear>(2)->bias().defined());
+
+  nn::Sequential spelled;
+  spelled.add(std::make_shared<nn::Linear>(LinearOptions(4, 3), gen_b));
+  spelled.add(std::make_shared<nn::ReLU>());
+  spelled.add(std::make_shared<nn::Linear>(LinearOptions(3, 2).bias(false), gen_b));
+  // Same draws from equally seeded Generators: the in-place form is the same model.
+  const auto a = in_place.state_dict();
+  const auto b = spelled.state_dict();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].first == b[i].first);
+    CHECK(a[i].second.data() == b[i].second.data());
+  }
+}
+
+TEST_CASE("nn: ModuleList registers its children by position and has no forward") {
+  Generator gen(0);
+  nn::ModuleList blocks;
+  CHECK(blocks.empty());
+  for (int i = 0; i < 3; ++i) blocks.push_back<nn::Linear>(2, 2, gen);
+  blocks.push_back(std::make_shared<nn::Tanh>());
+  CHECK(blocks.size() == 4);
+  CHECK(blocks.num_parameters() == 3 * 6);
+  CHECK(blocks.named_parameters()[2].first == "1.weight");
+  CHECK(blocks.at<nn::Linear>(2)->options().out_features() == 2);
+  CHECK_THROWS_AS(blocks.at<nn::Linear>(3), ValueError);
+  CHECK_THROWS_AS(blocks[4], IndexError);
+  CHECK_THROWS_AS(blocks(ones<float>({1, 2})), ValueError);  // the owner calls the children
+  Tensor x = ones<float>({1, 2});
+  for (const auto& block : blocks) x = (*block)(x);
+  CHECK(x.shape() == Shape{1, 2});
+  CHECK(blocks.repr().find("ModuleList(") == 0);
+}
+
+TEST_CASE("nn: ModuleDict registers its children by key, in insertion order") {
+  Generator gen(0);
+  nn::ModuleDict heads;
+  auto digit = heads.insert<nn::Linear>("digit", 4, 10, gen);
+  heads.insert("act", std::make_shared<nn::ReLU>());
+  heads.insert<nn::Linear>("parity", 4, 2, gen);
+  CHECK(heads.size() == 3);
+  CHECK(heads.keys() == std::vector<std::string>{"digit", "act", "parity"});
+  CHECK(heads.contains("parity"));
+  CHECK_FALSE(heads.contains("colour"));
+  CHECK(heads["digit"].get() == digit.get());
+  CHECK(heads.at<nn::Linear>("parity")->options().out_features() == 2);
+  CHECK(heads.parameter("parity.bias").shape() == Shape{2});
+  CHECK_THROWS_WITH_AS(heads["colour"], doctest::Contains("no module 'colour'"), ValueError);
+  CHECK_THROWS_AS(heads.at<nn::Linear>("act"), ValueError);
+  CHECK_THROWS_AS(heads.insert<nn::ReLU>("act"), ValueError);  // duplicate key
+  CHECK_THROWS_AS(heads.insert<nn::ReLU>("a.b"), ValueError);  // not a module name
+  CHECK(heads.size() == 3);
+  std::size_t count = 0;
+  for (const auto& [key, module] : heads) count += module ? 1 : 0;
+  CHECK(count == 3);
 }
 
 }  // namespace axon::test

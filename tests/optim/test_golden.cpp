@@ -170,17 +170,17 @@ std::map<std::string, std::function<Schedulers(OptimizerBase&)>> scheduler_facto
     {"multi_step_lr", [](OptimizerBase& o) { return one<MultiStepLR>(o, std::vector<std::int64_t>{2, 5, 5, 9}, 0.3); }},
     {"exponential_lr", [](OptimizerBase& o) { return one<ExponentialLR>(o, 0.9); }},
     {"cosine_annealing_lr", [](OptimizerBase& o) { return one<CosineAnnealingLR>(o, 5, 0.001); }},
-    {"linear_warmup", [](OptimizerBase& o) { return one<LinearWarmup>(o, 0.25, 4); }},
-    {"linear_warmup_end_factor", [](OptimizerBase& o) { return one<LinearWarmup>(o, 0.5, 6, 0.8); }},
+    {"linear_warmup", [](OptimizerBase& o) { return one<LinearLR>(o, 0.25, 1.0, 4); }},
+    {"linear_warmup_end_factor", [](OptimizerBase& o) { return one<LinearLR>(o, 0.5, 0.8, 6); }},
     {"warmup_then_exponential", [](OptimizerBase& o) {
       Schedulers v;
-      v.push_back(std::make_unique<LinearWarmup>(o, 0.1, 3));
+      v.push_back(std::make_unique<LinearLR>(o, 0.1, 1.0, 3));
       v.push_back(std::make_unique<ExponentialLR>(o, 0.9));
       return v;
     }},
     {"warmup_then_cosine", [](OptimizerBase& o) {
       Schedulers v;
-      v.push_back(std::make_unique<LinearWarmup>(o, 0.2, 3));
+      v.push_back(std::make_unique<LinearLR>(o, 0.2, 1.0, 3));
       v.push_back(std::make_unique<CosineAnnealingLR>(o, 4, 0.001));
       return v;
     }},

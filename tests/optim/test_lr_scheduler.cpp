@@ -3,6 +3,7 @@
 // counting, the closed forms, state_dict round trips, cooldown and per-group minimum lrs.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -30,11 +31,10 @@ TEST_CASE("optim: schedulers reject invalid arguments, naming them") {
   CHECK_THROWS_AS(MultiStepLR(sgd, {1, 2}, -1), ValueError);
   CHECK_THROWS_AS(ExponentialLR(sgd, -0.1), ValueError);
   CHECK_THROWS_WITH_AS(CosineAnnealingLR(sgd, 0), doctest::Contains("invalid t_max 0"), ValueError);
-  CHECK_THROWS_WITH_AS(LinearWarmup(sgd, 0.0, 5), doctest::Contains("invalid start_factor 0"),
-                       ValueError);
-  CHECK_THROWS_AS(LinearWarmup(sgd, 1.5, 5), ValueError);
-  CHECK_THROWS_AS(LinearWarmup(sgd, 0.5, 5, 1.2), ValueError);
-  CHECK_THROWS_AS(LinearWarmup(sgd, 0.5, 0), ValueError);
+  CHECK_THROWS_WITH_AS(LinearLR(sgd, 0.0), doctest::Contains("invalid start_factor 0"), ValueError);
+  CHECK_THROWS_AS(LinearLR(sgd, 1.5), ValueError);
+  CHECK_THROWS_AS(LinearLR(sgd, 0.5, 1.2), ValueError);
+  CHECK_THROWS_AS(LinearLR(sgd, 0.5, 1.0, 0), ValueError);
   CHECK_THROWS_WITH_AS(ReduceLROnPlateau(sgd, ReduceLROnPlateauOptions().factor(1.0)),
                        doctest::Contains("ReduceLROnPlateau: invalid factor 1"), ValueError);
   CHECK_THROWS_WITH_AS(ReduceLROnPlateau(sgd, ReduceLROnPlateauOptions().min_lrs({0.1, 0.2})),
@@ -72,9 +72,9 @@ TEST_CASE("optim: CosineAnnealingLR follows the closed form, past t_max too") {
   }
 }
 
-TEST_CASE("optim: LinearWarmup ramps from start_factor to 1 over total_iters") {
+TEST_CASE("optim: LinearLR ramps from start_factor to end_factor over total_iters") {
   auto sgd = make_sgd(0.4);
-  LinearWarmup warmup(sgd, 0.25, 3);
+  LinearLR warmup(sgd, 0.25, 1.0, 3);
   CHECK(sgd.lr(0) == doctest::Approx(0.1));
   warmup.step();
   CHECK(sgd.lr(0) == doctest::Approx(0.2));
@@ -84,6 +84,26 @@ TEST_CASE("optim: LinearWarmup ramps from start_factor to 1 over total_iters") {
   CHECK(sgd.lr(0) == doctest::Approx(0.4));
   warmup.step();
   CHECK(sgd.lr(0) == doctest::Approx(0.4));
+}
+
+// Regression: the arguments were (start_factor, total_iters, end_factor) with no defaults, so a
+// script ported from PyTorch as LinearLR(opt, 0.5, 0.8, 6) failed or ramped over the wrong span.
+TEST_CASE("optim: LinearLR takes PyTorch's order and defaults (1/3, 1.0, 5)") {
+  auto sgd = make_sgd(0.3);
+  LinearLR defaults(sgd);
+  CHECK(sgd.lr(0) == doctest::Approx(0.1));  // start_factor 1/3
+  for (int epoch = 1; epoch <= 6; ++epoch) {
+    defaults.step();
+    CAPTURE(epoch);
+    const double factor = 1.0 / 3 + (2.0 / 3) * std::min(epoch, 5) / 5;
+    CHECK(sgd.lr(0) == doctest::Approx(0.3 * factor).epsilon(1e-12));
+  }
+  auto other = make_sgd(1.0);
+  LinearLR decay(other, 0.5, 0.8, 6);  // start, end, total_iters
+  for (int epoch = 0; epoch < 6; ++epoch) decay.step();
+  CHECK(other.lr(0) == doctest::Approx(0.8).epsilon(1e-12));
+  decay.step();
+  CHECK(other.lr(0) == doctest::Approx(0.8).epsilon(1e-12));
 }
 
 TEST_CASE("optim: MultiStepLR applies gamma once per listing of a milestone") {
@@ -202,7 +222,7 @@ TEST_CASE("optim: ReduceLROnPlateau in max mode, with a floor per group") {
 TEST_CASE("optim: the first scheduler records each group's initial lr, saved with the optimizer") {
   auto sgd = make_sgd(0.5);
   CHECK(sgd.initial_lrs().empty());
-  LinearWarmup warmup(sgd, 0.1, 4);
+  LinearLR warmup(sgd, 0.1, 1.0, 4);
   CHECK(sgd.lr(0) == doctest::Approx(0.05));
   CosineAnnealingLR cosine(sgd, 10);
   CHECK(cosine.base_lrs()[0] == 0.5);  // not the warmed-down 0.05

@@ -93,6 +93,45 @@ TEST_CASE("optim: each parameter group uses its own learning rate") {
   CHECK(sgd.parameters().size() == 2);
 }
 
+// Regression: a group had to repeat every option; as in PyTorch, it now inherits the
+// optimizer's defaults for the options it does not set.
+TEST_CASE("optim: a parameter group inherits the defaults for the options it does not set") {
+  auto a = param({1});
+  auto b = param({1});
+  auto c = param({1});
+  SGDD sgd({SGDD::Group({a}), SGDD::Group({b}, [](SGDOptions& o) { o.lr(0.01); }),
+            SGDD::Group({c}, SGDOptions(0.5))},
+           SGDOptions(0.1).momentum(0.9));
+  CHECK(sgd.defaults().lr() == 0.1);
+  const auto& groups = sgd.param_groups();
+  CHECK(groups[0].options.lr() == 0.1);
+  CHECK(groups[0].options.momentum() == 0.9);
+  CHECK(groups[1].options.lr() == 0.01);
+  CHECK(groups[1].options.momentum() == 0.9);  // inherited
+  CHECK(groups[2].options.lr() == 0.5);        // complete options inherit nothing
+  CHECK(groups[2].options.momentum() == 0.0);
+  for (auto* p : {&a, &b, &c}) set_grad(*p, {1});
+  sgd.step();
+  CHECK(a.data()(0) == doctest::Approx(0.9));
+  CHECK(b.data()(0) == doctest::Approx(0.99));
+  CHECK(c.data()(0) == doctest::Approx(0.5));
+  sgd.step();  // momentum 0.9 in the first two groups: buf = 0.9 + 1
+  CHECK(a.data()(0) == doctest::Approx(0.9 - 0.1 * 1.9));
+  CHECK(b.data()(0) == doctest::Approx(0.99 - 0.01 * 1.9));
+  CHECK(c.data()(0) == doctest::Approx(0.0));
+
+  // add_param_group inherits too; an override that makes the options invalid is refused.
+  auto d = param({1});
+  sgd.add_param_group(SGDD::Group({d}, [](SGDOptions& o) { o.nesterov(true); }));
+  CHECK(sgd.param_groups()[3].options.nesterov());
+  CHECK(sgd.param_groups()[3].options.lr() == 0.1);
+  CHECK_THROWS_WITH_AS(
+      sgd.add_param_group(SGDD::Group({param({0})}, [](SGDOptions& o) { o.momentum(-1); })),
+      doctest::Contains("SGD: invalid momentum -1"), ValueError);
+  CHECK_THROWS_AS(AdamD(std::vector<AdamD::Group>{AdamD::Group({param({0})})}, AdamOptions(-1.0)),
+                  ValueError);
+}
+
 TEST_CASE("optim: add_param_group, lr and set_lr") {
   auto a = param({1});
   auto b = param({1});

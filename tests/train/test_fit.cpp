@@ -49,7 +49,8 @@ std::shared_ptr<nn::Sequential> small_mlp(std::uint64_t seed) {
 TEST_CASE("fit: trains, records history, evaluates, predicts; one line per epoch off a tty") {
   auto model = small_mlp(1);
   optim::Adam adam(model->parameters(), optim::AdamOptions(0.05));
-  datasets::DataLoader train_loader(blobs(200, 1), 20, true, 3);
+  datasets::DataLoader train_loader(blobs(200, 1),
+                                    datasets::DataLoaderOptions(20).shuffle(true).seed(3));
   datasets::DataLoader val_loader(blobs(60, 2), 30);
   std::ostringstream out;
   const auto history =
@@ -79,7 +80,8 @@ TEST_CASE("fit: the parallel and the plain loop train to the same weights") {
   auto run = [](bool parallel) {
     auto model = small_mlp(2);
     optim::Adam adam(model->parameters(), optim::AdamOptions(0.01));
-    datasets::DataLoader loader(blobs(64, 4), 16, true, 5);
+    datasets::DataLoader loader(blobs(64, 4),
+                                datasets::DataLoaderOptions(16).shuffle(true).seed(5));
     std::ostringstream out;
     train::fit(*model, adam, train::cross_entropy_loss(), loader,
                train::FitOptions().epochs(2).parallel(parallel).shard_size(16).out(out));
@@ -164,7 +166,7 @@ TEST_CASE("evaluate and fit: a validation loader with no batch is a ValueError, 
   // 10 samples in batches of 16 with drop_last: no batch. evaluate returned loss 0, so fit
   // recorded val_loss 0 every epoch and EarlyStopping took it as the best value.
   auto model = small_mlp(4);
-  datasets::DataLoader empty(blobs(10, 1), 16, false, 0, /*drop_last=*/true);
+  datasets::DataLoader empty(blobs(10, 1), datasets::DataLoaderOptions(16).drop_last(true));
   REQUIRE(empty.num_batches() == 0);
   CHECK_THROWS_WITH_AS(train::evaluate(*model, train::cross_entropy_loss(), empty, {"accuracy"}),
                        doctest::Contains("evaluate: the loader produced no batch"), ValueError);
