@@ -186,6 +186,8 @@ inline void parse_args(int argc, char** argv, Args& args, unsigned flags,
     std::exit(2);
   }
   train::set_num_threads(args.threads);
+  if (!args.save.empty()) io::check_output_path(args.save, "--save");  // now, not after training
+  if (!args.checkpoint.empty()) io::check_output_path(args.checkpoint, "--checkpoint");
 }
 
 /// fit's options with --checkpoint (written after every epoch) and --resume applied.
@@ -204,7 +206,9 @@ template <class T>
 std::size_t resume_training(const Args& args, nn::BasicModule<T>& model,
                             optim::BasicOptimizer<T>& optimizer) {
   if (args.resume.empty()) return 0;
-  const io::TrainingState state = io::load_training_checkpoint(args.resume, model, optimizer);
+  const io::TrainingState state = io::load_training_checkpoint(
+      args.resume, model, optimizer,
+      [&](const io::TrainingState& s) { io::check_resume_epoch(s, args.epochs, args.resume); });
   std::printf("resumed from %s after epoch %llu\n", args.resume.c_str(),
               static_cast<unsigned long long>(state.epoch));
   return static_cast<std::size_t>(state.epoch);

@@ -5,6 +5,7 @@
 
 #include "autograd/error.hpp"
 #include "io/checkpoint.hpp"
+#include "io/file_access.hpp"
 
 namespace axon::train {
 
@@ -88,10 +89,14 @@ FitCheckpoints::FitCheckpoints(nn::Module& model, optim::Optimizer& optimizer,
 
 FitProgress FitCheckpoints::resume(ShardedStep& sharded) {
   FitProgress progress;
+  // Fail before training, not after it: an unwritable checkpoint path loses no trained epoch.
+  if (!options_.checkpoint_path_.empty()) io::check_output_path(options_.checkpoint_path_, "fit");
   if (options_.resume_path_.empty()) return progress;
   const io::TrainingState state = io::load_training_checkpoint(
-      options_.resume_path_, model_, optimizer_,
-      [&](const io::TrainingState& s) { check_resumable(s, options_, generators_); });
+      options_.resume_path_, model_, optimizer_, [&](const io::TrainingState& s) {
+        io::check_resume_epoch(s, options_.epochs_, options_.resume_path_);
+        check_resumable(s, options_, generators_);
+      });
   for (std::size_t i = 0; i < options_.schedulers_.size(); ++i) {
     options_.schedulers_[i].load(state.schedulers.at(std::to_string(i)));
   }
