@@ -37,8 +37,7 @@ void reduce_piece(const ParameterReduction<T>& r, std::size_t begin, std::size_t
 template <class T>
 void reduce_all(const std::vector<ParameterReduction<T>>& reductions) {
   autograd::parallel_chunks_of(sizes_of(reductions), autograd::elementwise_grain(),
-                               [&reductions](std::size_t item, std::size_t begin,
-                                             std::size_t end) {
+                               [&reductions](std::size_t item, std::size_t begin, std::size_t end) {
                                  reduce_piece(reductions[item], begin, end);
                                });
 }
@@ -132,17 +131,16 @@ void reduce_and_update(std::vector<ParameterReduction<T>>& reductions,
     rest_sizes.push_back(updates[u].param->value.size());
     rest.push_back(&updates[u].update);
   }
-  autograd::parallel_chunks_of(rest_sizes, autograd::elementwise_grain(),
-                               [&rest](std::size_t item, std::size_t begin, std::size_t end) {
-                                 (*rest[item])(begin, end);
-                               });
+  autograd::parallel_chunks_of(
+      rest_sizes, autograd::elementwise_grain(),
+      [&rest](std::size_t item, std::size_t begin, std::size_t end) { (*rest[item])(begin, end); });
 }
 
-#define AXON_INSTANTIATE(T)                                                                  \
-  template std::vector<ParameterReduction<T>> plan_parameter_reductions(                     \
-      nn::BasicModule<T>&, std::vector<autograd::LeafGradients<T>>&,                         \
-      const std::vector<LeafRange>&, const char*);                                           \
-  template void reduce_into_gradients(std::vector<ParameterReduction<T>>&);                  \
+#define AXON_INSTANTIATE(T)                                                 \
+  template std::vector<ParameterReduction<T>> plan_parameter_reductions(    \
+      nn::BasicModule<T>&, std::vector<autograd::LeafGradients<T>>&,        \
+      const std::vector<LeafRange>&, const char*);                          \
+  template void reduce_into_gradients(std::vector<ParameterReduction<T>>&); \
   template void reduce_and_update(std::vector<ParameterReduction<T>>&, optim::BasicOptimizer<T>&);
 AXON_INSTANTIATE(float)
 AXON_INSTANTIATE(double)

@@ -120,8 +120,7 @@ void reduce_range(const ReductionPlan<T>& plan, T* const* buffers, std::size_t b
 }
 
 template ReductionPlan<float> plan_reduction(const std::vector<std::optional<float>>&, LeafRange);
-template ReductionPlan<double> plan_reduction(const std::vector<std::optional<double>>&,
-                                              LeafRange);
+template ReductionPlan<double> plan_reduction(const std::vector<std::optional<double>>&, LeafRange);
 template void reduce_range(const ReductionPlan<float>&, float* const*, std::size_t, std::size_t,
                            bool);
 template void reduce_range(const ReductionPlan<double>&, double* const*, std::size_t, std::size_t,

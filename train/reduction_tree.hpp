@@ -43,7 +43,7 @@ struct ReductionPlan {
     std::size_t dst, src;
     T dst_weight, src_weight;
   };
-  std::vector<Add> adds;  ///< in tree order
+  std::vector<Add> adds;     ///< in tree order
   std::size_t root = kNone;  ///< the position whose buffer holds the sum after the adds
   /// The weight the root buffer still has to be multiplied by (not 1 only when the subtree has a
   /// single present leaf). Carried, not applied, when the subtree is part of a larger tree.

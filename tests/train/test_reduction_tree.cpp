@@ -34,8 +34,10 @@ Leaves random_leaves(std::size_t n, std::size_t size, std::uint64_t missing, std
     for (auto& x : v) x = static_cast<float>(gen.uniform() * 2.0 - 1.0) * 1e3f;
     l.data.push_back(std::move(v));
     // Unequal shares that do not sum exactly in float (1/3, 1/7, ...).
-    if (!((missing >> s) & 1)) l.weights.push_back(1.0f / static_cast<float>(3 + s % 5));
-    else l.weights.push_back(std::nullopt);
+    if (!((missing >> s) & 1))
+      l.weights.push_back(1.0f / static_cast<float>(3 + s % 5));
+    else
+      l.weights.push_back(std::nullopt);
   }
   return l;
 }
