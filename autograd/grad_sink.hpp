@@ -8,7 +8,7 @@
 
 #include "autograd/tensor.hpp"
 
-/// Per-shard gradient buffers for batch-parallel training (DESIGN.md property 7).
+/// Per-shard gradient buffers for batch-parallel training (docs/ARCHITECTURE.md, property 7).
 ///
 /// While a GradSinkScope is alive on a thread, every gradient that backward() on that thread
 /// would add into a leaf tensor (a parameter) is added into the scope's LeafGradients instead.

@@ -9,10 +9,10 @@
 #include "autograd/shape.hpp"
 
 /// Loop kernels shared by the ops: broadcasting maps and the one `sum_to_shape` every
-/// broadcasting backward uses (DESIGN.md property 4). Plain loops over contiguous row-major
-/// buffers; the compiler vectorises the same-shape fast paths, and those split over threads
-/// (parallel_chunks) once a tensor has more than kParallelGrain elements. Elementwise results do
-/// not depend on the split, so this keeps runs bitwise reproducible.
+/// broadcasting backward uses (docs/ARCHITECTURE.md, property 4). Plain loops over contiguous
+/// row-major buffers; the compiler vectorises the same-shape fast paths, and those split over
+/// threads (parallel_chunks) once a tensor has more than kParallelGrain elements. Elementwise
+/// results do not depend on the split, so this keeps runs bitwise reproducible.
 namespace axon::autograd::kernels {
 
 /// Elements per chunk of a parallel elementwise map: tensors up to this size (everything in a

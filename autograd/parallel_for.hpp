@@ -12,14 +12,14 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
-/// Data parallelism inside one kernel (DESIGN.md, properties 7 to 9): elementwise ranges
+/// Data parallelism inside one kernel (docs/ARCHITECTURE.md, properties 7 to 9): elementwise ranges
 /// (parallel_chunks) and caller-fixed chunks with ordered partial sums (chunks::for_each_chunk).
 ///
 /// `parallel_chunks(n, grain, fn)` calls `fn(begin, end)` on chunks covering [0, n) and may run
 /// them on several threads. It is for loops whose every index is computed on its own
 /// (elementwise updates, copies, per-row conversions): such a loop gives the same bits however
 /// the range is cut, so the result does not depend on the thread count. Never use it for a sum
-/// across indices; reductions keep a fixed order (train/parallel.cpp's shard tree).
+/// across indices; reductions keep a fixed order (train/reduction_tree.hpp).
 ///
 /// The work runs inside `this_task_arena::isolate`, so a thread waiting for its chunks never
 /// picks up an unrelated outer task (for example another shard of a batch-parallel step) and

@@ -8,7 +8,8 @@
 #include <utility>
 #include <vector>
 
-/// The tape: a linear record of the ops run while recording is on (DESIGN.md properties 1-11).
+/// The tape: a linear record of the ops run while recording is on (docs/ARCHITECTURE.md,
+/// properties 1-11).
 ///
 /// Each op that produces a tensor requiring a gradient appends one Node holding its backward
 /// closure. backward() walks the nodes in reverse creation order in a plain loop (no recursion, no
