@@ -23,6 +23,11 @@ BasicEmbedding<T>::BasicEmbedding(const EmbeddingOptions& options, autograd::Gen
 
 template <class T>
 void BasicEmbedding<T>::build(autograd::Generator& gen) {
+  if (options_.num_embeddings_ == 0 || options_.embedding_dim_ == 0) {
+    throw ValueError("Embedding: num_embeddings and embedding_dim must be at least 1 (got " +
+                     std::to_string(options_.num_embeddings_) + " and " +
+                     std::to_string(options_.embedding_dim_) + ")");
+  }
   if (options_.padding_idx_ && *options_.padding_idx_ >= options_.num_embeddings_) {
     throw ValueError("Embedding(" + extra_repr() + "): padding_idx must be below num_embeddings");
   }

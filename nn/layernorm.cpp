@@ -15,6 +15,10 @@ template <class T>
 BasicLayerNorm<T>::BasicLayerNorm(const LayerNormOptions& options) : options_(options) {
   const autograd::Shape shape(options_.normalized_shape_.begin(), options_.normalized_shape_.end());
   if (shape.empty()) throw ValueError("LayerNorm: normalized_shape is empty");
+  if (autograd::shape_numel(shape) == 0) {  // the mean over no element divides by zero
+    throw ValueError("LayerNorm: normalized_shape " + autograd::shape_str(shape) +
+                     " has an extent 0");
+  }
   if (!(options_.eps_ > 0.0)) throw ValueError("LayerNorm(" + extra_repr() + "): eps must be > 0");
   if (options_.elementwise_affine_) {
     weight_ = &this->register_parameter("weight", autograd::ones<T>(shape));

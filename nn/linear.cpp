@@ -24,6 +24,11 @@ BasicLinear<T>::BasicLinear(const LinearOptions& options, autograd::Generator& g
 
 template <class T>
 void BasicLinear<T>::build(autograd::Generator& gen) {
+  if (options_.in_features_ == 0 || options_.out_features_ == 0) {  // 1/sqrt(0) init bound
+    throw ValueError("Linear: in_features and out_features must be at least 1 (got " +
+                     std::to_string(options_.in_features_) + " and " +
+                     std::to_string(options_.out_features_) + ")");
+  }
   weight_ = &this->register_parameter(
       "weight", autograd::zeros<T>({options_.out_features_, options_.in_features_}));
   if (options_.bias_) {
