@@ -8,6 +8,9 @@
 /// A reader for numeric CSV files with one header row.
 namespace axon::datasets {
 
+/// The most columns read_csv accepts in a header (bounds the memory of the names).
+inline constexpr std::size_t kMaxCsvColumns = 1'000'000;
+
 /// A numeric table: column names from the header and the values, row-major.
 struct CsvTable {
   std::vector<std::string> columns;
@@ -40,8 +43,12 @@ struct CsvXY {
 /// numbers separated by commas. Accepts a UTF-8 byte-order mark, CRLF or LF line ends, spaces
 /// around cells and blank lines. IOError naming the file, and the line and column where it
 /// applies: an empty file, a header without data rows, a row with more or fewer cells than the
-/// header, a cell that is not a finite number (nan, inf and out-of-range values are rejected),
-/// an unterminated quote, a duplicate column name, a directory.
+/// header, a cell that is not a finite number (nan, inf and values too large for a double are
+/// rejected; a value too small, such as 1e-400, reads as 0 or a subnormal), an unterminated
+/// quote, a duplicate column name, more than kMaxCsvColumns columns, anything but a regular
+/// file (a directory, a FIFO, a device: the open never blocks), or memory that cannot be
+/// allocated. A cell quoted in a message shows at most its first 40 characters. Memory: the
+/// file's size plus 8 bytes per value.
 CsvTable read_csv(const std::string& path);
 
 /// Splits `table` (read from `path`) into the features and the target column `target`.

@@ -9,9 +9,13 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <sstream>
+#include <stdexcept>
 
 #include "autograd/error.hpp"
+#include "io/atomic_file.hpp"
+#include "io/file_access.hpp"
 
 namespace axon::datasets {
 
@@ -64,6 +68,8 @@ constexpr std::size_t kMagicBytes = 4;
 // Gzip data is read in chunks that start at 1 MiB and double, so memory follows the bytes really
 // present rather than the (untrusted) declared size.
 constexpr std::size_t kFirstChunkBytes = std::size_t{1} << 20;
+// The largest expansion of deflate (258-byte matches coded in 2 bits or so), rounded up.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
   throw IOError("idx: " + path + ": " + what);
@@ -101,90 +107,142 @@ bool valid_type(std::uint8_t code) {
 /// A stream of bytes: the file itself or its gzip decompression.
 class Source {
  public:
+  explicit Source(std::unique_ptr<io::InputFile> file) : file_(std::move(file)) {}
   virtual ~Source() = default;
   /// Reads up to `n` bytes; fewer only at the end of the data. IOError on a read error.
   virtual std::size_t read(void* dst, std::size_t n) = 0;
   /// Whether the bytes are decompressed (offsets then count decompressed bytes).
   virtual bool compressed() const = 0;
+  /// Size of the file in bytes.
+  std::uint64_t file_size() const { return file_->size(); }
+
+ protected:
+  std::unique_ptr<io::InputFile> file_;
 };
 
 class RawSource final : public Source {
  public:
-  RawSource(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
-  ~RawSource() override { std::fclose(file_); }
+  using Source::Source;
   std::size_t read(void* dst, std::size_t n) override {
-    const std::size_t got = std::fread(dst, 1, n, file_);
-    if (got < n && std::ferror(file_))
-      fail(path_, std::string("read error: ") + std::strerror(errno));
-    return got;
+    const std::uint64_t got = file_->read_some(dst, n, offset_);
+    offset_ += got;
+    return static_cast<std::size_t>(got);
   }
   bool compressed() const override { return false; }
-  /// Size of the file in bytes.
-  std::uint64_t file_size() {
-    const long here = std::ftell(file_);
-    if (std::fseek(file_, 0, SEEK_END) != 0) fail(path_, "cannot seek to find the file size");
-    const long size = std::ftell(file_);
-    if (size < 0 || std::fseek(file_, here, SEEK_SET) != 0) fail(path_, "cannot find file size");
-    return static_cast<std::uint64_t>(size);
-  }
 
  private:
-  std::FILE* file_;
-  std::string path_;
+  std::uint64_t offset_ = 0;
 };
 
+/// A gzip member inflated with zlib straight from the file, so that errors give the real
+/// offsets (compressed and decompressed) and bytes after the member are seen (gzread would skip
+/// them).
 class GzSource final : public Source {
  public:
-  GzSource(gzFile file, std::string path) : file_(file), path_(std::move(path)) {}
-  ~GzSource() override { gzclose(file_); }
+  GzSource(std::unique_ptr<io::InputFile> file, std::string path)
+      : Source(std::move(file)), path_(std::move(path)), input_(kInputBytes) {
+    // 16 + MAX_WBITS: a gzip wrapper, not zlib's.
+    if (inflateInit2(&stream_, 16 + MAX_WBITS) != Z_OK) fail(path_, "cannot start zlib");
+  }
+  ~GzSource() override { inflateEnd(&stream_); }
+
   std::size_t read(void* dst, std::size_t n) override {
     auto* out = static_cast<unsigned char*>(dst);
     std::size_t total = 0;
-    while (total < n) {
+    while (total < n && !ended_) {
+      if (stream_.avail_in == 0) refill();
       const unsigned want = static_cast<unsigned>(std::min<std::size_t>(n - total, 1u << 30));
-      const int got = gzread(file_, out + total, want);
-      if (got > 0) {
-        total += static_cast<std::size_t>(got);
-        offset_ += static_cast<std::size_t>(got);
-        continue;
+      stream_.next_out = out + total;
+      stream_.avail_out = want;
+      const int code = inflate(&stream_, Z_NO_FLUSH);
+      const std::size_t got = want - stream_.avail_out;
+      total += got;
+      out_offset_ += got;
+      if (code == Z_STREAM_END) {
+        ended_ = true;
+      } else if (code == Z_BUF_ERROR && stream_.avail_in == 0 && at_eof_) {
+        fail(path_, "truncated gzip stream (unexpected end of file at byte " +
+                        std::to_string(file_size()) + ", decompressed byte offset " +
+                        std::to_string(out_offset_) + ")");
+      } else if (code == Z_MEM_ERROR) {
+        fail(path_, "zlib cannot allocate its memory");
+      } else if (code != Z_OK && code != Z_BUF_ERROR) {
+        fail(path_, "corrupt gzip stream at compressed byte offset " + std::to_string(consumed()) +
+                        " (decompressed byte offset " + std::to_string(out_offset_) +
+                        "): " + (stream_.msg ? stream_.msg : "error " + std::to_string(code)));
       }
-      // End of data: a clean end, or a stream cut short (zlib then reports Z_BUF_ERROR) or a
-      // corrupt one (got < 0).
-      int code = Z_OK;
-      const char* msg = gzerror(file_, &code);
-      if (got < 0 || (code != Z_OK && code != Z_STREAM_END)) {
-        std::string why = msg ? msg : "unknown error";
-        if (why.rfind(path_ + ": ", 0) == 0) why.erase(0, path_.size() + 2);
-        fail(path_, "corrupt gzip stream at decompressed byte offset " + std::to_string(offset_) +
-                        ": " + why);
-      }
-      break;
     }
     return total;
   }
   bool compressed() const override { return true; }
 
+  /// After the declared data: the member must end there (its trailer checked) and be the last
+  /// thing in the file.
+  void finish(std::uint64_t declared_end) {
+    unsigned char extra;
+    if (read(&extra, 1) != 0) {
+      fail(path_, "unexpected trailing data at decompressed byte offset " +
+                      std::to_string(declared_end) +
+                      ": the header declares a stream that ends there");
+    }
+    if (consumed() < file_size()) {
+      fail(path_, std::to_string(file_size() - consumed()) +
+                      " trailing byte(s) after the gzip member, at compressed byte offset " +
+                      std::to_string(consumed()));
+    }
+  }
+
  private:
-  gzFile file_;
+  static constexpr std::size_t kInputBytes = std::size_t{1} << 17;
+
+  void refill() {
+    const std::uint64_t got = file_->read_some(input_.data(), input_.size(), in_offset_);
+    in_offset_ += got;
+    at_eof_ = got == 0 || in_offset_ >= file_size();
+    stream_.next_in = input_.data();
+    stream_.avail_in = static_cast<unsigned>(got);
+  }
+  /// Compressed bytes inflate has taken so far.
+  std::uint64_t consumed() const { return in_offset_ - stream_.avail_in; }
+
   std::string path_;
-  std::uint64_t offset_ = 0;  // decompressed bytes delivered so far
+  std::vector<unsigned char> input_;
+  z_stream stream_{};
+  std::uint64_t in_offset_ = 0;   // compressed bytes read from the file
+  std::uint64_t out_offset_ = 0;  // decompressed bytes delivered
+  bool at_eof_ = false, ended_ = false;
 };
 
-/// Opens `path`, choosing raw or gzip by the first two bytes (1f 8b).
+/// Opens `path` (a regular file only; the open never blocks), choosing raw or gzip by the first
+/// two bytes (1f 8b).
 std::unique_ptr<Source> open_source(const std::string& path) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  auto file = std::make_unique<io::InputFile>(path, "idx: ");
   unsigned char head[2] = {0, 0};
-  const std::size_t got = std::fread(head, 1, 2, file);
+  const std::uint64_t got = file->read_some(head, 2, 0);
   if (got == 2 && head[0] == 0x1F && head[1] == 0x8B) {
-    std::fclose(file);
-    gzFile gz = gzopen(path.c_str(), "rb");
-    if (!gz) fail(path, std::string("cannot open as gzip: ") + std::strerror(errno));
-    gzbuffer(gz, 1u << 17);
-    return std::make_unique<GzSource>(gz, path);
+    return std::make_unique<GzSource>(std::move(file), path);
   }
-  std::rewind(file);
-  return std::make_unique<RawSource>(file, path);
+  return std::make_unique<RawSource>(std::move(file));
+}
+
+/// `bytes` as one gzip member.
+std::string gzip_bytes(const std::string& bytes, const std::string& path) {
+  if (bytes.size() > 0xFFFFFFFFull / 2) fail(path, "too large to compress in one piece");
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    fail(path, "cannot start zlib");
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(bytes.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = static_cast<uInt>(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int code = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (code != Z_STREAM_END) fail(path, "gzip compression failed");
+  return out;
 }
 
 /// a * b, or false when it overflows 64 bits.
@@ -303,6 +361,14 @@ std::vector<T> read_raw_elements(RawSource& src, const Header& h, const std::str
 
 template <class T>
 std::vector<T> read_gz_elements(GzSource& src, const Header& h, const std::string& path) {
+  // Deflate packs at most about 1032 bytes into one: a declared size beyond that cannot be in
+  // the file, and is refused before any memory is taken for it.
+  const std::uint64_t most = src.file_size() * kMaxDeflateRatio + kFirstChunkBytes;
+  if (h.data_bytes > most) {
+    fail(path, "truncated: header declares " + h.describe() + ", more than a gzip file of " +
+                   std::to_string(src.file_size()) + " bytes can hold (at most " +
+                   std::to_string(most) + " bytes)");
+  }
   std::vector<T> values;
   std::size_t have = 0;
   while (have < h.count) {
@@ -323,12 +389,7 @@ std::vector<T> read_gz_elements(GzSource& src, const Header& h, const std::strin
     }
     have = target;
   }
-  unsigned char extra;
-  if (src.read(&extra, 1) != 0) {
-    fail(path, "unexpected trailing data at decompressed byte offset " +
-                   std::to_string(h.header_bytes + h.data_bytes) + ": header declares " +
-                   h.describe() + ", so the stream should end there");
-  }
+  src.finish(h.header_bytes + h.data_bytes);
   return values;
 }
 
@@ -343,7 +404,9 @@ IdxArray::Storage read_elements(Source& src, const Header& h, const std::string&
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path) {
+namespace {
+
+IdxArray read_idx_checked(const std::string& path) {
   std::unique_ptr<Source> src = open_source(path);
   const Header h = read_header(*src, path);
   IdxArray out;
@@ -370,6 +433,18 @@ IdxArray read_idx(const std::string& path) {
       break;
   }
   return out;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) {
+  try {
+    return read_idx_checked(path);
+  } catch (const std::bad_alloc&) {
+    fail(path, "cannot allocate the memory for the elements its header declares");
+  } catch (const std::length_error&) {
+    fail(path, "cannot allocate the memory for the elements its header declares");
+  }
 }
 
 void write_idx(const std::string& path, const IdxArray& array, bool compress) {
@@ -406,24 +481,11 @@ void write_idx(const std::string& path, const IdxArray& array, bool compress) {
         std::memcpy(bytes.data() + data_start, copy.data(), held * type_size);
       },
       array.data);
-  if (compress) {
-    gzFile gz = gzopen(path.c_str(), "wb");
-    if (!gz) fail(path, std::string("cannot create: ") + std::strerror(errno));
-    bool ok = true;
-    for (std::size_t at = 0; ok && at < bytes.size();) {
-      const unsigned len =
-          static_cast<unsigned>(std::min<std::size_t>(bytes.size() - at, 1u << 30));
-      ok = gzwrite(gz, bytes.data() + at, len) == static_cast<int>(len);
-      at += len;
-    }
-    if (gzclose(gz) != Z_OK || !ok) fail(path, "write failed");
-  } else {
-    std::FILE* file = std::fopen(path.c_str(), "wb");
-    if (!file) fail(path, std::string("cannot create: ") + std::strerror(errno));
-    const std::size_t wrote = std::fwrite(bytes.data(), 1, bytes.size(), file);
-    const int closed = std::fclose(file);
-    if (wrote != bytes.size() || closed != 0) fail(path, "write failed");
-  }
+  if (compress) bytes = gzip_bytes(bytes, path);
+  // Atomically, and only over a regular file (a FIFO or a device is refused, not written to).
+  io::AtomicFile file(path);
+  file.write(bytes.data(), bytes.size());
+  file.commit();
 }
 
 }  // namespace axon::datasets

@@ -71,10 +71,16 @@ struct IdxArray {
 /// 1..kIdxMaxRank, extents whose byte count overflows 64 bits, a file shorter or longer than its
 /// header declares (with the byte offset), a corrupt gzip stream. The declared size is checked
 /// against the real size before the elements are allocated (raw files), or the elements are read
-/// in growing chunks so that memory follows the data actually present (gzip files).
+/// in growing chunks so that memory follows the data actually present (gzip files); a gzip
+/// stream is inflated no further than the declared size, a declared size beyond what deflate
+/// can pack into the file (about 1032 bytes per byte) is refused before any allocation, bytes
+/// after the gzip member are an error, and corruption is reported at its compressed and
+/// decompressed offsets. Only regular files are read (the open never blocks on a FIFO); an
+/// allocation that fails is an IOError naming the file.
 IdxArray read_idx(const std::string& path);
 
-/// Writes `array` as an IDX file, gzip-compressed when `compress`. IOError when it cannot write;
+/// Writes `array` as an IDX file, gzip-compressed when `compress`, atomically (io::AtomicFile:
+/// only a regular file is replaced, its mode kept). IOError when it cannot write;
 /// ValueError when the shape does not match the element count or the rank is out of range.
 void write_idx(const std::string& path, const IdxArray& array, bool compress = false);
 

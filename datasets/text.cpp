@@ -3,14 +3,12 @@
 // (input, next-character target) indices as a Dataset, and the unigram entropy baseline.
 #include "datasets/text.hpp"
 
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "autograd/error.hpp"
+#include "io/file_access.hpp"
 
 namespace axon::datasets {
 
@@ -27,17 +25,8 @@ std::string byte_str(char c) {
 }  // namespace
 
 std::string read_text_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw IOError("text: " + path + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) {
-    throw IOError("text: " + path + ": is a directory, not a file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw IOError("text: " + path + ": cannot open for reading (" + std::strerror(errno) + ")");
-  }
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw IOError("text: " + path + ": read error");
+  // A regular file only (a FIFO would block, /dev/zero would never end); memory: its size.
+  std::string bytes = io::InputFile(path, "text: ").read_all();
   if (bytes.empty()) throw IOError("text: " + path + ": the file is empty");
   return bytes;
 }

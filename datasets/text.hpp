@@ -18,7 +18,8 @@
 namespace axon::datasets {
 
 /// Reads a whole file as bytes (UTF-8 is kept as its bytes, nothing is decoded). IOError naming
-/// the file when it is missing, is a directory, cannot be read, or is empty.
+/// the file when it is missing, is not a regular file (a directory, a FIFO, /dev/zero: the open
+/// never blocks), cannot be read or allocated, or is empty.
 std::string read_text_file(const std::string& path);
 
 /// Path of the bundled text: Jane Austen's "Persuasion", Volume I (215,526 ASCII bytes, public

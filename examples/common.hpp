@@ -21,8 +21,8 @@
 #include "train/fit.hpp"
 #include "train/parallel.hpp"
 
-/// What every example shares: the standard flags (DESIGN.md, "Interfaces the project keeps
-/// stable"), the one-line JSON result and a stopwatch.
+/// What every example shares: the standard flags (docs/ARCHITECTURE.md, "Interfaces the project
+/// keeps stable"), the one-line JSON result and a stopwatch.
 namespace axon::examples {
 
 /// The standard flags; an example lists those that apply to it and rejects the others.
@@ -186,6 +186,8 @@ inline void parse_args(int argc, char** argv, Args& args, unsigned flags,
     std::exit(2);
   }
   train::set_num_threads(args.threads);
+  if (!args.save.empty()) io::check_output_path(args.save, "--save");  // now, not after training
+  if (!args.checkpoint.empty()) io::check_output_path(args.checkpoint, "--checkpoint");
 }
 
 /// fit's options with --checkpoint (written after every epoch) and --resume applied.
@@ -204,7 +206,9 @@ template <class T>
 std::size_t resume_training(const Args& args, nn::BasicModule<T>& model,
                             optim::BasicOptimizer<T>& optimizer) {
   if (args.resume.empty()) return 0;
-  const io::TrainingState state = io::load_training_checkpoint(args.resume, model, optimizer);
+  const io::TrainingState state = io::load_training_checkpoint(
+      args.resume, model, optimizer,
+      [&](const io::TrainingState& s) { io::check_resume_epoch(s, args.epochs, args.resume); });
   std::printf("resumed from %s after epoch %llu\n", args.resume.c_str(),
               static_cast<unsigned long long>(state.epoch));
   return static_cast<std::size_t>(state.epoch);
@@ -309,7 +313,7 @@ inline double finish_classifier(
   const auto result = train::evaluate(model, train::cross_entropy_loss(), test, {"accuracy"});
   const double accuracy = result.at("accuracy");
   std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
-              result.at("loss"), accuracy, seconds, samples_per_second, train::num_threads());
+              result.at("loss"), accuracy, seconds, samples_per_second, train::workers());
   save_parameters(args, model);
   JsonLine line(example);
   line.add("epochs", args.epochs);
@@ -318,7 +322,7 @@ inline double finish_classifier(
       .add("test_loss", result.at("loss"))
       .add("train_seconds", seconds)
       .add("samples_per_second", samples_per_second)
-      .add("threads", train::num_threads())
+      .add("threads", train::workers())
       .print();
   return accuracy;
 }

@@ -45,6 +45,14 @@ autograd::Generator::State parse_state(const std::string& text, const std::strin
 
 }  // namespace
 
+void check_resume_epoch(const TrainingState& state, std::uint64_t epochs, const std::string& path) {
+  if (state.epoch > epochs) {
+    throw ValueError(path + ": epoch " + std::to_string(state.epoch) +
+                     " in the checkpoint is past the run's " + std::to_string(epochs) +
+                     " epochs: nothing would be trained");
+  }
+}
+
 std::string format_double(double value) {
   char buf[64];
   const auto result = std::to_chars(buf, buf + sizeof(buf), value);

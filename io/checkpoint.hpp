@@ -7,6 +7,7 @@
 #include <string>
 
 #include "autograd/random.hpp"
+#include "io/file_access.hpp"
 #include "io/safetensors.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
@@ -52,6 +53,11 @@ template <class T>
 TrainingState load_training_checkpoint(const std::string& path, nn::BasicModule<T>& model,
                                        optim::BasicOptimizer<T>& optimizer,
                                        const std::function<void(const TrainingState&)>& check = {});
+
+/// Checks a resumed checkpoint's epoch against a run of `epochs` epochs: ValueError naming the
+/// file and the field when the checkpoint's epoch is past them (a run that would train nothing,
+/// or an epoch of 2^64 - 1 whose successor wraps to 0).
+void check_resume_epoch(const TrainingState& state, std::uint64_t epochs, const std::string& path);
 
 /// The shortest decimal text that reads back as exactly `value` ("nan", "inf" included).
 std::string format_double(double value);

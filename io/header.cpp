@@ -83,7 +83,9 @@ class HeaderBuilder {
  public:
   using json = nlohmann::json;
 
-  explicit HeaderBuilder(const std::string& source) : source_(source) {}
+  /// `json_bytes`: the header's size, which bounds the memory of the index (see charge()).
+  HeaderBuilder(const std::string& source, std::size_t json_bytes)
+      : source_(source), index_limit_(std::max(kMinIndexBytes, kIndexPerHeaderByte * json_bytes)) {}
 
   Header take() { return std::move(header_); }
 
@@ -110,6 +112,7 @@ class HeaderBuilder {
   }
   bool string(json::string_t& s) {
     if (depth_ == 2 && in_metadata_) {
+      charge(kMapNodeBytes + heap_bytes(key_) + heap_bytes(s));
       if (!header_.metadata.emplace(std::move(key_), std::move(s)).second) {
         fail(source_, "__metadata__ has a duplicate key");
       }
@@ -213,6 +216,8 @@ class HeaderBuilder {
     if (!has_dtype_ || !has_shape_ || !has_offsets_) {
       fail_tensor(source_, name_, "needs dtype, shape and data_offsets");
     }
+    // The vector of entries may double: count each entry twice.
+    charge(2 * sizeof(TensorInfo) + heap_bytes(name_) + sizeof(std::size_t) * shape_.size());
     TensorInfo info;
     info.name = std::move(name_);
     info.dtype = dtype_;
@@ -223,7 +228,29 @@ class HeaderBuilder {
     field_ = Field::None;
   }
 
+  // An index costs far more per entry than its JSON text ("k":"" is 7 bytes, a map node with two
+  // strings about 112): a header of millions of tiny entries would take many times the file's
+  // size. The index may take kIndexPerHeaderByte times the header's size (or kMinIndexBytes).
+  static constexpr std::size_t kIndexPerHeaderByte = 4;
+  static constexpr std::size_t kMinIndexBytes = std::size_t{64} << 20;
+  static constexpr std::size_t kMapNodeBytes = 32 + 2 * sizeof(std::string) + 16;
+
+  static std::size_t heap_bytes(const std::string& s) { return s.size() > 15 ? s.size() + 17 : 0; }
+
+  void charge(std::size_t bytes) {
+    index_bytes_ += bytes;
+    if (index_bytes_ > index_limit_) {
+      fail(source_, "the header's " + std::to_string(header_.tensors.size()) + " tensors and " +
+                        std::to_string(header_.metadata.size()) +
+                        " metadata entries would take more than " + std::to_string(index_limit_) +
+                        " bytes of memory, " + std::to_string(kIndexPerHeaderByte) +
+                        " times the header's size");
+    }
+  }
+
   const std::string& source_;
+  std::size_t index_limit_;
+  std::size_t index_bytes_ = 0;
   Header header_;
   int depth_ = 0;
   bool in_metadata_ = false, seen_metadata_ = false;
@@ -348,7 +375,7 @@ Header parse_header(std::string_view json, std::uint64_t data_bytes, const std::
     fail(source, "the header is not valid UTF-8 (byte " + std::to_string(bad) + " of the header)");
   }
   if (json.empty() || json.front() != '{') fail(source, "the header does not start with '{'");
-  HeaderBuilder builder(source);
+  HeaderBuilder builder(source, json.size());
   nlohmann::json::sax_parse(json.begin(), json.end(), &builder);
   Header header = builder.take();
 

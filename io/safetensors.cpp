@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "io/safetensors.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -15,6 +11,7 @@
 #include <type_traits>
 
 #include "autograd/error.hpp"
+#include "io/file_access.hpp"
 
 namespace axon::io {
 
@@ -30,12 +27,18 @@ std::uint64_t load_u64_le(const unsigned char* p) {
   return v;
 }
 
-/// The header length stored in the first 8 bytes, checked against the file's size.
+/// The header length stored in the first 8 bytes, checked against the file's size. A length
+/// above the limit whose bytes are all printable text is a file of another kind (a text file read
+/// as a checkpoint): say so instead of quoting a 19-digit length.
 std::uint64_t header_length(const unsigned char* prefix, std::uint64_t file_size,
                             const std::string& source) {
   const std::uint64_t n = load_u64_le(prefix);
   if (n > kMaxHeaderBytes) {
-    fail(source, "header length " + std::to_string(n) + " exceeds the limit of " +
+    const bool text = std::all_of(prefix, prefix + 8, [](unsigned char c) {
+      return (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\r' || c == '\t';
+    });
+    fail(source, std::string(text ? "not a safetensors file (it starts with text); " : "") +
+                     "header length " + std::to_string(n) + " exceeds the limit of " +
                      std::to_string(kMaxHeaderBytes) + " bytes");
   }
   if (n > file_size - 8) {
@@ -53,45 +56,6 @@ void check_file_size(std::uint64_t size, const std::string& source) {
   }
 }
 
-/// An open file descriptor, closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-/// Opens `path` for reading and returns its size; IOError for anything but a regular file.
-std::uint64_t open_regular(const std::string& path, Fd& fd) {
-  if (fd.get() < 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) fail(path, std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  return static_cast<std::uint64_t>(st.st_size);
-}
-
-/// Reads exactly `size` bytes at `offset`; IOError when the file ends early.
-void read_at(int fd, void* dst, std::uint64_t size, std::uint64_t offset, const std::string& path) {
-  auto* p = static_cast<char*>(dst);
-  while (size > 0) {
-    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(size, 1u << 30));
-    const ssize_t n = ::pread(fd, p, chunk, static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(path, std::string("read error: ") + std::strerror(errno));
-    if (n == 0) fail(path, "the file ended early at byte " + std::to_string(offset));
-    p += n;
-    offset += static_cast<std::uint64_t>(n);
-    size -= static_cast<std::uint64_t>(n);
-  }
-}
-
 std::unique_ptr<unsigned char[]> allocate(std::uint64_t bytes, const std::string& source) {
   // One byte at least, so that bytes() is never a null pointer.
   try {
@@ -99,6 +63,24 @@ std::unique_ptr<unsigned char[]> allocate(std::uint64_t bytes, const std::string
         new unsigned char[static_cast<std::size_t>(std::max<std::uint64_t>(bytes, 1))]);
   } catch (const std::bad_alloc&) {
     fail(source, "cannot allocate " + std::to_string(bytes) + " bytes for the tensor data");
+  }
+}
+
+/// Reads the header of an open file: its JSON text, parsed and checked. An allocation failure
+/// (a header near the limit under a memory cap) is an IOError naming the file.
+Header read_checked_header(const InputFile& file, const std::string& path,
+                           std::uint64_t& header_bytes) {
+  check_file_size(file.size(), path);
+  unsigned char prefix[8];
+  file.read_at(prefix, 8, 0);
+  header_bytes = header_length(prefix, file.size(), path);
+  try {
+    std::string json(static_cast<std::size_t>(header_bytes), '\0');
+    file.read_at(json.data(), header_bytes, 8);
+    return parse_header(json, file.size() - 8 - header_bytes, path);
+  } catch (const std::bad_alloc&) {
+    fail(path, "cannot allocate the memory to parse its " + std::to_string(header_bytes) +
+                   "-byte header");
   }
 }
 
@@ -225,22 +207,13 @@ std::size_t convert(const TensorInfo& info, const unsigned char* src, T* dst) {
 
 SafetensorsFile SafetensorsFile::read(const std::string& path,
                                       const std::function<void(const Header&)>& check) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  const std::uint64_t size = open_regular(path, fd);
-  check_file_size(size, path);
-  unsigned char prefix[8];
-  read_at(fd.get(), prefix, 8, 0, path);
-  const std::uint64_t n = header_length(prefix, size, path);
-  const std::uint64_t data_bytes = size - 8 - n;
-  Header header;
-  {
-    std::string json(static_cast<std::size_t>(n), '\0');
-    read_at(fd.get(), json.data(), n, 8, path);
-    header = parse_header(json, data_bytes, path);
-  }
+  const InputFile file(path);
+  std::uint64_t n = 0;
+  Header header = read_checked_header(file, path, n);
   if (check) check(header);
+  const std::uint64_t data_bytes = file.size() - 8 - n;
   auto data = allocate(data_bytes, path);
-  read_at(fd.get(), data.get(), data_bytes, 8 + n, path);
+  file.read_at(data.get(), data_bytes, 8 + n);
   return SafetensorsFile(path, std::move(header), std::move(data));
 }
 
@@ -249,22 +222,21 @@ SafetensorsFile SafetensorsFile::parse(std::string_view bytes, const std::string
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const std::uint64_t n = header_length(p, bytes.size(), source);
   const std::uint64_t data_bytes = bytes.size() - 8 - n;
-  Header header = parse_header(bytes.substr(8, static_cast<std::size_t>(n)), data_bytes, source);
+  Header header;
+  try {
+    header = parse_header(bytes.substr(8, static_cast<std::size_t>(n)), data_bytes, source);
+  } catch (const std::bad_alloc&) {
+    fail(source, "cannot allocate the memory to parse its " + std::to_string(n) + "-byte header");
+  }
   auto data = allocate(data_bytes, source);
   if (data_bytes > 0) std::memcpy(data.get(), p + 8 + n, static_cast<std::size_t>(data_bytes));
   return SafetensorsFile(source, std::move(header), std::move(data));
 }
 
 Header SafetensorsFile::read_header(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  const std::uint64_t size = open_regular(path, fd);
-  check_file_size(size, path);
-  unsigned char prefix[8];
-  read_at(fd.get(), prefix, 8, 0, path);
-  const std::uint64_t n = header_length(prefix, size, path);
-  std::string json(static_cast<std::size_t>(n), '\0');
-  read_at(fd.get(), json.data(), n, 8, path);
-  return parse_header(json, size - 8 - n, path);
+  const InputFile file(path);
+  std::uint64_t n = 0;
+  return read_checked_header(file, path, n);
 }
 
 const TensorInfo* SafetensorsFile::find(const std::string& name) const {

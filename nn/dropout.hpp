@@ -40,6 +40,7 @@ class BasicDropout : public BasicModule<T> {
   double p() const { return options_.p_; }
   /// The layer's own Generator (used when no scoped generator is set).
   autograd::Generator& generator() { return gen_; }
+  autograd::Generator* own_generator() override { return &gen_; }
   /// Replaces the mask Generator (e.g. a shard's fork of it).
   void set_generator(const autograd::Generator& gen) { gen_ = gen; }
 

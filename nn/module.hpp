@@ -58,6 +58,9 @@ class BasicModule {
   virtual std::string name() const;
   /// The arguments printed inside the parentheses ("in_features=4, out_features=3, bias=true").
   virtual std::string extra_repr() const { return {}; }
+  /// The random stream the module draws from outside a batch-parallel step (Dropout's own
+  /// generator), or nullptr; training checkpoints save and restore its state.
+  virtual autograd::Generator* own_generator() { return nullptr; }
 
   // ---- registration (called from constructors) ------------------------------------------------
 

@@ -2,6 +2,7 @@
 #include "optim/adagrad.hpp"
 
 #include <cmath>
+#include <string_view>
 
 #include "optim/optimizer_impl.hpp"
 
@@ -9,11 +10,17 @@ namespace axon::optim {
 
 void AdagradOptions::validate() const {
   detail::check_option(lr_ >= 0, "Adagrad", "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), "Adagrad", "learning rate", lr_, "finite");
   detail::check_option(lr_decay_ >= 0, "Adagrad", "lr_decay", lr_decay_, ">= 0");
   detail::check_option(weight_decay_ >= 0, "Adagrad", "weight_decay", weight_decay_, ">= 0");
   detail::check_option(initial_accumulator_value_ >= 0, "Adagrad", "initial_accumulator_value",
                        initial_accumulator_value_, ">= 0");
   detail::check_option(eps_ >= 0, "Adagrad", "eps", eps_, ">= 0");
+}
+
+/// The arrays an Adagrad state with steps taken holds (checked by load_state_dict).
+bool array_required(const AdagradOptions&, std::string_view) {
+  return true;
 }
 
 template <class T>

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "autograd/target_clones.hpp"
 #include "optim/optimizer_impl.hpp"
@@ -12,10 +13,20 @@ namespace axon::optim {
 template <class Derived>
 void AdamOptionsBase<Derived>::validate_as(const char* optimizer) const {
   detail::check_option(lr_ >= 0, optimizer, "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), optimizer, "learning rate", lr_, "finite");
   detail::check_option(eps_ >= 0, optimizer, "eps", eps_, ">= 0");
   detail::check_option(beta1_ >= 0 && beta1_ < 1, optimizer, "beta1", beta1_, "in [0, 1)");
   detail::check_option(beta2_ >= 0 && beta2_ < 1, optimizer, "beta2", beta2_, "in [0, 1)");
   detail::check_option(weight_decay_ >= 0, optimizer, "weight_decay", weight_decay_, ">= 0");
+}
+
+/// The arrays an Adam state with steps taken holds (checked by load_state_dict).
+bool array_required(const AdamOptions& options, std::string_view field) {
+  return field != "max_exp_avg_sq" || options.amsgrad();
+}
+/// The same for AdamW.
+bool array_required(const AdamWOptions& options, std::string_view field) {
+  return field != "max_exp_avg_sq" || options.amsgrad();
 }
 
 template void AdamOptionsBase<AdamOptions>::validate_as(const char*) const;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -95,6 +96,7 @@ template <class T, class Options, class State>
 void GroupedOptimizer<T, Options, State>::set_lr(std::size_t group, double lr) {
   this->lr(group);  // range check
   detail::check_option(lr >= 0, name_, "learning rate", lr, ">= 0");
+  detail::check_option(std::isfinite(lr), name_, "learning rate", lr, "finite");
   groups_[group].options.lr(lr);
 }
 
@@ -150,6 +152,9 @@ void GroupedOptimizer<T, Options, State>::load_state_dict(const StateDict<T>& di
                          std::to_string(groups_.size()) + " groups");
       }
       detail::check_option(value >= 0, name_, "learning rate", value, ">= 0");
+      const std::string field_name = who + ": load_state_dict: " + key;
+      detail::check_option(std::isfinite(value), field_name.c_str(), "learning rate", value,
+                           "finite");
       (field == "lr" ? lrs[index] : initial_lrs[index]) = value;
     } else if (detail::parse_state_key(key, index, field) && field == "step") {
       if (index >= slots.size()) {
@@ -185,9 +190,32 @@ void GroupedOptimizer<T, Options, State>::load_state_dict(const StateDict<T>& di
                          std::to_string(index) + " has shape " +
                          autograd::shape_str(param.shape()));
       }
+      // Values a step could never have produced: NaN or inf anywhere, a negative second moment.
+      const bool square = field == "exp_avg_sq" || field == "max_exp_avg_sq" ||
+                          field == "square_avg" || field == "sum";
+      for (const T value : array) {
+        if (!std::isfinite(value) || (square && value < 0)) {
+          throw ValueError(who + ": load_state_dict: " + key + " holds " + std::to_string(value) +
+                           (square ? ", expected finite values >= 0" : ", expected finite values"));
+        }
+      }
       target = array;
     });
     if (!known) throw ValueError(who + ": load_state_dict: unknown array " + key);
+  }
+  // A state with steps taken has every array its group's options use (array_required, defined
+  // beside each optimizer): a missing one would silently restart from zero.
+  for (std::size_t k = 0; k < slots.size(); ++k) {
+    if (fresh[k].step == 0) continue;
+    const auto& param = groups_[slots[k].first].params[slots[k].second];
+    const Options& options = groups_[slots[k].first].options;
+    fresh[k].for_each_array([&](const char* field, const xt::xarray<T>& array) {
+      if (array_required(options, field) && !in_use(array, param)) {
+        throw ValueError(who + ": load_state_dict: state." + std::to_string(k) + "." + field +
+                         " is missing (state." + std::to_string(k) + ".step is " +
+                         std::to_string(fresh[k].step) + ")");
+      }
+    });
   }
 
   for (std::size_t k = 0; k < slots.size(); ++k) {

@@ -2,6 +2,7 @@
 #include "optim/rmsprop.hpp"
 
 #include <cmath>
+#include <string_view>
 
 #include "optim/optimizer_impl.hpp"
 
@@ -9,10 +10,18 @@ namespace axon::optim {
 
 void RMSpropOptions::validate() const {
   detail::check_option(lr_ >= 0, "RMSprop", "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), "RMSprop", "learning rate", lr_, "finite");
   detail::check_option(alpha_ >= 0, "RMSprop", "alpha", alpha_, ">= 0");
   detail::check_option(eps_ >= 0, "RMSprop", "eps", eps_, ">= 0");
   detail::check_option(weight_decay_ >= 0, "RMSprop", "weight_decay", weight_decay_, ">= 0");
   detail::check_option(momentum_ >= 0, "RMSprop", "momentum", momentum_, ">= 0");
+}
+
+/// The arrays an RMSprop state with steps taken holds (checked by load_state_dict).
+bool array_required(const RMSpropOptions& options, std::string_view field) {
+  if (field == "momentum_buffer") return options.momentum() > 0;
+  if (field == "grad_avg") return options.centered();
+  return true;
 }
 
 template <class T>

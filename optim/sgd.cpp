@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include "optim/sgd.hpp"
 
+#include <cmath>
+#include <string_view>
+
 #include "optim/optimizer_impl.hpp"
 
 namespace axon::optim {
 
 void SGDOptions::validate() const {
   detail::check_option(lr_ >= 0, "SGD", "learning rate", lr_, ">= 0");
+  detail::check_option(std::isfinite(lr_), "SGD", "learning rate", lr_, "finite");
   detail::check_option(momentum_ >= 0, "SGD", "momentum", momentum_, ">= 0");
   detail::check_option(weight_decay_ >= 0, "SGD", "weight_decay", weight_decay_, ">= 0");
   if (nesterov_ && (momentum_ <= 0 || dampening_ != 0)) {
@@ -14,6 +18,11 @@ void SGDOptions::validate() const {
         "SGD: invalid nesterov (Nesterov momentum requires momentum > 0 and "
         "dampening 0)");
   }
+}
+
+/// The arrays an SGD state with steps taken holds (checked by load_state_dict).
+bool array_required(const SGDOptions& options, std::string_view field) {
+  return field != "momentum_buffer" || options.momentum() > 0;
 }
 
 template <class T>

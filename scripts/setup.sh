@@ -9,6 +9,7 @@ PACKAGES=(
   xtensor-dev libxtensor-blas-dev           # arrays
   libopenblas-dev libtbb-dev zlib1g-dev     # BLAS, threads, gzip
   doctest-dev clang-format                  # tests, format check
+  nlohmann-json3-dev                        # checkpoint history, journals
   dataset-fashion-mnist                     # the flagship example's data
 )
 

@@ -6,13 +6,10 @@
 #include <iostream>
 #include <numeric>
 
-#include <nlohmann/json.hpp>
-
 #include "autograd/error.hpp"
 #include "autograd/shape.hpp"
-#include "io/checkpoint.hpp"
-#include "nn/dropout.hpp"
 #include "nn/losses.hpp"
+#include "train/fit_checkpoint.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
 
@@ -55,81 +52,94 @@ class ModeGuard {
   bool training_;
 };
 
-/// The Dropout layers of a model that draw from their own generators, by generator name
-/// ("dropout.<dotted module name>").
-std::map<std::string, nn::Dropout*> dropout_layers(nn::Module& model) {
-  std::map<std::string, nn::Dropout*> out;
-  for (const auto& [name, module] : model.named_modules()) {
-    if (auto* d = dynamic_cast<nn::Dropout*>(module)) out["dropout." + name] = d;
+/// Refuses what fit cannot use: no epochs, no loss, a validation loader with no batch.
+void check_fit_arguments(const FitOptions& options, const LossFunction& loss,
+                         const datasets::DataLoader* validation) {
+  if (options.epochs_ == 0) throw ValueError("fit: epochs must be at least 1");
+  if (!loss) throw ValueError("fit: no loss function");
+  if (validation && validation->num_batches() == 0) {
+    throw ValueError("fit: the validation loader produces no batch (" +
+                     std::to_string(validation->dataset().size()) + " samples, batch size " +
+                     std::to_string(validation->options().batch_size()) + ")");
   }
-  return out;
 }
 
-/// The history as JSON text: {"loss": ["0.69", ...], ...} in first-use order, each value as
-/// text that reads back exactly (NaN included).
-std::string history_to_json(const History& history) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (const auto& name : history.names()) {
-    auto& series = j[name] = nlohmann::ordered_json::array();
-    for (double v : history[name]) series.push_back(io::format_double(v));
-  }
-  return j.dump();
+/// Names the Dataset overload's options that `options` sets ("" when none).
+std::string dataset_only_options(const FitOptions& options) {
+  std::string names;
+  auto add = [&names](bool set, const char* name) {
+    if (set) names += (names.empty() ? "" : ", ") + std::string(name);
+  };
+  add(options.batch_size_.has_value(), "batch_size");
+  add(options.shuffle_.has_value(), "shuffle");
+  add(options.validation_split_.has_value(), "validation_split");
+  add(!options.transforms_.empty(), "transform");
+  return names;
 }
 
-History history_from_json(const std::string& text, const std::string& path) {
-  History history;
-  try {
-    const auto j = nlohmann::ordered_json::parse(text);
-    for (const auto& [name, series] : j.items()) {
-      for (const auto& v : series) {
-        history.append(name, io::parse_double(v.get<std::string>(), path + ": history"));
-      }
+/// What one epoch of training needs.
+struct EpochRun {
+  nn::Module& model;
+  optim::Optimizer& optimizer;
+  const LossFunction& loss;
+  const FitOptions& options;
+  ShardedStep& sharded;
+  std::vector<std::unique_ptr<Metric>>& metrics;
+  TrainContext& ctx;
+};
+
+/// One optimizer step on `batch`: batch-parallel (ShardedStep::train_step: forward, backward and
+/// the update fused into the reduction) or, with parallel(false), on one tape. Feeds the metrics;
+/// returns the batch's mean loss.
+double train_batch(EpochRun& run, const datasets::Batch& batch) {
+  if (run.options.parallel_) {
+    const StepResult r = run.sharded.train_step(run.model, run.loss, batch, run.optimizer);
+    for (std::size_t s = 0; s < r.outputs.size(); ++s) {
+      update_metrics(run.metrics, r.outputs[s], r.shards[s]);
     }
-  } catch (const nlohmann::json::exception& e) {
-    throw IOError(path + ": the saved history is not valid: " + e.what());
+    return r.loss;
   }
-  return history;
+  Tensor output = run.model.forward(batch.inputs);
+  Tensor l = run.loss(output, batch);
+  l.backward();
+  update_metrics(run.metrics, output, batch);
+  run.optimizer.step();
+  return l.item();
 }
 
-/// Whether two state dicts have the same keys.
-bool same_keys(const std::map<std::string, double>& a, const std::map<std::string, double>& b) {
-  if (a.size() != b.size()) return false;
-  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
-    if (ia->first != ib->first) return false;
+/// One pass over `train` in training mode, with the progress bar: the epoch's mean loss and
+/// metrics.
+Values train_epoch(EpochRun& run, datasets::DataLoader& train, std::size_t epoch,
+                   FitProgress& progress, ProgressBar& bar, bool interactive) {
+  run.model.train();
+  for (auto& m : run.metrics) m->reset();
+  double loss_sum = 0;
+  std::size_t seen = 0, batch_index = 0;
+  for (datasets::Batch& batch : train.epoch(epoch - 1)) {
+    run.optimizer.zero_grad();
+    const double batch_loss = train_batch(run, batch);
+    ++progress.global_step;
+    loss_sum += batch_loss * static_cast<double>(batch.size());
+    seen += batch.size();
+    if (run.options.verbose_ > 0 && interactive) {
+      Values running{{"loss", loss_sum / static_cast<double>(seen)}};
+      for (auto& m : run.metrics) running.emplace_back(m->name(), m->value());
+      bar.update(seen, running);
+    }
+    for (auto& cb : run.options.callbacks_) cb->on_batch_end(batch_index++, batch_loss, run.ctx);
   }
-  return true;
+  if (seen == 0) throw ValueError("fit: the training loader produced no batch");
+  Values values{{"loss", loss_sum / static_cast<double>(seen)}};
+  for (auto& m : run.metrics) values.emplace_back(m->name(), m->value());
+  return values;
 }
 
-/// Checks that a training checkpoint fits this run's schedulers and Dropout layers (called
-/// before the checkpoint changes anything).
-void check_resumable(const io::TrainingState& state, const FitOptions& options,
-                     const std::map<std::string, nn::Dropout*>& dropouts) {
-  const std::string& path = options.resume_path_;
-  if (state.schedulers.size() != options.schedulers_.size()) {
-    throw ValueError("fit: resume from " + path + ": it holds " +
-                     std::to_string(state.schedulers.size()) + " scheduler states but fit has " +
-                     std::to_string(options.schedulers_.size()) + " schedulers");
-  }
-  for (std::size_t i = 0; i < options.schedulers_.size(); ++i) {
-    const auto it = state.schedulers.find(std::to_string(i));
-    if (it == state.schedulers.end() || !same_keys(it->second, options.schedulers_[i].state())) {
-      throw ValueError("fit: resume from " + path + ": scheduler " + std::to_string(i) +
-                       " does not match the saved one");
-    }
-  }
-  for (const auto& [name, layer] : dropouts) {
-    if (!state.generators.count(name)) {
-      throw ValueError("fit: resume from " + path + ": no saved generator for " + name);
-    }
-  }
-  if (state.generators.size() != dropouts.size()) {
-    throw ValueError("fit: resume from " + path + ": it holds " +
-                     std::to_string(state.generators.size()) + " generators but the model has " +
-                     std::to_string(dropouts.size()) + " Dropout layers");
-  }
-  if (!state.extra.count("history")) {
-    throw IOError(path + ": a training checkpoint written by fit holds extra.history");
-  }
+/// The validation loss and metrics, as "val_loss", "val_<metric>" in the metrics' order.
+Values validate(EpochRun& run, datasets::DataLoader& validation) {
+  const EpochLogs v = evaluate(run.model, run.loss, validation, run.options.metrics_, "val_");
+  Values values{{"val_loss", v.at("val_loss")}};
+  for (auto& m : run.metrics) values.emplace_back("val_" + m->name(), v.at("val_" + m->name()));
+  return values;
 }
 
 }  // namespace
@@ -164,119 +174,49 @@ FitOptions& FitOptions::scheduler(optim::ReduceLROnPlateau& s, std::string monit
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
             datasets::DataLoader& train, const FitOptions& options,
             datasets::DataLoader* validation) {
-  if (options.epochs_ == 0) throw ValueError("fit: epochs must be at least 1");
-  if (!loss) throw ValueError("fit: no loss function");
-  if (validation && validation->num_batches() == 0) {
-    throw ValueError("fit: the validation loader produces no batch (" +
-                     std::to_string(validation->dataset().size()) + " samples, batch size " +
-                     std::to_string(validation->options().batch_size()) + ")");
+  if (const std::string names = dataset_only_options(options); !names.empty()) {
+    throw ValueError("fit: " + names +
+                     " set, but they apply to fit(model, optimizer, loss, dataset, options) only; "
+                     "with a DataLoader, set them on the loader (DataLoaderOptions) and pass a "
+                     "validation loader");
   }
+  check_fit_arguments(options, loss, validation);
   std::ostream& out = options.out_ ? *options.out_ : std::cout;
   const bool interactive = options.out_ == nullptr && stdout_is_terminal();
-  History history;
-  TrainContext ctx{model, optimizer, history, options.epochs_};
   ShardedStep sharded(options.shard_size_, options.seed_);
+  FitCheckpoints checkpoints(model, optimizer, options);
+  FitProgress progress = checkpoints.resume(sharded);
+  TrainContext ctx{model, optimizer, progress.history, options.epochs_};
   auto metrics = make_metrics(options.metrics_, train.dataset().num_classes());
-  const std::size_t total = samples_per_epoch(train);
-  const auto dropouts = dropout_layers(model);
-  std::size_t first_epoch = 1;
-  std::uint64_t global_step = 0;
-
-  if (!options.resume_path_.empty()) {
-    const io::TrainingState state = io::load_training_checkpoint(
-        options.resume_path_, model, optimizer,
-        [&](const io::TrainingState& s) { check_resumable(s, options, dropouts); });
-    for (std::size_t i = 0; i < options.schedulers_.size(); ++i) {
-      options.schedulers_[i].load(state.schedulers.at(std::to_string(i)));
-    }
-    for (const auto& [name, layer] : dropouts) {
-      autograd::Generator gen;
-      gen.set_state(state.generators.at(name));
-      layer->set_generator(gen);
-    }
-    sharded.set_steps(state.shard_steps);
-    history = history_from_json(state.extra.at("history"), options.resume_path_);
-    first_epoch = static_cast<std::size_t>(state.epoch) + 1;
-    global_step = state.step;
-  }
-  const auto save_checkpoint = [&](std::size_t epoch) {
-    io::TrainingState state;
-    state.epoch = epoch;
-    state.step = global_step;
-    state.shard_steps = sharded.steps();
-    for (const auto& [name, layer] : dropouts) state.generators[name] = layer->generator().state();
-    for (std::size_t i = 0; i < options.schedulers_.size(); ++i) {
-      state.schedulers[std::to_string(i)] = options.schedulers_[i].state();
-    }
-    state.extra["history"] = history_to_json(history);
-    io::save_training_checkpoint(options.checkpoint_path_, model, optimizer, state);
-  };
+  EpochRun run{model, optimizer, loss, options, sharded, metrics, ctx};
 
   for (auto& cb : options.callbacks_) cb->on_train_begin(ctx);
-  for (std::size_t epoch = first_epoch; epoch <= options.epochs_; ++epoch) {
+  for (std::size_t epoch = progress.next_epoch; epoch <= options.epochs_; ++epoch) {
     for (auto& cb : options.callbacks_) cb->on_epoch_begin(epoch, ctx);
-    model.train();
-    for (auto& m : metrics) m->reset();
-    ProgressBar bar(out, interactive, epoch, options.epochs_, total);
-    double loss_sum = 0;
-    std::size_t seen = 0, batch_index = 0;
-    for (datasets::Batch& batch : train.epoch(epoch - 1)) {
-      optimizer.zero_grad();
-      double batch_loss = 0;
-      if (options.parallel_) {
-        StepResult r = sharded.train_step(model, loss, batch, optimizer);
-        batch_loss = r.loss;
-        for (std::size_t s = 0; s < r.outputs.size(); ++s) {
-          update_metrics(metrics, r.outputs[s], r.shards[s]);
-        }
-      } else {
-        Tensor output = model.forward(batch.inputs);
-        Tensor l = loss(output, batch);
-        batch_loss = l.item();
-        l.backward();
-        update_metrics(metrics, output, batch);
-        optimizer.step();
-      }
-      ++global_step;
-      loss_sum += batch_loss * static_cast<double>(batch.size());
-      seen += batch.size();
-      if (options.verbose_ > 0 && interactive) {
-        Values running{{"loss", loss_sum / static_cast<double>(seen)}};
-        for (auto& m : metrics) running.emplace_back(m->name(), m->value());
-        bar.update(seen, running);
-      }
-      for (auto& cb : options.callbacks_) cb->on_batch_end(batch_index, batch_loss, ctx);
-      ++batch_index;
-    }
-    if (seen == 0) throw ValueError("fit: the training loader produced no batch");
-
-    Values train_values{{"loss", loss_sum / static_cast<double>(seen)}};
-    for (auto& m : metrics) train_values.emplace_back(m->name(), m->value());
-    Values val_values;
-    if (validation) {
-      const EpochLogs v = evaluate(model, loss, *validation, options.metrics_, "val_");
-      val_values.emplace_back("val_loss", v.at("val_loss"));
-      for (auto& m : metrics) val_values.emplace_back("val_" + m->name(), v.at("val_" + m->name()));
-    }
+    ProgressBar bar(out, interactive, epoch, options.epochs_, samples_per_epoch(train));
+    const Values train_values = train_epoch(run, train, epoch, progress, bar, interactive);
+    const Values val_values = validation ? validate(run, *validation) : Values{};
     EpochLogs logs;
-    for (const auto& [name, value] : train_values) history.append(name, value), logs[name] = value;
-    for (const auto& [name, value] : val_values) history.append(name, value), logs[name] = value;
+    for (const Values* values : {&train_values, &val_values}) {
+      for (const auto& [name, value] : *values) {
+        progress.history.append(name, value);
+        logs[name] = value;
+      }
+    }
     if (options.verbose_ > 0) bar.finish(train_values, val_values);
     for (auto& cb : options.callbacks_) cb->on_epoch_end(epoch, logs, ctx);
     for (const auto& s : options.schedulers_) s.step(logs);
-    const bool last = epoch == options.epochs_ || ctx.stop_training;
-    if (!options.checkpoint_path_.empty() && (epoch % options.checkpoint_every_ == 0 || last)) {
-      save_checkpoint(epoch);
-    }
+    checkpoints.after_epoch(epoch, epoch == options.epochs_ || ctx.stop_training, progress,
+                            sharded);
     if (ctx.stop_training) break;
   }
   for (auto& cb : options.callbacks_) cb->on_train_end(ctx);
-  return history;
+  return progress.history;
 }
 
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
             const datasets::Dataset& data, const FitOptions& options) {
-  const double split = options.validation_split_;
+  const double split = options.validation_split_.value_or(0.0);
   if (!(split >= 0.0 && split < 1.0)) {
     throw ValueError("fit: validation_split must be in [0, 1), got " + std::to_string(split));
   }
@@ -286,16 +226,23 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   std::iota(train_idx.begin(), train_idx.end(), std::size_t{0});
   std::iota(val_idx.begin(), val_idx.end(), n - n_val);
   auto make_loader = [&](const std::vector<std::size_t>& idx, bool shuffle) {
-    datasets::DataLoader loader(
-        data.subset(idx),
-        datasets::DataLoaderOptions(options.batch_size_).shuffle(shuffle).seed(options.seed_));
+    datasets::DataLoader loader(data.subset(idx),
+                                datasets::DataLoaderOptions(options.batch_size_.value_or(32))
+                                    .shuffle(shuffle)
+                                    .seed(options.seed_));
     for (const auto& t : options.transforms_) loader.transform(t);
     return loader;
   };
-  datasets::DataLoader train = make_loader(train_idx, options.shuffle_);
-  if (n_val == 0) return fit(model, optimizer, loss, train, options, nullptr);
+  // The loaders carry the Dataset-only options from here on.
+  FitOptions loop_options = options;
+  loop_options.batch_size_.reset();
+  loop_options.shuffle_.reset();
+  loop_options.validation_split_.reset();
+  loop_options.transforms_.clear();
+  datasets::DataLoader train = make_loader(train_idx, options.shuffle_.value_or(true));
+  if (n_val == 0) return fit(model, optimizer, loss, train, loop_options, nullptr);
   datasets::DataLoader val = make_loader(val_idx, false);
-  return fit(model, optimizer, loss, train, options, &val);
+  return fit(model, optimizer, loss, train, loop_options, &val);
 }
 
 EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLoader& data,

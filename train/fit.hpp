@@ -7,6 +7,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct SchedulerHook {
 
 /// fit()'s settings, with chained setters: `FitOptions().epochs(10).metrics({"accuracy"})`.
 ///
+/// Every option is used by both overloads of fit() except the four that build the loaders from a
+/// Dataset (batch_size, shuffle, validation_split, transform): the DataLoader overload takes those
+/// from its loaders and refuses them with a ValueError rather than ignoring them.
+///
 /// Checkpoints and resuming (io/checkpoint.hpp, docs/CHECKPOINTS.md):
 /// ```
 /// auto options = FitOptions().epochs(20).scheduler(step_lr).checkpoint("run.safetensors", 5);
@@ -49,13 +54,14 @@ struct FitOptions {
   int verbose_ = 1;  ///< 0: silent; 1: progress bar on a terminal, else a line per epoch
   std::size_t shard_size_ = kDefaultShardSize;  ///< samples per shard of the batch-parallel step
   bool parallel_ = true;                        ///< false: one tape per batch, no sharding
-  std::uint64_t seed_ = 0;                      ///< root of the shards' random streams (Dropout)
-  std::ostream* out_ = nullptr;                 ///< progress output (default std::cout)
-  // For the Dataset overload only:
-  std::size_t batch_size_ = 32;
-  bool shuffle_ = true;
-  double validation_split_ = 0.0;  ///< last fraction of the data held out, as Keras
-  std::vector<datasets::BatchTransform> transforms_;
+  std::uint64_t seed_ = 0;  ///< root of the shards' random streams (Dropout); Dataset: shuffling
+  std::ostream* out_ = nullptr;  ///< progress output (default std::cout)
+  // The Dataset overload's loaders (unset: the defaults in the comments; the DataLoader overload
+  // refuses them when set):
+  std::optional<std::size_t> batch_size_;   ///< default 32
+  std::optional<bool> shuffle_;             ///< default true
+  std::optional<double> validation_split_;  ///< last fraction held out, as Keras; default 0
+  std::vector<datasets::BatchTransform> transforms_;  ///< applied to every batch
   // Checkpoints:
   std::string checkpoint_path_;            ///< training checkpoint written by fit ("": none)
   std::size_t checkpoint_every_ = 1;       ///< every this many epochs, and after the last one
@@ -72,9 +78,13 @@ struct FitOptions {
   FitOptions& parallel(bool v) { return parallel_ = v, *this; }
   FitOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
   FitOptions& out(std::ostream& os) { return out_ = &os, *this; }
+  /// Dataset overload only: samples per batch.
   FitOptions& batch_size(std::size_t v) { return batch_size_ = v, *this; }
+  /// Dataset overload only: reshuffle the training samples every epoch (from seed()).
   FitOptions& shuffle(bool v) { return shuffle_ = v, *this; }
+  /// Dataset overload only: hold out this last fraction of the data, in [0, 1), for validation.
   FitOptions& validation_split(double v) { return validation_split_ = v, *this; }
+  /// Dataset overload only: a transform of every batch, training and validation.
   FitOptions& transform(datasets::BatchTransform t) {
     return transforms_.push_back(std::move(t)), *this;
   }
@@ -94,12 +104,15 @@ struct FitOptions {
 
 /// Trains `model` for options.epochs passes over `train` and returns the per-epoch history
 /// ("loss", each metric, and "val_..." with `validation`). `loss` must be a mean over its batch.
+/// The loaders decide batching, shuffling and transforms: ValueError when `options` sets
+/// batch_size, shuffle, validation_split or transform (the Dataset overload's options).
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
             datasets::DataLoader& train, const FitOptions& options = {},
             datasets::DataLoader* validation = nullptr);
 
 /// Keras-style: batches `data` with options.batch_size/shuffle/seed/transforms and holds out the
-/// last options.validation_split of it (before shuffling) for validation.
+/// last options.validation_split of it (before shuffling) for validation; the transforms apply to
+/// both. ValueError for a validation_split outside [0, 1).
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
             const datasets::Dataset& data, const FitOptions& options = {});
 

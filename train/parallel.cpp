@@ -3,6 +3,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -15,12 +16,13 @@
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include "autograd/blas_check.hpp"
 #include "autograd/error.hpp"
 #include "autograd/parallel_for.hpp"
 #include "autograd/shape.hpp"
-#include "autograd/shard.hpp"
+#include "train/shard_scopes.hpp"
 
 namespace axon::train {
 
@@ -73,6 +75,11 @@ std::size_t num_threads() {
   return num_threads();
 }
 
+std::size_t workers() {
+  const auto arena = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  return std::min(num_threads(), arena);
+}
+
 datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std::size_t end) {
   const std::size_t n = batch.size();
   if (begin > end || end > n) {
@@ -117,6 +124,78 @@ datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std
   return out;
 }
 
+std::vector<LeafRange> shard_ranges(std::size_t n, std::size_t shard_size) {
+  if (n == 0 || shard_size == 0) {
+    throw ValueError("shard_ranges: " + std::to_string(n) + " samples in shards of " +
+                     std::to_string(shard_size) + " (both must be at least 1)");
+  }
+  std::size_t count = (n + shard_size - 1) / shard_size;
+  if (count > 1 && n % shard_size == 1) --count;
+  std::vector<LeafRange> out(count);
+  for (std::size_t s = 0; s < count; ++s) {
+    out[s] = {s * shard_size, s + 1 == count ? n : (s + 1) * shard_size};
+  }
+  return out;
+}
+
+template <class T>
+void ShardBuffers<T>::reserve(std::size_t shards) {
+  while (tapes.size() < shards) tapes.push_back(std::make_unique<autograd::Tape>());
+  if (sinks.size() < shards) sinks.resize(shards);
+}
+
+template <class T>
+void ShardBuffers<T>::clear() {
+  for (auto& sink : sinks) sink.clear();
+}
+
+template <class T>
+BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
+                              const datasets::Batch& batch, const std::vector<LeafRange>& shards,
+                              const autograd::Generator& root, std::uint64_t step,
+                              ShardBuffers<T>& buffers) {
+  const std::size_t count = shards.size();
+  buffers.reserve(count);
+  BasicStepResult<T> result;
+  result.outputs.resize(count);
+  result.shards.resize(count);
+  std::vector<double> losses(count, 0.0);
+
+  auto run_shard = [&](std::size_t s) {
+    datasets::Batch& rows = result.shards[s];
+    rows = slice_batch(batch, shards[s].begin, shards[s].end);
+    ShardScopes<T> scopes(*buffers.tapes[s], buffers.sinks[s], root, step, s, count);
+    autograd::BasicTensor<T> x;
+    if constexpr (std::is_same_v<T, float>) {
+      x = rows.inputs;
+    } else {
+      x = rows.inputs.template to<T>();
+    }
+    autograd::BasicTensor<T> out = model.forward(x);
+    autograd::BasicTensor<T> l = loss(out, rows);
+    losses[s] = static_cast<double>(l.item());
+    if (l.requires_grad()) l.backward();
+    result.outputs[s] = out;
+  };
+  if (count == 1 || num_threads() == 1) {
+    for (std::size_t s = 0; s < count; ++s) run_shard(s);
+  } else {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, count, 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t s = r.begin(); s != r.end(); ++s) run_shard(s);
+        },
+        tbb::simple_partitioner());
+  }
+
+  // Weighted mean loss, summed in shard order.
+  const auto n = static_cast<double>(batch.size());
+  for (std::size_t s = 0; s < count; ++s) {
+    result.loss += losses[s] * static_cast<double>(result.shards[s].size()) / n;
+  }
+  return result;
+}
+
 template <class T>
 BasicShardedStep<T>::BasicShardedStep(std::size_t shard_size, std::uint64_t seed)
     : shard_size_(shard_size), root_(seed) {
@@ -150,226 +229,40 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
                                              const BasicLossFunction<T>& loss,
                                              const datasets::Batch& batch,
                                              optim::BasicOptimizer<T>* optimizer) {
-  using TensorT = autograd::BasicTensor<T>;
   const std::size_t n = batch.size();
   if (n == 0) throw ValueError("ShardedStep::run: empty batch");
   if (!batch.inputs.defined() || batch.inputs.dim() == 0 || batch.inputs.shape()[0] != n) {
     throw ShapeError("ShardedStep::run: batch inputs do not have one row per sample");
   }
-  // A tail of a single sample joins the previous shard: one-sample shards would make layers
-  // with batch statistics (BatchNorm) fail, and the layout still depends only on n.
-  std::size_t shards = (n + shard_size_ - 1) / shard_size_;
-  if (shards > 1 && n % shard_size_ == 1) --shards;
-  while (tapes_.size() < shards) tapes_.push_back(std::make_unique<autograd::Tape>());
-  sinks_.resize(std::max(sinks_.size(), shards));
+  const std::vector<LeafRange> shards = shard_ranges(n, shard_size_);
+  // The sinks are cleared on every exit, so a failed step leaves no stale gradient behind.
+  struct ClearOnExit {
+    ShardBuffers<T>& buffers;
+    ~ClearOnExit() { buffers.clear(); }
+  } clear_on_exit{buffers_};
 
-  BasicStepResult<T> result;
-  result.outputs.resize(shards);
-  result.shards.resize(shards);
-  std::vector<double> losses(shards, 0.0);
-  const std::uint64_t step = step_++;
-
-  auto run_shard = [&](std::size_t s) {
-    const std::size_t begin = s * shard_size_;
-    const std::size_t end = s + 1 == shards ? n : begin + shard_size_;
-    result.shards[s] = slice_batch(batch, begin, end);
-    autograd::Generator gen = root_.fork((step << 20) ^ s);
-    autograd::GeneratorScope gen_scope(gen);
-    const autograd::ShardInfo info{s, shards};
-    autograd::ShardScope shard_scope(info);
-    autograd::LeafGradients<T>& sink = sinks_[s];
-    sink.clear();
-    autograd::GradSinkScope<T> sink_scope(sink);
-    autograd::TapeScope tape_scope(*tapes_[s]);
-    TensorT x;
-    if constexpr (std::is_same_v<T, float>) {
-      x = result.shards[s].inputs;
-    } else {
-      x = result.shards[s].inputs.template to<T>();
-    }
-    TensorT out = model.forward(x);
-    TensorT l = loss(out, result.shards[s]);
-    losses[s] = static_cast<double>(l.item());
-    if (l.requires_grad()) l.backward();
-    result.outputs[s] = out;
-  };
-
-  if (shards == 1 || num_threads() == 1) {
-    for (std::size_t s = 0; s < shards; ++s) run_shard(s);
-  } else {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, shards, 1),
-        [&](const tbb::blocked_range<std::size_t>& r) {
-          for (std::size_t s = r.begin(); s != r.end(); ++s) run_shard(s);
-        },
-        tbb::simple_partitioner());
-  }
-
-  // Weighted mean loss, summed in shard order.
-  for (std::size_t s = 0; s < shards; ++s) {
-    result.loss +=
-        losses[s] * static_cast<double>(result.shards[s].size()) / static_cast<double>(n);
-  }
-
-  // Reduce each parameter's shard gradients: scale by the shard's share, then a fixed pairwise
-  // tree over shard indices (0+1, 2+3, ..., then (0+1)+(2+3), ...), independent of threads. The
-  // tree is planned once per parameter; the work is cut into (parameter, chunk of elements)
-  // pieces so a large weight matrix spreads over every thread. Each element goes through the
-  // same operations in the same order whatever the chunking, so the bits do not change.
-  // Each part's scaling is folded into the first add it takes part in (d = wd d + ws o, with
-  // weight 1 once a part is scaled; multiplying by 1 is exact), so the bits are those of
-  // "scale every part, then add" while the memory is read once per add.
-  struct Add {
-    xt::xarray<T>* dst;
-    const xt::xarray<T>* src;
-    T dst_weight, src_weight;
-  };
-  struct Plan {
-    autograd::TensorImpl<T>* impl = nullptr;
-    std::vector<Add> adds;  // in tree order
-    xt::xarray<T>* root = nullptr;
-    T root_weight = T(1);  // applied when the root took part in no add (a single part)
-    // train_step only: the parameter's earlier gradient the sum is added to (nullptr when the
-    // sum becomes the gradient), and the optimizer's update of the parameter (nullptr: none).
-    xt::xarray<T>* add_into = nullptr;
-    const optim::RangeUpdate* update = nullptr;
-  };
-  std::vector<Plan> plans;
-  for (auto& param : model.parameters()) {
-    Plan plan;
-    plan.impl = &param.impl();
-    std::vector<xt::xarray<T>*> parts(shards, nullptr);
-    std::vector<T> pending(shards, T(1));  // the weight part s still has to be multiplied by
-    bool any = false;
-    for (std::size_t s = 0; s < shards; ++s) {
-      parts[s] = sinks_[s].find(plan.impl);
-      if (parts[s]) {
-        any = true;
-        pending[s] =
-            static_cast<T>(static_cast<double>(result.shards[s].size()) / static_cast<double>(n));
-      }
-    }
-    if (!any) continue;
-    std::vector<std::size_t> owner(shards);  // which shard's weight parts[s] carries
-    for (std::size_t s = 0; s < shards; ++s) owner[s] = s;
-    for (std::size_t stride = 1; stride < shards; stride *= 2) {
-      for (std::size_t s = 0; s + stride < shards; s += 2 * stride) {
-        if (!parts[s + stride]) continue;
-        if (!parts[s]) {
-          parts[s] = parts[s + stride];
-          owner[s] = owner[s + stride];
-          continue;
-        }
-        plan.adds.push_back(
-            {parts[s], parts[s + stride], pending[owner[s]], pending[owner[s + stride]]});
-        pending[owner[s]] = T(1);
-        pending[owner[s + stride]] = T(1);
-      }
-    }
-    plan.root = parts[0];
-    plan.root_weight = pending[owner[0]];
-    plans.push_back(std::move(plan));
-  }
-
-  // The roots have their parameters' shapes (backward checked each shard's gradient before it
-  // reached the sink); a gradient already in a parameter may not, if it was assigned by hand.
-  // Checked before anything is added, so that an error changes no parameter.
-  for (const Plan& plan : plans) {
-    autograd::check_grad_shape(*plan.impl,
-                               optimizer ? "ShardedStep::train_step" : "ShardedStep::run");
-  }
-
-  std::vector<std::size_t> sizes;
-  sizes.reserve(plans.size());
-  for (const Plan& plan : plans) sizes.push_back(plan.root->size());
-  // One piece: the tree's adds, the lone part's scaling, the add into an earlier gradient, then
-  // the optimizer's update of the same elements while they are in cache.
-  auto reduce_piece = [&plans](std::size_t item, std::size_t begin, std::size_t end) {
-    const Plan& plan = plans[item];
-    for (const Add& add : plan.adds) {
-      T* __restrict d = add.dst->data();
-      const T* __restrict o = add.src->data();
-      const T wd = add.dst_weight, ws = add.src_weight;
-      for (std::size_t i = begin; i < end; ++i) d[i] = wd * d[i] + ws * o[i];
-    }
-    if (plan.root_weight != T(1)) {
-      T* __restrict d = plan.root->data();
-      const T w = plan.root_weight;
-      for (std::size_t i = begin; i < end; ++i) d[i] *= w;
-    }
-    if (plan.add_into) {
-      T* __restrict d = plan.add_into->data();
-      const T* __restrict o = plan.root->data();
-      for (std::size_t i = begin; i < end; ++i) d[i] += o[i];
-    }
-    if (plan.update) (*plan.update)(begin, end);
-  };
-
-  // train_step: the sums go into the parameters' gradients before they are computed (the root
-  // buffer becomes the gradient, or is added to an earlier one piece by piece, as
-  // accumulate_grad would), so that the optimizer's update of each piece can run as soon as the
-  // piece is reduced, while it is still in cache.
-  std::vector<optim::ParamUpdate<T>> updates;
-  std::vector<bool> update_used;
+  BasicStepResult<T> result = run_shards(model, loss, batch, shards, root_, step_++, buffers_);
+  auto reductions = plan_parameter_reductions(
+      model, buffers_.sinks, shards, optimizer ? "ShardedStep::train_step" : "ShardedStep::run");
   if (optimizer) {
-    for (Plan& plan : plans) {
-      autograd::TensorImpl<T>& impl = *plan.impl;
-      if (impl.has_grad) {
-        plan.add_into = &impl.grad;
-        continue;
-      }
-      xt::xarray<T>* old_root = plan.root;
-      impl.grad = std::move(*old_root);
-      impl.has_grad = true;
-      for (Add& add : plan.adds) {
-        if (add.dst == old_root) add.dst = &impl.grad;
-        if (add.src == old_root) add.src = &impl.grad;
-      }
-      plan.root = &impl.grad;
-    }
-    try {
-      updates = optimizer->prepare_step();
-    } catch (...) {
-      // The optimizer changed nothing (it checks before it prepares); finish the reduction so
-      // that the gradients are run()'s, as after `run(...); optimizer.step();` threw.
-      autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(), reduce_piece);
-      for (std::size_t s = 0; s < shards; ++s) sinks_[s].clear();
-      throw;
-    }
-    update_used.assign(updates.size(), false);
-    for (Plan& plan : plans) {
-      for (std::size_t u = 0; u < updates.size(); ++u) {
-        if (updates[u].param == plan.impl) {
-          plan.update = &updates[u].update;
-          update_used[u] = true;
-          break;
-        }
-      }
-    }
-  }
-
-  autograd::parallel_chunks_of(sizes, autograd::elementwise_grain(), reduce_piece);
-
-  if (optimizer) {
-    // Parameters the optimizer updates whose gradient came from elsewhere (none of the shards).
-    std::vector<std::size_t> rest_sizes;
-    std::vector<const optim::RangeUpdate*> rest;
-    for (std::size_t u = 0; u < updates.size(); ++u) {
-      if (update_used[u]) continue;
-      rest_sizes.push_back(updates[u].param->value.size());
-      rest.push_back(&updates[u].update);
-    }
-    autograd::parallel_chunks_of(rest_sizes, autograd::elementwise_grain(),
-                                 [&rest](std::size_t item, std::size_t begin, std::size_t end) {
-                                   (*rest[item])(begin, end);
-                                 });
+    reduce_and_update(reductions, *optimizer);
   } else {
-    for (const Plan& plan : plans) autograd::accumulate_grad(*plan.impl, std::move(*plan.root));
+    reduce_into_gradients(reductions);
   }
-  for (std::size_t s = 0; s < shards; ++s) sinks_[s].clear();
   return result;
 }
 
+template struct ShardBuffers<float>;
+template struct ShardBuffers<double>;
+template BasicStepResult<float> run_shards(nn::BasicModule<float>&, const BasicLossFunction<float>&,
+                                           const datasets::Batch&, const std::vector<LeafRange>&,
+                                           const autograd::Generator&, std::uint64_t,
+                                           ShardBuffers<float>&);
+template BasicStepResult<double> run_shards(nn::BasicModule<double>&,
+                                            const BasicLossFunction<double>&,
+                                            const datasets::Batch&, const std::vector<LeafRange>&,
+                                            const autograd::Generator&, std::uint64_t,
+                                            ShardBuffers<double>&);
 template class BasicShardedStep<float>;
 template class BasicShardedStep<double>;
 

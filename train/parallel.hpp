@@ -13,8 +13,9 @@
 #include "datasets/dataset.hpp"
 #include "nn/module.hpp"
 #include "optim/optimizer.hpp"
+#include "train/reduction_tree.hpp"
 
-/// Batch-parallel training (DESIGN.md properties 7-9).
+/// Batch-parallel training (docs/ARCHITECTURE.md, properties 7-9).
 ///
 /// A mini-batch is cut into shards of a fixed number of samples, chosen independently of the
 /// thread count. Each shard runs forward and backward on its own tape in its own oneTBB task, with
@@ -24,6 +25,11 @@
 /// by its share of the batch, and added to the parameters' gradients: the gradient of the whole
 /// batch's mean loss. Because nothing depends on which thread ran which shard, training is
 /// bitwise reproducible with 1, 2 or 16 threads.
+///
+/// A step is three named parts, each usable and testable on its own: run_shards (forward and
+/// backward of every shard, under ShardScopes), plan_parameter_reductions (the fixed tree of
+/// train/reduction_tree.hpp, per parameter) and reduce_into_gradients or reduce_and_update (the
+/// sums, with the optimizer's update fused in).
 namespace axon::train {
 
 using autograd::Tensor;
@@ -50,6 +56,10 @@ inline constexpr std::size_t kMaxThreads = 4096;
 void set_num_threads(std::size_t threads);
 /// The number of threads in use.
 std::size_t num_threads();
+/// The workers training can run on here: num_threads(), but no more than the current oneTBB
+/// arena has (the implicit arena has one per core, so asking for 16 threads on 2 cores runs 2;
+/// a tbb::task_arena of 16 runs 16, oversubscribed). Examples and benchmarks report this.
+std::size_t workers();
 
 /// The loss of one shard: a 0-d tensor that must be the MEAN over the shard's samples (weighting
 /// shards by their sample counts then gives the batch's mean loss). `output` is the model's
@@ -72,6 +82,72 @@ struct BasicStepResult {
   std::vector<datasets::Batch> shards;            ///< the shards themselves (for metrics)
 };
 using StepResult = BasicStepResult<float>;
+
+/// The shards of a batch of n samples (n >= 1) in shards of `shard_size`: [0, s), [s, 2s), ...,
+/// the last one shorter; a last shard of one sample joins the one before it (one-sample shards
+/// would make layers with batch statistics, BatchNorm, fail). Depends on n and shard_size only.
+std::vector<LeafRange> shard_ranges(std::size_t n, std::size_t shard_size);
+
+/// The tapes and gradient buffers of a step's shards, kept across steps (one each per shard).
+template <class T>
+struct ShardBuffers {
+  std::vector<std::unique_ptr<autograd::Tape>> tapes;  ///< tapes[s]: shard s records here
+  std::vector<autograd::LeafGradients<T>> sinks;       ///< sinks[s]: shard s's parameter gradients
+  /// Makes room for `shards` shards.
+  void reserve(std::size_t shards);
+  /// Forgets every shard's gradients.
+  void clear();
+};
+
+/// Part 1 of a step, running the shards: forward and backward of each shard of `batch` on its own
+/// tape, into its own sink, with its own random stream (ShardScopes), in parallel over shards when
+/// more than one thread is allowed. Returns each shard's rows and output, and the batch's mean loss
+/// (the shards' mean losses weighted by their sizes, summed in shard order). The parameters'
+/// gradients are untouched: they are in `buffers.sinks[s]`.
+template <class T>
+BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
+                              const datasets::Batch& batch, const std::vector<LeafRange>& shards,
+                              const autograd::Generator& root, std::uint64_t step,
+                              ShardBuffers<T>& buffers);
+
+/// One parameter's reduction over the shards (part 2 of a step).
+template <class T>
+struct ParameterReduction {
+  autograd::TensorImpl<T>* param = nullptr;  ///< the parameter
+  ReductionPlan<T> plan;  ///< the fixed tree over the shards' buffers for this parameter
+  std::vector<xt::xarray<T>*> arrays;  ///< arrays[s]: shard s's gradient (nullptr: none)
+  std::vector<T*> buffers;             ///< buffers[s]: arrays[s]'s data (nullptr: none)
+  std::size_t size = 0;                ///< elements of the parameter
+  /// The gradient the sum is added to, elementwise after the tree (nullptr: none).
+  T* add_into = nullptr;
+  /// The optimizer's update of the parameter, run on each piece after its sum (nullptr: none).
+  const optim::RangeUpdate* update = nullptr;
+};
+
+/// Part 2 of a step, the fixed reduction tree: plans every parameter that some shard gave a
+/// gradient, in parameters() order, weighting shard s by its share of the batch (`shards` cover
+/// the batch, [0, n)). ShapeError (naming `who`) when a gradient already in a parameter has
+/// another shape; nothing is changed then.
+template <class T>
+std::vector<ParameterReduction<T>> plan_parameter_reductions(
+    nn::BasicModule<T>& model, std::vector<autograd::LeafGradients<T>>& sinks,
+    const std::vector<LeafRange>& shards, const char* who);
+
+/// Part 3 for run(): runs the trees (in parallel over pieces of parameters) and adds each sum to
+/// its parameter's gradient, as backward's accumulate_grad would.
+template <class T>
+void reduce_into_gradients(std::vector<ParameterReduction<T>>& reductions);
+
+/// Part 3 for train_step(), the fused update: makes each sum its parameter's gradient (or adds it
+/// to the gradient already there), then lets the optimizer update every piece right after its sum
+/// is complete, while it is in cache; one parallel region for the whole reduction and update.
+/// Parameters the optimizer holds whose gradient came from no shard are updated after it. The
+/// bits are those of reduce_into_gradients() followed by optimizer.step(). When the optimizer
+/// refuses to step (prepare_step throws), the gradients are left as reduce_into_gradients() leaves
+/// them and the exception propagates.
+template <class T>
+void reduce_and_update(std::vector<ParameterReduction<T>>& reductions,
+                       optim::BasicOptimizer<T>& optimizer);
 
 /// One batch-parallel forward and backward. Reuses its tapes and buffers across steps. The scalar
 /// type T is the model's (float for training; double to compare gradients exactly); the batch's
@@ -121,8 +197,7 @@ class BasicShardedStep {
   std::size_t shard_size_;
   autograd::Generator root_;
   std::uint64_t step_ = 0;
-  std::vector<std::unique_ptr<autograd::Tape>> tapes_;
-  std::vector<autograd::LeafGradients<T>> sinks_;
+  ShardBuffers<T> buffers_;
 };
 
 using ShardedStep = BasicShardedStep<float>;

@@ -50,7 +50,7 @@ inline Result time_training(const Options& opt, const axon::datasets::Dataset& d
     }
   };
   const auto times = repeat(0, opt.reps ? opt.reps : setup.default_reps, pass);
-  Result r = training_result(static_cast<int>(train::num_threads()), data.size(), times,
+  Result r = training_result(static_cast<int>(train::workers()), data.size(), times,
                              setup.flops_per_sample);
   r.metrics.emplace_back("batch", static_cast<double>(batch));
   r.metrics.emplace_back("shard_size", static_cast<double>(shard_size));

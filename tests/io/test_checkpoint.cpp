@@ -53,6 +53,17 @@ datasets::Dataset data(std::size_t n) {
   return datasets::Dataset::classification(std::move(x), {4}, std::move(y), 3);
 }
 
+/// The message of the axon::Error `fn` throws ("" when it throws nothing).
+template <class F>
+std::string error_text(F&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
+
 std::string param_bytes(const nn::Module& m) {
   std::string out;
   for (const auto& p : m.parameters()) {
@@ -232,6 +243,37 @@ TEST_CASE("fit: checkpoints every N epochs and after the last; resume checks wha
       train::fit(*other, adam_other, train::cross_entropy_loss(), loader,
                  train::FitOptions().epochs(6).out(out).resume(dir.file("missing.safetensors"))),
       IOError);
+
+  // A checkpoint past the run's epochs trained nothing and said nothing: now a ValueError.
+  auto late = net(1);
+  optim::Adam adam_late(late->parameters(), optim::AdamOptions(0.02));
+  const std::string late_msg = error_text([&] {
+    train::fit(*late, adam_late, train::cross_entropy_loss(), loader,
+               train::FitOptions().epochs(3).out(out).resume(path));
+  });
+  CHECK(late_msg.find("epoch 5 in the checkpoint is past the run's 3 epochs") != std::string::npos);
+}
+
+TEST_CASE("fit: a checkpoint path that cannot be written fails before the first epoch") {
+  // It trained every epoch, then failed at the first save and lost the run.
+  TempDir dir;
+  std::ostringstream out;
+  datasets::DataLoader loader(data(40), 20, true, 3);
+  auto model = net(1);
+  optim::Adam adam(model->parameters(), optim::AdamOptions(0.02));
+  const std::string before = param_bytes(*model);
+  const std::string bad = dir.file("no/such/dir/run.safetensors");
+  std::size_t epochs_run = 0;
+  auto spy = std::make_shared<train::LambdaCallback>(
+      [&](std::size_t, const train::EpochLogs&, train::TrainContext&) { ++epochs_run; });
+  const std::string msg = error_text([&] {
+    train::fit(*model, adam, train::cross_entropy_loss(), loader,
+               train::FitOptions().epochs(3).out(out).callback(spy).checkpoint(bad, 1));
+  });
+  CHECK(msg.find("fit: " + bad) != std::string::npos);
+  CHECK(msg.find("does not exist") != std::string::npos);
+  CHECK(epochs_run == 0);
+  CHECK(param_bytes(*model) == before);
 }
 
 }  // namespace axon::test

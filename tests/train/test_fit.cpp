@@ -200,4 +200,40 @@ TEST_CASE("fit: EarlyStopping with restore_best_weights puts back the best epoch
   CHECK(restored == after_epoch_1);
 }
 
+TEST_CASE("fit: the DataLoader overload refuses the Dataset overload's options, naming them") {
+  // Regression: fit(model, opt, loss, loader, FitOptions().validation_split(0.1)) used to train
+  // without any validation and say nothing.
+  auto model = small_mlp(4);
+  optim::Adam adam(model->parameters(), optim::AdamOptions(1e-2));
+  datasets::DataLoader loader(blobs(40, 2), datasets::DataLoaderOptions(10));
+  const auto before = model->parameters().front().data();
+  std::ostringstream out;
+  auto fit_with = [&](train::FitOptions options) {
+    train::fit(*model, adam, train::cross_entropy_loss(), loader, options.out(out));
+  };
+  const std::string tail =
+      " set, but they apply to fit(model, optimizer, loss, dataset, options) only; with a "
+      "DataLoader, set them on the loader (DataLoaderOptions) and pass a validation loader";
+  CHECK_THROWS_WITH_AS(fit_with(train::FitOptions().validation_split(0.1)),
+                       ("fit: validation_split" + tail).c_str(), ValueError);
+  CHECK_THROWS_WITH_AS(fit_with(train::FitOptions().batch_size(32).shuffle(false)),
+                       ("fit: batch_size, shuffle" + tail).c_str(), ValueError);
+  CHECK_THROWS_WITH_AS(fit_with(train::FitOptions().transform([](datasets::Batch& b) { (void)b; })),
+                       ("fit: transform" + tail).c_str(), ValueError);
+  CHECK(model->parameters().front().data() == before);  // refused before any step
+
+  // The Dataset overload takes all four, and validates on the held-out part.
+  std::size_t transformed = 0;
+  const auto history = train::fit(*model, adam, train::cross_entropy_loss(), blobs(40, 2),
+                                  train::FitOptions()
+                                      .epochs(2)
+                                      .batch_size(10)
+                                      .shuffle(false)
+                                      .validation_split(0.25)
+                                      .transform([&](datasets::Batch&) { ++transformed; })
+                                      .out(out));
+  CHECK(history["val_loss"].size() == 2);
+  CHECK(transformed == 2 * (3 + 1));  // 30 training and 10 validation samples, batches of 10
+}
+
 }  // namespace axon::test

@@ -107,12 +107,15 @@ TEST_CASE("parallel: sharded gradient of one batch equals the unsharded one (dou
 }
 
 TEST_CASE("parallel: 50 steps with dropout are bitwise identical at 1, 2, 4 and max threads") {
+  // Each count runs in an arena of that many threads (in_arena checks they all run).
   std::vector<double> losses1, losses2, losses4, losses_max;
-  const auto p1 = train_run(1, 5, 50, losses1);
-  const auto p2 = train_run(2, 5, 50, losses2);
-  const auto p4 = train_run(4, 5, 50, losses4);
-  const auto max_threads = static_cast<std::size_t>(tbb::info::default_concurrency());
-  const auto pmax = train_run(max_threads, 5, 50, losses_max);
+  auto run = [](std::size_t threads, std::vector<double>& losses) {
+    return in_arena(threads, [&] { return train_run(threads, 5, 50, losses); });
+  };
+  const auto p1 = run(1, losses1);
+  const auto p2 = run(2, losses2);
+  const auto p4 = run(4, losses4);
+  const auto pmax = run(static_cast<std::size_t>(tbb::info::default_concurrency()), losses_max);
   CHECK(bitwise_equal(p1, p2));
   CHECK(bitwise_equal(p1, p4));
   CHECK(bitwise_equal(p1, pmax));
@@ -127,11 +130,15 @@ TEST_CASE("parallel: a parameter cut into more chunks at 16 threads trains to th
   // The elementwise chunk size follows the thread count (autograd::elementwise_grain): the
   // 10,240-element weight is one chunk of the shard reduction and of Adam at 1 and 2 threads,
   // 2 at 8 threads and 3 to 4 at 16. Each element must still see the same operations.
+  // Each count runs in an arena of that many threads (in_arena checks they all run).
   std::vector<double> losses1, losses2, losses8, losses16;
-  const auto p1 = train_run(1, 7, 20, losses1, 512);
-  const auto p2 = train_run(2, 7, 20, losses2, 512);
-  const auto p8 = train_run(8, 7, 20, losses8, 512);
-  const auto p16 = train_run(16, 7, 20, losses16, 512);
+  auto run = [](std::size_t threads, std::vector<double>& losses) {
+    return in_arena(threads, [&] { return train_run(threads, 7, 20, losses, 512); });
+  };
+  const auto p1 = run(1, losses1);
+  const auto p2 = run(2, losses2);
+  const auto p8 = run(8, losses8);
+  const auto p16 = run(16, losses16);
   CHECK(bitwise_equal(p1, p2));
   CHECK(bitwise_equal(p1, p8));
   CHECK(bitwise_equal(p1, p16));
@@ -246,10 +253,11 @@ TEST_CASE("parallel: train_step leaves the bits of run() then step(), for every 
       CHECK(fused.frozen_kept);
       CHECK(fused.frozen_has_grad);
       CHECK(fused.extra_moved);
-      // 1 thread, and 16 threads with a weight cut into several chunks.
+      // 1 thread, and 16 threads (an arena of 16) with a weight cut into several chunks.
       CHECK(sharded_steps(true, accumulate, 1, 32, make) == two_pass);
-      CHECK(sharded_steps(true, accumulate, 16, 512, make) ==
-            sharded_steps(false, accumulate, 1, 512, make));
+      const Trained fused16 =
+          in_arena(16, [&] { return sharded_steps(true, accumulate, 16, 512, make); });
+      CHECK(fused16 == sharded_steps(false, accumulate, 1, 512, make));
     }
   }
   train::set_num_threads(0);
