@@ -45,39 +45,59 @@ std::vector<BoundCase> bound_cases() {
       {"Generator::below(0)", [] { Generator(1).below(0); }, {"Generator::below", "0"}},
       {"arange with step 0", [] { arange<float>(0.0f, 1.0f, 0.0f); }, {"arange", "step"}},
       {"slice with step 0", [] { slice(zeros<float>({4}), 0, 0, 4, 0); }, {"slice", "got 0"}},
-      {"nn::Linear with 0 inputs", [] { nn::Linear(nn::LinearOptions(0, 3)); },
+      {"nn::Linear with 0 inputs",
+       [] { nn::Linear(nn::LinearOptions(0, 3)); },
        {"Linear", "in_features", "got 0"}},
-      {"nn::Linear with 0 outputs", [] { nn::Linear(nn::LinearOptions(3, 0)); },
+      {"nn::Linear with 0 outputs",
+       [] { nn::Linear(nn::LinearOptions(3, 0)); },
        {"Linear", "out_features", "and 0"}},
-      {"nn::Embedding with 0 rows", [] { nn::Embedding(nn::EmbeddingOptions(0, 4)); },
+      {"nn::Embedding with 0 rows",
+       [] { nn::Embedding(nn::EmbeddingOptions(0, 4)); },
        {"Embedding", "num_embeddings", "got 0"}},
-      {"nn::Embedding with dimension 0", [] { nn::Embedding(nn::EmbeddingOptions(4, 0)); },
+      {"nn::Embedding with dimension 0",
+       [] { nn::Embedding(nn::EmbeddingOptions(4, 0)); },
        {"Embedding", "embedding_dim", "and 0"}},
-      {"nn::BatchNorm1d with 0 features", [] { nn::BatchNorm1d(nn::BatchNormOptions(0)); },
+      {"nn::BatchNorm1d with 0 features",
+       [] { nn::BatchNorm1d(nn::BatchNormOptions(0)); },
        {"BatchNorm1d", "num_features"}},
-      {"nn::LayerNorm over an extent 0", [] { nn::LayerNorm(nn::LayerNormOptions({4, 0})); },
+      {"nn::LayerNorm over an extent 0",
+       [] {
+         nn::LayerNorm(nn::LayerNormOptions({4, 0}));
+       },
        {"LayerNorm", "[4,0]"}},
-      {"nn::Conv2d with 0 groups", [] { nn::Conv2d(nn::Conv2dOptions(2, 2, 3).groups(0)); },
+      {"nn::Conv2d with 0 groups",
+       [] { nn::Conv2d(nn::Conv2dOptions(2, 2, 3).groups(0)); },
        {"Conv2d", "groups", "got 0"}},
-      {"nn::Conv1d with stride 0", [] { nn::Conv1d(nn::Conv1dOptions(2, 2, 3).stride(0)); },
+      {"nn::Conv1d with stride 0",
+       [] { nn::Conv1d(nn::Conv1dOptions(2, 2, 3).stride(0)); },
        {"Conv1d", "stride must be >= 1"}},
       {"nn::MaxPool2d with kernel 0",
-       [] { nn::MaxPool2d(nn::Pool2dOptions(0)).forward(zeros<float>({1, 1, 4, 4})); },
+       [] {
+         nn::MaxPool2d(nn::Pool2dOptions(0)).forward(zeros<float>({1, 1, 4, 4}));
+       },
        {"max_pool2d", "kernel size must be >= 1"}},
       {"nn::AvgPool1d with stride 0",
-       [] { nn::AvgPool1d(nn::Pool1dOptions(2).stride(0)).forward(zeros<float>({1, 1, 4})); },
+       [] {
+         nn::AvgPool1d(nn::Pool1dOptions(2).stride(0)).forward(zeros<float>({1, 1, 4}));
+       },
        {"avg_pool1d", "stride must be >= 1"}},
-      {"nn::RNN with hidden size 0", [] { nn::RNN(nn::RNNOptions(3, 0)); },
+      {"nn::RNN with hidden size 0",
+       [] { nn::RNN(nn::RNNOptions(3, 0)); },
        {"RNN", "hidden_size", "got 0"}},
-      {"nn::RNN with input size 0", [] { nn::RNN(nn::RNNOptions(0, 3)); },
+      {"nn::RNN with input size 0",
+       [] { nn::RNN(nn::RNNOptions(0, 3)); },
        {"RNN", "input_size", "got 0"}},
-      {"nn::LSTM with 0 layers", [] { nn::LSTM(nn::LSTMOptions(3, 4).num_layers(0)); },
+      {"nn::LSTM with 0 layers",
+       [] { nn::LSTM(nn::LSTMOptions(3, 4).num_layers(0)); },
        {"LSTM", "num_layers", "and 0"}},
-      {"nn::GRUCell with input size 0", [] { nn::GRUCell(nn::GRUCellOptions(0, 4)); },
+      {"nn::GRUCell with input size 0",
+       [] { nn::GRUCell(nn::GRUCellOptions(0, 4)); },
        {"GRUCell", "input_size", "got 0"}},
-      {"nn::LSTMCell with hidden size 0", [] { nn::LSTMCell(nn::LSTMCellOptions(4, 0)); },
+      {"nn::LSTMCell with hidden size 0",
+       [] { nn::LSTMCell(nn::LSTMCellOptions(4, 0)); },
        {"LSTMCell", "hidden_size", "and 0"}},
-      {"DataLoader with batch size 0", [] { datasets::DataLoader(tiny_data(), 0); },
+      {"DataLoader with batch size 0",
+       [] { datasets::DataLoader(tiny_data(), 0); },
        {"DataLoader", "batch_size"}},
       {"text_sequences with seq_len 0",
        [] {
@@ -85,9 +105,11 @@ std::vector<BoundCase> bound_cases() {
          datasets::text_sequences("abcabc", vocab, 0);
        },
        {"text_sequences", "seq_len"}},
-      {"one_hot with 0 classes", [] { datasets::one_hot({}, 0); },
+      {"one_hot with 0 classes",
+       [] { datasets::one_hot({}, 0); },
        {"one_hot", "num_classes", "got 0"}},
-      {"random_split with no fraction", [] { datasets::random_split_indices(4, {}, 0); },
+      {"random_split with no fraction",
+       [] { datasets::random_split_indices(4, {}, 0); },
        {"random_split", "no fractions"}},
       {"Dataset with samples of no value",
        [] {
@@ -97,16 +119,22 @@ std::vector<BoundCase> bound_cases() {
          datasets::Dataset d(std::move(parts));
        },
        {"Dataset", "[0]"}},
-      {"accuracy of no sample", [] { train::accuracy(zeros<float>({0, 3}), {}); },
+      {"accuracy of no sample",
+       [] {
+         train::accuracy(zeros<float>({0, 3}), {});
+       },
        {"accuracy", "empty"}},
       {"mean_squared_error of no element",
        [] { train::mean_squared_error(zeros<float>({0}), zeros<float>({0})); },
        {"mean_squared_error", "empty"}},
       {"ShardedStep with shard size 0", [] { train::ShardedStep(0); }, {"shard"}},
       {"top_k_accuracy with k = 0",
-       [] { train::top_k_accuracy(zeros<float>({2, 3}), {0, 1}, 0); },
+       [] {
+         train::top_k_accuracy(zeros<float>({2, 3}), {0, 1}, 0);
+       },
        {"top_k_accuracy", "k must"}},
-      {"ConfusionMatrix with 0 classes", [] { train::ConfusionMatrix(0); },
+      {"ConfusionMatrix with 0 classes",
+       [] { train::ConfusionMatrix(0); },
        {"ConfusionMatrix", "class"}},
       {"CheckpointCallback every 0 epochs",
        [] { train::CheckpointCallback(0, [](std::size_t, TrainContext&) {}); },
@@ -154,7 +182,8 @@ TEST_CASE("api bounds: zero sizes, empty ranges and zero divisors are ValueError
     }
     CHECK_MESSAGE(!message.empty(), "no error");
     for (const std::string& word : c.words) {
-      CHECK_MESSAGE(message.find(word) != std::string::npos, "'" << word << "' not in: " << message);
+      CHECK_MESSAGE(message.find(word) != std::string::npos,
+                    "'" << word << "' not in: " << message);
     }
   }
 }
