@@ -4,6 +4,9 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <string>
+
+#include "autograd/error.hpp"
 
 /// An explicit, seedable random generator. Every random draw in the framework (initialisation,
 /// dropout, shuffling) takes a Generator, so a run is reproducible from its seed alone. The
@@ -64,8 +67,9 @@ class Generator {
   /// Normal draw with the given mean and standard deviation.
   double normal(double mean, double stddev) { return mean + stddev * normal(); }
 
-  /// Uniform integer in [0, n); n must be positive (unbiased, by rejection).
+  /// Uniform integer in [0, n) (unbiased, by rejection); ValueError when n is 0 (an empty range).
   std::uint64_t below(std::uint64_t n) {
+    if (n == 0) throw ValueError("Generator::below: n is 0; the range [0, n) is empty");
     const std::uint64_t limit = (~std::uint64_t{0}) - (~std::uint64_t{0}) % n;
     std::uint64_t x = next_u64();
     while (x >= limit) x = next_u64();

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <sstream>
+#include <vector>
 
 namespace axon::autograd {
 
@@ -17,12 +20,41 @@ thread_local const char* running_name = "";
 
 constexpr std::size_t kBlockSize = 1 << 16;
 
+// Handle counts of destroyed tapes, for reuse. They are never freed: a tensor may outlive its
+// tape and still drop its handle into the count (which then carries another id and ignores it).
+// Never destroyed either: a thread's own tape may be destroyed at thread exit after statics.
+std::mutex& spare_counts_mutex() {
+  static auto* mutex = new std::mutex();
+  return *mutex;
+}
+std::vector<detail::HandleCount*>& spare_counts() {
+  static auto* spare = new std::vector<detail::HandleCount*>();
+  return *spare;
+}
+
+detail::HandleCount* take_count() {
+  {
+    std::lock_guard<std::mutex> lock(spare_counts_mutex());
+    auto& spare = spare_counts();
+    if (!spare.empty()) {
+      detail::HandleCount* c = spare.back();
+      spare.pop_back();
+      return c;
+    }
+  }
+  return new detail::HandleCount();
+}
+
 }  // namespace
 
-Tape::Tape() : id_(next_tape_id.fetch_add(1)) {}
+Tape::Tape() : id_(next_tape_id.fetch_add(1)), count_(take_count()) {
+  count_->word.store(detail::HandleCount::tag(id_), std::memory_order_release);
+}
 
 Tape::~Tape() {
-  release();
+  release();  // leaves the count on a fresh id that no tensor carries
+  std::lock_guard<std::mutex> lock(spare_counts_mutex());
+  spare_counts().push_back(count_);
 }
 
 void* Tape::allocate(std::size_t size, std::size_t align) {
@@ -65,7 +97,27 @@ void Tape::release() {
   if (blocks_.size() > 1) blocks_.resize(1);
   block_ = 0;
   offset_ = 0;
+  bad_forward_op_ = nullptr;
   id_ = next_tape_id.fetch_add(1);
+  // Handles to the released tensors carry the old id from now on and leave the count alone.
+  count_->word.store(detail::HandleCount::tag(id_), std::memory_order_release);
+}
+
+void Tape::note_nonfinite_forward(const char* op, std::size_t node, std::size_t element,
+                                  double value) {
+  if (bad_forward_op_) return;
+  bad_forward_op_ = op;
+  bad_forward_node_ = node;
+  bad_forward_element_ = element;
+  bad_forward_value_ = value;
+}
+
+std::string Tape::first_nonfinite_forward() const {
+  if (!bad_forward_op_) return "";
+  std::ostringstream os;
+  os << "'" << bad_forward_op_ << "' (node " << bad_forward_node_ << ") produced "
+     << bad_forward_value_ << " at element " << bad_forward_element_;
+  return os.str();
 }
 
 Tape& current_tape() {

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -15,6 +17,12 @@
 /// closure. backward() walks the nodes in reverse creation order in a plain loop (no recursion, no
 /// topological sort), then releases them. Nodes live in a bump arena that is reused across steps,
 /// so recording an op costs no heap allocation for the node itself.
+///
+/// A recording is released by backward(), by Tape::release(), or automatically once no tensor
+/// handle can reach it: every BasicTensor handle to a recorded tensor is counted on its tape
+/// (detail::HandleCount), and the next op recorded on a tape whose count fell to 0 releases the
+/// abandoned recording first. A loop of forward passes that never calls backward() therefore
+/// keeps at most one pass on the tape.
 ///
 /// Each thread has its own default tape; a TapeScope makes another tape current on this thread
 /// (one per shard in batch-parallel training). Recording is thread-local: ops on thread A never
@@ -37,6 +45,42 @@ class Node {
   const char* name_;
 };
 
+namespace detail {
+/// The number of live BasicTensor handles to the tensors of one tape's current recording,
+/// packed with the low 32 bits of that recording's id: bits 63..32 hold the id, bits 31..0 the
+/// count. A handle whose tensor belongs to an older recording sees another id and leaves the
+/// count alone, so releasing a recording needs no walk over its surviving tensors. Counts are
+/// never freed (a destroyed tape's count is reused by the next tape, under a fresh id), so a
+/// tensor that outlives its tape still points at valid memory.
+struct HandleCount {
+  std::atomic<std::uint64_t> word{0};
+
+  static constexpr std::uint64_t kCountMask = 0xFFFFFFFFull;
+  /// The id part of `word` for recording `id`.
+  static std::uint64_t tag(std::uint64_t id) { return id << 32; }
+
+  /// One more handle to a tensor of recording `id` (nothing when that recording was released).
+  void acquire(std::uint64_t id) {
+    const std::uint64_t t = tag(id);
+    std::uint64_t w = word.load(std::memory_order_relaxed);
+    while ((w & ~kCountMask) == t) {
+      if (word.compare_exchange_weak(w, w + 1, std::memory_order_relaxed)) return;
+    }
+  }
+  /// One handle fewer (release order: its uses happen before the tape frees the recording).
+  void drop(std::uint64_t id) {
+    const std::uint64_t t = tag(id);
+    std::uint64_t w = word.load(std::memory_order_relaxed);
+    while ((w & ~kCountMask) == t) {
+      if (word.compare_exchange_weak(w, w - 1, std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+        return;
+      }
+    }
+  }
+};
+}  // namespace detail
+
 /// A linear list of nodes in creation order, plus the arena that stores them.
 class Tape {
  public:
@@ -50,6 +94,18 @@ class Tape {
   std::uint64_t id() const { return id_; }
   /// Number of nodes recorded since the last release.
   std::size_t size() const { return nodes_.size(); }
+
+  /// The handle count of the current recording (ops store it in the tensors they record).
+  detail::HandleCount* handle_count() const { return count_; }
+  /// Whether the tape holds nodes that no tensor handle can reach any more.
+  bool abandoned() const {
+    return !nodes_.empty() &&
+           (count_->word.load(std::memory_order_acquire) & detail::HandleCount::kCountMask) == 0;
+  }
+  /// Releases the recording when it is abandoned(); ops call it before recording a node.
+  void release_if_abandoned() {
+    if (abandoned()) release();
+  }
 
   /// Constructs a node of type N in the arena and appends it.
   template <class N, class... Args>
@@ -67,6 +123,13 @@ class Tape {
   /// Destroys every node (freeing what they captured) and starts a new recording id.
   void release();
 
+  /// Anomaly mode: notes that the forward of `op` (node `node`) produced `value` at element
+  /// `element`; only the first such op of a recording is kept.
+  void note_nonfinite_forward(const char* op, std::size_t node, std::size_t element, double value);
+  /// Anomaly mode: "'log' (node 3) produced -inf at element 0" for the first op of this
+  /// recording whose forward produced a NaN or Inf, or "" when none did.
+  std::string first_nonfinite_forward() const;
+
  private:
   void* allocate(std::size_t size, std::size_t align);
 
@@ -79,6 +142,12 @@ class Tape {
   std::size_t block_ = 0;   // block being filled
   std::size_t offset_ = 0;  // bytes used in that block
   std::uint64_t id_;
+  detail::HandleCount* count_;
+  // Anomaly mode: the first op of this recording whose forward value was not finite.
+  const char* bad_forward_op_ = nullptr;
+  std::size_t bad_forward_node_ = 0;
+  std::size_t bad_forward_element_ = 0;
+  double bad_forward_value_ = 0;
 };
 
 /// The tape ops record on in this thread: the innermost TapeScope's, else the thread's own.
@@ -112,7 +181,9 @@ class NoGradGuard {
 };
 
 /// Anomaly mode (off by default, process-wide): backward checks every gradient an op produces and
-/// throws NumericalError naming the op at the first NaN or Inf.
+/// throws NumericalError naming the op at the first NaN or Inf; forward checks every recorded op's
+/// value and that message also names the first op whose forward produced a NaN or Inf (the
+/// origin a user hunting a NaN wants; see Tape::first_nonfinite_forward).
 void set_anomaly_enabled(bool enabled);
 /// Whether anomaly mode is on.
 bool anomaly_enabled();

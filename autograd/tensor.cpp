@@ -40,9 +40,58 @@ BasicTensor<T>& BasicTensor<T>::requires_grad_(bool value) {
 }
 
 template <class T>
+bool BasicTensor<T>::has_grad() const {
+  const Impl& s = impl();
+  if (s.graph_id == 0) return s.has_grad;
+  return s.hooks && s.hooks->has_retained;
+}
+
+template <class T>
 BasicTensor<T> BasicTensor<T>::grad() const {
-  if (!impl().has_grad) return BasicTensor(xt::xarray<T>(xt::zeros<T>(shape())));
-  return BasicTensor(impl().grad);
+  const Impl& s = impl();
+  const xt::xarray<T>* g = s.has_grad ? &s.grad : nullptr;
+  if (s.graph_id != 0) {
+    if (!retains_grad()) {
+      throw GraphError("grad: the tensor of shape " + shape_str(shape()) +
+                       " is not a leaf (an op made it), and a non-leaf's gradient is freed "
+                       "during backward(); call retain_grad() on it before backward() to keep it");
+    }
+    g = s.hooks->has_retained ? &s.hooks->retained : nullptr;
+  }
+  BasicTensor result(g ? xt::xarray<T>(*g) : xt::xarray<T>(xt::zeros<T>(shape())));
+  result.impl().from_grad = true;
+  return result;
+}
+
+template <class T>
+BasicTensor<T>& BasicTensor<T>::retain_grad() {
+  Impl& s = impl();
+  if (!s.requires_grad) {
+    throw GraphError("retain_grad: the tensor of shape " + shape_str(shape()) +
+                     " does not require a gradient");
+  }
+  if (s.graph_id == 0) return *this;  // a leaf keeps its gradient anyway
+  if (!s.hooks) s.hooks = std::make_shared<GradHooks<T>>();
+  s.hooks->retain = true;
+  return *this;
+}
+
+template <class T>
+bool BasicTensor<T>::retains_grad() const {
+  const Impl& s = impl();
+  return s.graph_id == 0 || (s.hooks && s.hooks->retain);
+}
+
+template <class T>
+void BasicTensor<T>::register_hook(Hook hook) {
+  Impl& s = impl();
+  if (!s.requires_grad) {
+    throw GraphError("register_hook: the tensor of shape " + shape_str(shape()) +
+                     " does not require a gradient, so no gradient will pass it");
+  }
+  if (!hook) throw ValueError("register_hook: the hook is empty");
+  if (!s.hooks) s.hooks = std::make_shared<GradHooks<T>>();
+  s.hooks->hooks.push_back(std::move(hook));
 }
 
 template <class T>
@@ -59,6 +108,7 @@ template <class T>
 void BasicTensor<T>::zero_grad() {
   impl().has_grad = false;
   impl().grad = xt::xarray<T>::from_shape({0});
+  if (impl().hooks) impl().hooks->has_retained = false;
 }
 
 template <class T>
@@ -118,11 +168,14 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
         std::ostringstream os;
         os << "anomaly: backward of '" << detail::running_node_name() << "' produced " << p[i]
            << " at element " << i << " of a gradient of shape " << shape_str(g.shape());
+        const std::string origin = current_tape().first_nonfinite_forward();
+        if (!origin.empty()) os << "; the first non-finite forward value: " << origin;
         throw NumericalError(os.str());
       }
     }
   }
   if (impl.graph_id == 0) {
+    if (impl.hooks) detail::run_hooks(impl, g);
     // A leaf (parameter) while a shard of a batch-parallel step runs: into the shard's buffer.
     if (LeafGradients<T>* sink = detail::leaf_sink<T>()) {
       sink->add(impl, std::move(g));
@@ -151,11 +204,53 @@ void throw_grad_shape(const std::string& who, const Shape& grad, const Shape& va
                    " (a gradient assigned through grad_data() must have the value's shape)");
 }
 
+void throw_grad_input(const char* op, std::size_t input) {
+  throw GraphError(std::string(op) + ": input " + std::to_string(input) +
+                   " holds values read from a gradient (grad()), which are a constant here: no "
+                   "gradient flows through them, so a loss built from them (a gradient penalty) "
+                   "gets a wrong gradient. Gradients of gradients (create_graph) are not "
+                   "supported yet; detach() the values if a constant is meant");
+}
+
 void throw_stale_input(const char* op, std::size_t input) {
   throw GraphError(std::string(op) + ": input " + std::to_string(input) +
                    " belongs to a graph that was already released by backward(); detach() it "
                    "(e.g. a recurrent state carried across batches) or use retain_graph=true");
 }
+template <class T>
+void run_hooks(const TensorImpl<T>& impl, xt::xarray<T>& g) {
+  for (const auto& hook : impl.hooks->hooks) {
+    BasicTensor<T> replaced = hook(BasicTensor<T>(xt::xarray<T>(g)));
+    if (!replaced.defined()) continue;
+    if (replaced.shape() != g.shape()) {
+      throw ShapeError("register_hook: a hook returned a gradient of shape " +
+                       shape_str(replaced.shape()) + " for a tensor of shape " +
+                       shape_str(impl.value.shape()));
+    }
+    g = replaced.data();
+  }
+}
+
+template <class T>
+void node_output_hooks(TensorImpl<T>& out) {
+  run_hooks(out, out.grad);
+  GradHooks<T>& h = *out.hooks;
+  if (!h.retain) return;
+  if (!h.has_retained) {
+    h.retained = out.grad;
+    h.has_retained = true;
+    return;
+  }
+  // A second backward() (retain_graph) adds to the kept gradient, as for a leaf.
+  T* dst = h.retained.data();
+  const T* src = out.grad.data();
+  for (std::size_t i = 0, n = out.grad.size(); i < n; ++i) dst[i] += src[i];
+}
+
+template void run_hooks<float>(const TensorImpl<float>&, xt::xarray<float>&);
+template void run_hooks<double>(const TensorImpl<double>&, xt::xarray<double>&);
+template void node_output_hooks<float>(TensorImpl<float>&);
+template void node_output_hooks<double>(TensorImpl<double>&);
 }  // namespace detail
 
 // ---- printing ----------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -30,6 +32,9 @@ const xt::xarray<T>& empty_array() {
 }
 }  // namespace detail
 
+template <class T>
+struct GradHooks;
+
 /// The state behind a tensor handle. Op implementations use it directly.
 ///
 /// Both arrays start empty (shape [0]) rather than default-constructed: a default xarray is 0-d
@@ -43,6 +48,13 @@ struct TensorImpl {
   bool requires_grad = false;
   std::uint64_t graph_id = 0;  ///< id of the tape recording that produced it; 0 for a leaf
   std::size_t node_index = 0;  ///< position of the producing node on that tape
+  /// Live-handle count of the producing tape (nullptr for a leaf); see detail::HandleCount.
+  detail::HandleCount* handle_count = nullptr;
+  /// Holds values read from a gradient (grad(), and ops of such values run while recording
+  /// with no input requiring a gradient): a recorded op refuses it (see make_result).
+  bool from_grad = false;
+  /// retain_grad() and register_hook() state; null for almost every tensor.
+  std::shared_ptr<GradHooks<T>> hooks;
 };
 
 template <class T>
@@ -56,7 +68,29 @@ class BasicTensor {
   /// A leaf tensor owning `value`.
   explicit BasicTensor(xt::xarray<T> value, bool requires_grad = false);
   /// Wraps existing state (used by ops).
-  explicit BasicTensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  explicit BasicTensor(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) { acquire(); }
+  /// Another handle to the same tensor.
+  BasicTensor(const BasicTensor& other) : impl_(other.impl_) { acquire(); }
+  /// Takes over `other`'s handle; `other` becomes undefined.
+  BasicTensor(BasicTensor&& other) noexcept : impl_(std::move(other.impl_)) {}
+  /// Makes this a handle to `other`'s tensor.
+  BasicTensor& operator=(const BasicTensor& other) {
+    if (impl_ != other.impl_) {
+      BasicTensor copy(other);
+      swap(copy);
+    }
+    return *this;
+  }
+  /// Takes over `other`'s handle; `other` becomes undefined.
+  BasicTensor& operator=(BasicTensor&& other) noexcept {
+    if (this != &other) {
+      BasicTensor moved(std::move(other));
+      swap(moved);
+    }
+    return *this;
+  }
+  /// Drops the handle; the last handle to a recording lets the tape release it (tape.hpp).
+  ~BasicTensor() { drop(); }
 
   /// Whether this handle refers to a tensor.
   bool defined() const { return static_cast<bool>(impl_); }
@@ -87,16 +121,34 @@ class BasicTensor {
   /// True for tensors not produced by a recorded op (user tensors, parameters).
   bool is_leaf() const { return impl().graph_id == 0; }
 
-  /// Whether a gradient has been accumulated since the last zero_grad().
-  bool has_grad() const { return impl().has_grad; }
-  /// A copy of the accumulated gradient as a tensor (zeros if none yet).
+  /// Whether a gradient has been accumulated since the last zero_grad() (for a non-leaf: kept by
+  /// retain_grad()).
+  bool has_grad() const;
+  /// A copy of the accumulated gradient as a tensor (zeros if none yet). A non-leaf's gradient is
+  /// freed during backward(), so reading it is a GraphError unless retain_grad() was called. The
+  /// copy is a constant: a recorded op that takes it (or a value computed from it) is a
+  /// GraphError, since no gradient flows through it (detach() it if a constant is meant).
   BasicTensor grad() const;
+  /// Keeps this non-leaf's gradient through backward() so grad() can read it (a no-op on a
+  /// leaf); returns *this. GraphError on a tensor that does not require a gradient.
+  BasicTensor& retain_grad();
+  /// Whether grad() can be read: a leaf, or a non-leaf after retain_grad().
+  bool retains_grad() const;
+  /// A function that sees the gradient flowing into this tensor during backward(); it returns
+  /// a replacement of the same shape, or an undefined tensor to keep it.
+  using Hook = std::function<BasicTensor(const BasicTensor&)>;
+  /// Registers `hook`. On a non-leaf it runs once per backward() on the whole gradient, before
+  /// the op that made the tensor passes it on; on a leaf it runs on each contribution before it
+  /// is added (concurrently from the shards of the batch-parallel trainer: keep it thread-safe).
+  /// Hooks run in registration order, each on the previous one's result.
+  void register_hook(Hook hook);
   /// The accumulated gradient itself, for in-place use by optimizers (allocated as zeros if none).
   xt::xarray<T>& grad_data();
-  /// Drops the accumulated gradient.
+  /// Drops the accumulated gradient (and a non-leaf's kept one).
   void zero_grad();
 
-  /// A new leaf with a copy of the values, cut from the graph.
+  /// A new leaf with a copy of the values, cut from the graph (and a plain constant, even when
+  /// read from a gradient).
   BasicTensor detach() const;
   /// A copy of the values in another scalar type (a new leaf).
   template <class U>
@@ -117,10 +169,20 @@ class BasicTensor {
     if (!impl_) throw ValueError("tensor: use of an undefined (default-constructed) tensor");
     return *impl_;
   }
-  /// The shared state pointer (ops capture it in backward closures).
+  /// The shared state pointer (ops capture it in backward closures). Closures hold this, not a
+  /// BasicTensor: a handle inside the tape would count as a user's and keep the recording alive.
   const std::shared_ptr<Impl>& impl_ptr() const { return impl_; }
 
  private:
+  // Only tensors recorded on a tape are counted (see detail::HandleCount); leaves cost nothing.
+  void acquire() const {
+    if (impl_ && impl_->handle_count) impl_->handle_count->acquire(impl_->graph_id);
+  }
+  void drop() const noexcept {
+    if (impl_ && impl_->handle_count) impl_->handle_count->drop(impl_->graph_id);
+  }
+  void swap(BasicTensor& other) noexcept { impl_.swap(other.impl_); }
+
   std::shared_ptr<Impl> impl_;
 };
 
@@ -183,6 +245,24 @@ void check_grad_shape(const TensorImpl<T>& impl, const std::string& who) {
   }
 }
 
+/// What retain_grad() and register_hook() keep for one tensor.
+template <class T>
+struct GradHooks {
+  std::vector<typename BasicTensor<T>::Hook> hooks;
+  bool retain = false;        ///< keep the gradient of this non-leaf after backward()
+  bool has_retained = false;  ///< `retained` holds a gradient
+  xt::xarray<T> retained = detail::empty_array<T>();
+};
+
+namespace detail {
+/// Runs `impl`'s hooks on its gradient `g` in place (ShapeError when one returns another shape).
+template <class T>
+void run_hooks(const TensorImpl<T>& impl, xt::xarray<T>& g);
+/// A node's output with hooks or retain_grad(): runs the hooks on its gradient and keeps a copy.
+template <class T>
+void node_output_hooks(TensorImpl<T>& out);
+}  // namespace detail
+
 /// The node type ops push: runs `fn(grad_output, output_value)` when the output received a
 /// gradient, then frees that gradient (intermediate gradients live only during backward).
 template <class T, class F>
@@ -192,6 +272,7 @@ class FunctionNode final : public Node {
       : Node(name), out_(std::move(out)), fn_(std::move(fn)) {}
   void backward() override {
     if (!out_->has_grad) return;
+    if (out_->hooks) detail::node_output_hooks(*out_);
     fn_(static_cast<const xt::xarray<T>&>(out_->grad),
         static_cast<const xt::xarray<T>&>(out_->value));
     out_->grad = xt::xarray<T>(detail::empty_array<T>());
@@ -205,25 +286,49 @@ class FunctionNode final : public Node {
 
 namespace detail {
 [[noreturn]] void throw_stale_input(const char* op, std::size_t input);
-}
+[[noreturn]] void throw_grad_input(const char* op, std::size_t input);
+}  // namespace detail
 
 namespace detail {
+/// Anomaly mode: notes on `tape` the first recorded op whose forward value holds a NaN or Inf.
+template <class T>
+void check_forward_value(Tape& tape, const char* op, const xt::xarray<T>& value) {
+  const T* p = value.data();
+  for (std::size_t i = 0, n = value.size(); i < n; ++i) {
+    if (!std::isfinite(p[i])) {
+      tape.note_nonfinite_forward(op, tape.size(), i, static_cast<double>(p[i]));
+      return;
+    }
+  }
+}
+
 /// make_result's body for any range of inputs; `get(element)` yields the BasicTensor.
 template <class T, class Range, class Get, class F>
 BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range& inputs, Get get,
                              F&& backward_fn) {
   bool needs = false;
+  bool from_grad = false;
   if (grad_enabled()) {
-    for (const auto& in : inputs) needs = needs || get(in).impl().requires_grad;
+    for (const auto& in : inputs) {
+      const auto& impl = get(in).impl();
+      needs = needs || impl.requires_grad;
+      from_grad = from_grad || impl.from_grad;
+    }
   }
-  if (!needs) return BasicTensor<T>(std::move(value));
+  if (!needs) {
+    BasicTensor<T> result(std::move(value));
+    result.impl().from_grad = from_grad;
+    return result;
+  }
   Tape& tape = current_tape();
+  tape.release_if_abandoned();
   std::size_t k = 0;
   for (const auto& in : inputs) {
     const auto& impl = get(in).impl();
     if (impl.requires_grad && impl.graph_id != 0 && impl.graph_id != tape.id()) {
       throw_stale_input(op, k);
     }
+    if (from_grad && impl.from_grad) throw_grad_input(op, k);
     ++k;
   }
   auto out = std::make_shared<TensorImpl<T>>();
@@ -231,6 +336,8 @@ BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range&
   out->requires_grad = true;
   out->graph_id = tape.id();
   out->node_index = tape.size();
+  out->handle_count = tape.handle_count();
+  if (anomaly_enabled()) check_forward_value(tape, op, out->value);
   tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn));
   return BasicTensor<T>(std::move(out));
 }

@@ -28,6 +28,7 @@ BatchTransform scale_to_unit() {
 }
 
 Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t num_classes) {
+  if (num_classes == 0) throw ValueError("one_hot: num_classes must be at least 1 (got 0)");
   xt::xarray<float> out = xt::zeros<float>({labels.size(), num_classes});
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] >= num_classes) {

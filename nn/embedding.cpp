@@ -17,6 +17,11 @@ BasicEmbedding<T>::BasicEmbedding(const EmbeddingOptions& options, autograd::Gen
 
 template <class T>
 void BasicEmbedding<T>::build(autograd::Generator& gen) {
+  if (options_.num_embeddings() == 0 || options_.embedding_dim() == 0) {
+    throw ValueError("Embedding: num_embeddings and embedding_dim must be at least 1 (got " +
+                     std::to_string(options_.num_embeddings()) + " and " +
+                     std::to_string(options_.embedding_dim()) + ")");
+  }
   if (options_.padding_idx() && *options_.padding_idx() >= options_.num_embeddings()) {
     throw ValueError("Embedding(" + extra_repr() + "): padding_idx must be below num_embeddings");
   }

@@ -16,6 +16,10 @@ BasicLayerNorm<T>::BasicLayerNorm(const LayerNormOptions& options) : options_(op
   const autograd::Shape shape(options_.normalized_shape().begin(),
                               options_.normalized_shape().end());
   if (shape.empty()) throw ValueError("LayerNorm: normalized_shape is empty");
+  if (autograd::shape_numel(shape) == 0) {  // the mean over no element divides by zero
+    throw ValueError("LayerNorm: normalized_shape " + autograd::shape_str(shape) +
+                     " has an extent 0");
+  }
   if (!(options_.eps() > 0.0)) throw ValueError("LayerNorm(" + extra_repr() + "): eps must be > 0");
   if (options_.elementwise_affine()) {
     weight_ = &this->register_parameter("weight", autograd::ones<T>(shape));

@@ -13,6 +13,11 @@ namespace axon::nn {
 template <class T>
 BasicLinear<T>::BasicLinear(const LinearOptions& options, autograd::Generator& gen)
     : options_(options) {
+  if (options_.in_features() == 0 || options_.out_features() == 0) {  // 1/sqrt(0) init bound
+    throw ValueError("Linear: in_features and out_features must be at least 1 (got " +
+                     std::to_string(options_.in_features()) + " and " +
+                     std::to_string(options_.out_features()) + ")");
+  }
   weight_ = &this->register_parameter(
       "weight", autograd::zeros<T>({options_.out_features(), options_.in_features()}));
   if (options_.bias()) {

@@ -41,6 +41,10 @@ RecurrentWeights<T> register_recurrent_weights(BasicModule<T>& module, const std
                                                RecurrentKind kind, std::size_t input_size,
                                                std::size_t hidden_size, bool bias,
                                                autograd::Generator& gen) {
+  if (input_size == 0 || hidden_size == 0) {  // 1/sqrt(hidden_size) init bound
+    throw ValueError(module.name() + ": input_size and hidden_size must be at least 1 (got " +
+                     std::to_string(input_size) + " and " + std::to_string(hidden_size) + ")");
+  }
   const std::size_t rows = gate_count(kind) * hidden_size;
   RecurrentWeights<T> w;
   w.w_ih = &module.register_parameter("weight_ih" + suffix, autograd::zeros<T>({rows, input_size}));

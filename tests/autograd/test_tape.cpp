@@ -2,10 +2,14 @@
 // Tests autograd/tape.cpp: recording, the reverse loop, accumulation, release, guards, threads.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <thread>
 
+#include "nn/activation.hpp"
+#include "nn/linear.hpp"
+#include "nn/sequential.hpp"
 #include "op_case.hpp"
 
 namespace axon::test {
@@ -147,6 +151,95 @@ TEST_CASE("tape: no memory growth over 10,000 forward/backward steps" *
   CHECK(after - before < 2048);  // < 2 MB growth over 10,000 steps
 }
 
+TEST_CASE("tape: forwards never followed by backward run in constant memory" *
+          doctest::skip(AXON_ASAN != 0)) {
+  // An evaluation loop written by hand: recording on, no NoGradGuard, no backward().
+  Generator gen(3);
+  nn::Sequential mlp{std::make_shared<nn::Linear>(nn::LinearOptions(32, 64), gen),
+                     std::make_shared<nn::ReLU>(),
+                     std::make_shared<nn::Linear>(nn::LinearOptions(64, 10), gen)};
+  auto x = randn<float>({16, 32}, gen);
+  Tape tape;
+  TapeScope scope(tape);
+  std::size_t one_pass = 0;
+  auto run = [&](int n) {
+    std::size_t largest = 0;
+    for (int i = 0; i < n; ++i) {
+      auto out = mlp.forward(x);
+      auto score = sum(out * out);
+      largest = std::max(largest, tape.size());
+    }
+    return largest;
+  };
+  one_pass = run(1);
+  REQUIRE(one_pass > 0);
+  run(500);  // warm up allocator pools
+  const long before = rss_kb();
+  CHECK(run(10000) == one_pass);  // never more than one pass on the tape
+  const long after = rss_kb();
+  CHECK(after - before < 2048);  // < 2 MB growth over 10,000 passes
+}
+
+TEST_CASE("tape: a recording is released only when no handle can reach it") {
+  auto x = scalar<double>(2.0, true);
+  Tape tape;
+  TapeScope scope(tape);
+  auto kept = x * 3.0;  // a live handle keeps its whole recording
+  {
+    auto dropped = kept * kept;
+    auto copy = dropped;
+    auto moved = std::move(copy);
+  }
+  auto more = x * 5.0;
+  CHECK(tape.size() == 3);
+  CHECK_FALSE(tape.abandoned());
+  auto id = tape.id();
+  {
+    auto a = kept;  // copies and moves count as handles too
+    kept = more;
+    more = std::move(a);
+  }
+  (kept * more).backward();  // still one recording: d(15 x^2)/dx = 30 x
+  CHECK(x.grad().item() == doctest::Approx(2 * 2.0 * 15.0));
+  CHECK(tape.id() != id);
+
+  // Only handles count: after the last one is dropped, the next op starts a fresh recording.
+  x.zero_grad();
+  auto first = x * 7.0;
+  id = tape.id();
+  auto impl = first.impl_ptr();  // a raw state pointer is not a handle
+  first = BasicTensor<double>();
+  CHECK(tape.abandoned());
+  auto second = x * 11.0;
+  CHECK(tape.size() == 1);
+  CHECK(tape.id() != id);
+  // The released tensor still gives the typed error when it is used again.
+  BasicTensor<double> revived(impl);
+  CHECK_THROWS_AS(revived.backward(), GraphError);
+  CHECK_THROWS_AS(revived * 2.0, GraphError);
+  second.backward();
+  CHECK(x.grad().item() == doctest::Approx(11.0));
+}
+
+TEST_CASE("tape: a tensor may outlive its tape") {
+  auto x = scalar<double>(2.0, true);
+  BasicTensor<double> survivor;
+  {
+    Tape tape;
+    TapeScope scope(tape);
+    survivor = x * 3.0;
+  }
+  Tape other;  // may reuse the destroyed tape's handle count under a new id
+  TapeScope scope(other);
+  auto y = x * 4.0;
+  auto copy = survivor;
+  copy = BasicTensor<double>();
+  survivor = BasicTensor<double>();
+  CHECK_FALSE(other.abandoned());  // y's handle still counts
+  y.backward();
+  CHECK(x.grad().item() == doctest::Approx(4.0));
+}
+
 TEST_CASE("tape: recording is thread-local; TapeScope switches tapes") {
   auto x = scalar<double>(3.0, true);
   double grad_in_thread = 0;
@@ -189,6 +282,31 @@ TEST_CASE("tape: anomaly mode names the op producing NaN in backward") {
   auto y = sqrt(x);
   CHECK_NOTHROW(y.backward());  // off by default: inf propagates silently
   CHECK(std::isinf(x.grad().item()));
+}
+
+TEST_CASE("tape: anomaly mode also names the first op whose forward produced a non-finite value") {
+  auto x = scalar<double>(0.0, true);
+  AnomalyGuard guard;
+  Tape tape;
+  TapeScope scope(tape);
+  auto y = log(x);               // forward: -inf, the origin
+  auto z = exp(y * -1.0) * 0.0;  // forward: exp(inf) = inf, then inf * 0 = nan
+  auto loss = y * y + z;         // backward of this mul is the first to produce -inf
+  CHECK(tape.first_nonfinite_forward().find("'log' (node 0) produced -inf") == 0);
+  try {
+    loss.backward();
+    FAIL("expected NumericalError");
+  } catch (const NumericalError& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("backward of 'mul'") != std::string::npos);
+    CHECK(msg.find("first non-finite forward value: 'log' (node 0) produced -inf") !=
+          std::string::npos);
+  }
+  CHECK(tape.first_nonfinite_forward().empty());  // released with the recording
+  // Finite forwards leave nothing to report.
+  auto w = exp(x) * 2.0;
+  CHECK(tape.first_nonfinite_forward().empty());
+  w.backward();
 }
 
 }  // namespace axon::test

@@ -107,6 +107,101 @@ TEST_CASE("tensor: requires_grad, is_leaf, detach, grad copies") {
   CHECK(x.grad().data()(0) == 3.0);
 }
 
+/// The message of the GraphError `f` throws ("" when it throws none).
+template <class F>
+std::string graph_error(F&& f) {
+  try {
+    f();
+  } catch (const GraphError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST_CASE("tensor: a non-leaf's grad() is a GraphError unless retain_grad() kept it") {
+  auto x = from_vector<double>({1, 2}, {2}, true);
+  auto h = x * 3.0;
+  auto kept = x * 3.0;
+  CHECK_FALSE(kept.retains_grad());
+  kept.retain_grad();
+  CHECK(kept.retains_grad());
+  CHECK(x.retains_grad());
+  (sum(h * h) + sum(kept * kept)).backward();  // d/dh = 2h = [6, 12]
+  // Used to return zeros silently (the gradient is freed during backward).
+  CHECK(graph_error([&] { h.grad(); }).find("call retain_grad()") != std::string::npos);
+  CHECK_FALSE(h.has_grad());
+  CHECK(kept.has_grad());
+  CHECK(kept.grad().data() == xt::xarray<double>({6, 12}));
+  CHECK(x.grad().data() == xt::xarray<double>({36, 72}));
+  kept.zero_grad();
+  CHECK_FALSE(kept.has_grad());
+  CHECK(kept.grad().data() == xt::xarray<double>({0, 0}));
+  // retain_grad on a leaf is a no-op; on a tensor without a gradient it is an error.
+  CHECK_NOTHROW(x.retain_grad());
+  CHECK_THROWS_AS(ones<double>({2}).retain_grad(), GraphError);
+}
+
+TEST_CASE("tensor: retained gradients accumulate over backward calls like a leaf's") {
+  auto x = scalar<double>(2.0, true);
+  auto h = x * x;
+  h.retain_grad();
+  auto y = h * 5.0;
+  y.backward(true);
+  y.backward();
+  CHECK(h.grad().item() == doctest::Approx(10.0));
+  CHECK(x.grad().item() == doctest::Approx(40.0));
+}
+
+TEST_CASE("tensor: register_hook sees and replaces a gradient as it passes") {
+  auto x = from_vector<double>({1, 2}, {2}, true);
+  auto h = x * 3.0;
+  std::vector<double> seen;
+  h.register_hook([&](const TensorD& g) {
+    seen.assign(g.data().begin(), g.data().end());
+    return g * 2.0;  // doubles what flows on into x
+  });
+  h.register_hook([&](const TensorD& g) {
+    CHECK(g.data() == xt::xarray<double>({12, 24}));  // the first hook's result
+    return TensorD();                                 // undefined: keep it
+  });
+  int leaf_calls = 0;
+  x.register_hook([&](const TensorD& g) {
+    ++leaf_calls;
+    return g + 1.0;
+  });
+  h.retain_grad();
+  sum(h * h).backward();
+  CHECK(seen == std::vector<double>{6, 12});
+  CHECK(h.grad().data() == xt::xarray<double>({12, 24}));  // retained after the hooks
+  CHECK(leaf_calls == 1);
+  CHECK(x.grad().data() == xt::xarray<double>({37, 73}));  // 3 * [12, 24] + 1
+
+  auto z = x * 2.0;
+  z.register_hook([](const TensorD&) { return zeros<double>({3}); });
+  CHECK_THROWS_AS(sum(z).backward(), ShapeError);
+  CHECK_THROWS_AS(ones<double>({2}).register_hook([](const TensorD& g) { return g; }), GraphError);
+}
+
+TEST_CASE("tensor: a gradient read by grad() in a recorded loss is a GraphError") {
+  // A gradient penalty written without create_graph: grad() is a constant, so the penalty adds
+  // nothing to the parameters' gradient and the result was silently wrong (issue 18, case 1).
+  auto w = from_vector<double>({0.5, -1.0}, {2}, true);
+  auto x = from_vector<double>({1.0, 2.0}, {2}, true);
+  sum(w * x * x).backward();
+  auto grad_x = x.grad();                               // 2 w x
+  auto penalty = sum((grad_x - 1.0) * (grad_x - 1.0));  // values from it stay marked
+  CHECK_FALSE(penalty.requires_grad());
+  auto critic = sum(w * x);
+  const std::string msg = graph_error([&] { critic + penalty; });
+  CHECK(msg.find("input 1 holds values read from a gradient") != std::string::npos);
+  CHECK(msg.find("create_graph") != std::string::npos);
+  CHECK(graph_error([&] { w* grad_x; }).find("input 1") != std::string::npos);
+  // detach() says a constant is meant; without recording the values are ordinary.
+  CHECK_NOTHROW(critic + penalty.detach());
+  NoGradGuard guard;
+  CHECK_NOTHROW(w * grad_x);
+}
+
 TEST_CASE("tensor: backward into a hand-set gradient of another shape is a ShapeError") {
   // grad_data() can be assigned any array; adding a [4] gradient into a [1] one used to read and
   // write past its end (AddressSanitizer: heap-buffer-overflow in accumulate_grad).
