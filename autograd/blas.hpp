@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <string>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 /// Internal: a thin typed wrapper over the CBLAS GEMM routines for the ops in autograd/ops/.
 /// Every matrix is row-major and contiguous; a transposed operand is read through a BLAS flag.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/blas_check.hpp"
+#include "axon/autograd/blas_check.hpp"
 
 #include <cblas.h>
 

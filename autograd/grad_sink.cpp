@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/grad_sink.hpp"
+#include "axon/autograd/grad_sink.hpp"
 
 namespace axon::autograd::detail {
 

@@ -6,7 +6,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Per-shard gradient buffers for batch-parallel training (docs/ARCHITECTURE.md, property 7).
 ///

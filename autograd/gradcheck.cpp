@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/gradcheck.hpp"
+#include "axon/autograd/gradcheck.hpp"
 
 #include <cmath>
 #include <sstream>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Finite-difference gradient checking in double precision, for ops, layers and whole models.
 namespace axon::autograd {

@@ -5,8 +5,8 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/parallel_for.hpp"
-#include "autograd/shape.hpp"
+#include "axon/autograd/parallel_for.hpp"
+#include "axon/autograd/shape.hpp"
 
 /// Loop kernels shared by the ops: broadcasting maps and the one `sum_to_shape` every
 /// broadcasting backward uses (docs/ARCHITECTURE.md, property 4). Plain loops over contiguous

@@ -3,7 +3,7 @@
 
 #include <type_traits>
 
-#include "autograd/ops/elementwise.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
 
 /// `+ - * /` and unary `-` on tensors and scalars, so model code reads like the maths.
 /// A scalar operand of any arithmetic type is converted to the tensor's element type.

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 /// An explicit, seedable random generator. Every random draw in the framework (initialisation,
 /// dropout, shuffling) takes a Generator, so a run is reproducible from its seed alone. The

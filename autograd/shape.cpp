@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/shape.hpp"
+#include "axon/autograd/shape.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <limits>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::autograd {
 

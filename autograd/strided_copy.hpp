@@ -7,7 +7,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/shape.hpp"
+#include "axon/autograd/shape.hpp"
 
 /// The strided copy every shape op (autograd/ops/shape.cpp) is built on: permutes, broadcasts,
 /// slices, paddings, concatenation and their backward passes are all one call of strided_copy

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/tape.hpp"
+#include "axon/autograd/tape.hpp"
 
 #include <algorithm>
 #include <atomic>

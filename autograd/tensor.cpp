@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
-#include "autograd/grad_sink.hpp"
+#include "axon/autograd/grad_sink.hpp"
 
 #include <cmath>
 #include <ostream>

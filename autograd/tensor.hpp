@@ -12,10 +12,10 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/error.hpp"
-#include "autograd/random.hpp"
-#include "autograd/shape.hpp"
-#include "autograd/tape.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/autograd/tape.hpp"
 
 /// The tensor type: a cheap handle to a row-major xtensor array with its gradient and its place
 /// on the tape. Copying a tensor copies the handle (like PyTorch), not the data.

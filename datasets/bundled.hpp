@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/dataset.hpp"
+#include "axon/datasets/dataset.hpp"
 
 /// The small data sets committed under datasets/data/ (see datasets/data/README.md).
 namespace axon::datasets {

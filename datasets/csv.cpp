@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/csv.hpp"
+#include "axon/datasets/csv.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -8,8 +8,8 @@
 #include <cstring>
 #include <new>
 
-#include "autograd/error.hpp"
-#include "io/file_access.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/file_access.hpp"
 
 namespace axon::datasets {
 

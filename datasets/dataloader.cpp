@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/dataloader.hpp"
+#include "axon/datasets/dataloader.hpp"
 
 #include <algorithm>
 #include <numeric>
 #include <span>
 #include <string>
 
-#include "autograd/error.hpp"
-#include "autograd/random.hpp"
-#include "datasets/split.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/datasets/split.hpp"
+#include "axon/datasets/transforms.hpp"
 
 namespace axon::datasets {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "datasets/dataset.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/datasets/dataset.hpp"
 
 /// Mini-batches from a Dataset: seeded, epoch-indexed shuffling and per-batch transforms.
 namespace axon::datasets {

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/dataset.hpp"
+#include "axon/datasets/dataset.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <string>
 
-#include "autograd/error.hpp"
-#include "autograd/parallel_for.hpp"
-#include "autograd/target_clones.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/parallel_for.hpp"
+#include "axon/autograd/target_clones.hpp"
 
 namespace axon::datasets {
 

@@ -8,8 +8,8 @@
 #include <variant>
 #include <vector>
 
-#include "autograd/shape.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// In-memory data sets and the mini-batches cut from them.
 namespace axon::datasets {

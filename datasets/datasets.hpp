@@ -2,13 +2,13 @@
 #pragma once
 
 /// Everything in datasets/: readers, bundled data, Dataset, DataLoader, transforms, splits.
-#include "datasets/bundled.hpp"
-#include "datasets/csv.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/dataset.hpp"
-#include "datasets/idx.hpp"
-#include "datasets/mnist.hpp"
-#include "datasets/split.hpp"
-#include "datasets/synthetic.hpp"
-#include "datasets/text.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/datasets/bundled.hpp"
+#include "axon/datasets/csv.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/dataset.hpp"
+#include "axon/datasets/idx.hpp"
+#include "axon/datasets/mnist.hpp"
+#include "axon/datasets/split.hpp"
+#include "axon/datasets/synthetic.hpp"
+#include "axon/datasets/text.hpp"
+#include "axon/datasets/transforms.hpp"

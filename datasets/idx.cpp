@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/idx.hpp"
+#include "axon/datasets/idx.hpp"
 
 #include <zlib.h>
 
@@ -13,10 +13,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "autograd/error.hpp"
-#include "autograd/shape.hpp"
-#include "io/atomic_file.hpp"
-#include "io/file_access.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/io/atomic_file.hpp"
+#include "axon/io/file_access.hpp"
 
 namespace axon::datasets {
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/mnist.hpp"
+#include "axon/datasets/mnist.hpp"
 
 #include <filesystem>
 
-#include "autograd/error.hpp"
-#include "autograd/shape.hpp"
-#include "datasets/idx.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/datasets/idx.hpp"
 
 namespace axon::datasets {
 

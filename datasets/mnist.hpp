@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/dataset.hpp"
+#include "axon/datasets/dataset.hpp"
 
 /// MNIST and Fashion-MNIST: four IDX files per directory, images [N,28,28] u8 and labels [N] u8.
 namespace axon::datasets {

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/split.hpp"
+#include "axon/datasets/split.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <string>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::datasets {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/random.hpp"
-#include "datasets/dataset.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/datasets/dataset.hpp"
 
 /// Seeded permutations and train/validation/test splits.
 namespace axon::datasets {

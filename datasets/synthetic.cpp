@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/synthetic.hpp"
+#include "axon/datasets/synthetic.hpp"
 
 #include <cmath>
 #include <numbers>
 
-#include "autograd/error.hpp"
-#include "autograd/random.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/random.hpp"
 
 namespace axon::datasets {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "datasets/dataset.hpp"
+#include "axon/datasets/dataset.hpp"
 
 /// Small generated data sets for tests, examples and convergence checks. Each one is a pure
 /// function of its arguments (seeded with axon's Generator).

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Character-level text data: file reading with typed errors, the byte vocabulary, windows of
 // (input, next-character target) indices as a Dataset, and the unigram entropy baseline.
-#include "datasets/text.hpp"
+#include "axon/datasets/text.hpp"
 
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 
-#include "autograd/error.hpp"
-#include "io/file_access.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/file_access.hpp"
 
 namespace axon::datasets {
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "datasets/bundled.hpp"
-#include "datasets/dataset.hpp"
+#include "axon/datasets/bundled.hpp"
+#include "axon/datasets/dataset.hpp"
 
 namespace axon::datasets {
 

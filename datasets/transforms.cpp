@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "datasets/transforms.hpp"
+#include "axon/datasets/transforms.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "autograd/error.hpp"
-#include "autograd/parallel_for.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/parallel_for.hpp"
 
 namespace axon::datasets {
 

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "datasets/dataloader.hpp"
-#include "datasets/dataset.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/dataset.hpp"
 
 /// Batch transforms: scaling, standardisation with training-set statistics, one-hot labels.
 namespace axon::datasets {

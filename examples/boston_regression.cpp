@@ -7,17 +7,17 @@
 #include <memory>
 #include <numeric>
 
-#include "datasets/bundled.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/split.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/datasets/bundled.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/split.hpp"
+#include "axon/datasets/transforms.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/metrics.hpp"
 #include "examples/common.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
-#include "train/metrics.hpp"
 
 using namespace axon;
 

@@ -11,17 +11,17 @@
 #include <string>
 #include <vector>
 
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/shape.hpp"
-#include "autograd/ops/softmax.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/text.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
+#include "axon/autograd/ops/shape.hpp"
+#include "axon/autograd/ops/softmax.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/text.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/rnn.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/fit.hpp"
 #include "examples/common.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "nn/rnn.hpp"
-#include "optim/adam.hpp"
-#include "train/fit.hpp"
 
 using namespace axon;
 using autograd::Tensor;

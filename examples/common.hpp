@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "io/checkpoint.hpp"
-#include "io/safetensors.hpp"
-#include "io/serialize.hpp"
-#include "train/fit.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/checkpoint.hpp"
+#include "axon/io/safetensors.hpp"
+#include "axon/io/serialize.hpp"
+#include "axon/train/fit.hpp"
+#include "axon/train/parallel.hpp"
 
 /// What every example shares: the standard flags (docs/ARCHITECTURE.md, "Interfaces the project
 /// keeps stable"), the one-line JSON result and a stopwatch.

@@ -6,17 +6,17 @@
 #include <cstdio>
 #include <memory>
 
-#include "autograd/operators.hpp"
-#include "autograd/ops/activations.hpp"
-#include "datasets/split.hpp"
-#include "datasets/synthetic.hpp"
+#include "axon/autograd/operators.hpp"
+#include "axon/autograd/ops/activations.hpp"
+#include "axon/datasets/split.hpp"
+#include "axon/datasets/synthetic.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/fit.hpp"
 #include "examples/common.hpp"
-#include "nn/activation.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
-#include "train/fit.hpp"
 
 using namespace axon;
 

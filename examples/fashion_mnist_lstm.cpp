@@ -11,15 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "autograd/ops/shape.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/mnist.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/autograd/ops/shape.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/mnist.hpp"
+#include "axon/datasets/transforms.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/rnn.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/fit.hpp"
 #include "examples/common.hpp"
-#include "nn/linear.hpp"
-#include "nn/rnn.hpp"
-#include "optim/adam.hpp"
-#include "train/fit.hpp"
 
 using namespace axon;
 

@@ -9,16 +9,16 @@
 #include <cstdio>
 #include <string>
 
-#include "datasets/dataloader.hpp"
-#include "datasets/mnist.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/mnist.hpp"
+#include "axon/datasets/transforms.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/flatten.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/fit.hpp"
 #include "examples/common.hpp"
-#include "nn/activation.hpp"
-#include "nn/flatten.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
-#include "train/fit.hpp"
 
 using namespace axon;
 

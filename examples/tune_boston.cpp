@@ -9,18 +9,18 @@
 #include <memory>
 #include <sstream>
 
-#include "datasets/bundled.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/split.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/datasets/bundled.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/split.hpp"
+#include "axon/datasets/transforms.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/fit.hpp"
+#include "axon/tune/cross_validate.hpp"
+#include "axon/tune/search.hpp"
 #include "examples/common.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
-#include "train/fit.hpp"
-#include "tune/cross_validate.hpp"
-#include "tune/search.hpp"
 
 using namespace axon;
 

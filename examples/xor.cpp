@@ -6,13 +6,13 @@
 #include <cstdio>
 #include <memory>
 
-#include "datasets/synthetic.hpp"
+#include "axon/datasets/synthetic.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/sgd.hpp"
 #include "examples/common.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "nn/sequential.hpp"
-#include "optim/sgd.hpp"
 
 using namespace axon;
 

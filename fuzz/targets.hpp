@@ -15,16 +15,16 @@
 #include <string>
 #include <string_view>
 
-#include "autograd/error.hpp"
-#include "datasets/csv.hpp"
-#include "datasets/idx.hpp"
-#include "io/checkpoint.hpp"
-#include "io/safetensors.hpp"
-#include "io/serialize.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/csv.hpp"
+#include "axon/datasets/idx.hpp"
+#include "axon/io/checkpoint.hpp"
+#include "axon/io/safetensors.hpp"
+#include "axon/io/serialize.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
 
 namespace axon::fuzz {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "io/atomic_file.hpp"
+#include "axon/io/atomic_file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <functional>
 
-#include "autograd/error.hpp"
-#include "io/file_access.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/file_access.hpp"
 
 namespace axon::io {
 

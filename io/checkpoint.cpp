@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "io/checkpoint.hpp"
+#include "axon/io/checkpoint.hpp"
 
 #include <charconv>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "io/serialize.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/serialize.hpp"
 
 namespace axon::io {
 

@@ -6,11 +6,11 @@
 #include <map>
 #include <string>
 
-#include "autograd/random.hpp"
-#include "io/file_access.hpp"
-#include "io/safetensors.hpp"
-#include "nn/module.hpp"
-#include "optim/optimizer.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/io/file_access.hpp"
+#include "axon/io/safetensors.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// Training checkpoints: everything needed to resume training so that the result is bitwise
 /// identical to an uninterrupted run. One safetensors file (docs/CHECKPOINTS.md) holds

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "io/file_access.hpp"
+#include "axon/io/file_access.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <new>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::io {
 

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/error.hpp"
-#include "io/safetensors.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/safetensors.hpp"
 
 namespace axon::io {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "io/safetensors.hpp"
+#include "axon/io/safetensors.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -10,8 +10,8 @@
 #include <new>
 #include <type_traits>
 
-#include "autograd/error.hpp"
-#include "io/file_access.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/file_access.hpp"
 
 namespace axon::io {
 

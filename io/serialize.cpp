@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "io/serialize.hpp"
+#include "axon/io/serialize.hpp"
 
 #include <map>
 
-#include "autograd/error.hpp"
-#include "autograd/shape.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/shape.hpp"
 
 namespace axon::io {
 

@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "io/safetensors.hpp"
-#include "nn/module.hpp"
+#include "axon/io/safetensors.hpp"
+#include "axon/nn/module.hpp"
 
 /// Saving and loading a module's state dict (parameters and buffers, dotted names) as a
 /// safetensors file that NumPy and PyTorch read (docs/CHECKPOINTS.md):

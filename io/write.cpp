@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/safetensors.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/atomic_file.hpp"
+#include "axon/io/safetensors.hpp"
 
 namespace axon::io {
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "nn/activation.hpp"
+#include "axon/nn/activation.hpp"
 
 #include <sstream>
 
-#include "autograd/ops/activations.hpp"
-#include "autograd/ops/softmax.hpp"
+#include "axon/autograd/ops/activations.hpp"
+#include "axon/autograd/ops/softmax.hpp"
 
 namespace axon::nn {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "nn/module.hpp"
+#include "axon/nn/module.hpp"
 
 /// Activation functions as modules (no parameters), wrapping autograd/ops/activations.hpp and
 /// autograd/ops/softmax.hpp, for use inside Sequential. Each `BasicX<T>` has aliases `X` (float)

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 // BatchNorm1d/2d: checks the input, picks batch or running statistics by mode, and lets only the
 // primary shard of a batch-parallel step update the running buffers.
-#include "nn/batchnorm.hpp"
+#include "axon/nn/batchnorm.hpp"
 
 #include <algorithm>
 #include <sstream>
 
-#include "autograd/error.hpp"
-#include "autograd/ops/normalization.hpp"
-#include "autograd/shard.hpp"
-#include "nn/init.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/normalization.hpp"
+#include "axon/autograd/shard.hpp"
+#include "axon/nn/init.hpp"
 
 namespace axon::nn {
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "autograd/arg.hpp"
-#include "nn/module.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/nn/module.hpp"
 
 namespace axon::nn {
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Conv1d and Conv2d: option checks, PyTorch's default initialisation, forward through
 // autograd::conv1d/conv2d with the layer named in shape errors.
-#include "nn/conv.hpp"
+#include "axon/nn/conv.hpp"
 
 #include <cmath>
 #include <string>
 
-#include "autograd/ops/conv.hpp"
-#include "nn/init.hpp"
+#include "axon/autograd/ops/conv.hpp"
+#include "axon/nn/init.hpp"
 
 namespace axon::nn {
 

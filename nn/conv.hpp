@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include "autograd/arg.hpp"
-#include "autograd/ops/window.hpp"
-#include "autograd/random.hpp"
-#include "nn/module.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/autograd/ops/window.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/nn/module.hpp"
 
 /// Convolution layers: Conv1d and Conv2d, PyTorch's torch.nn.Conv1d/Conv2d (zero padding).
 namespace axon::nn {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "nn/dropout.hpp"
+#include "axon/nn/dropout.hpp"
 
 #include <sstream>
 
-#include "autograd/ops/elementwise.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
 
 namespace axon::nn {
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Embedding: the N(0, 1) table with its zeroed padding row, and lookups through
 // autograd::embedding from index tensors or index vectors.
-#include "nn/embedding.hpp"
+#include "axon/nn/embedding.hpp"
 
-#include "autograd/error.hpp"
-#include "autograd/ops/embedding.hpp"
-#include "nn/init.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/embedding.hpp"
+#include "axon/nn/init.hpp"
 
 namespace axon::nn {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "autograd/random.hpp"
-#include "nn/module.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/nn/module.hpp"
 
 namespace axon::nn {
 

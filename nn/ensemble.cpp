@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "nn/ensemble.hpp"
+#include "axon/nn/ensemble.hpp"
 
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/softmax.hpp"
-#include "autograd/shape.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
+#include "axon/autograd/ops/softmax.hpp"
+#include "axon/autograd/shape.hpp"
 
 namespace axon::nn {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/module.hpp"
+#include "axon/nn/module.hpp"
 
 namespace axon::nn {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "nn/flatten.hpp"
+#include "axon/nn/flatten.hpp"
 
-#include "autograd/ops/shape.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 namespace axon::nn {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "nn/module.hpp"
+#include "axon/nn/module.hpp"
 
 namespace axon::nn {
 

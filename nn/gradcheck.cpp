@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "nn/gradcheck.hpp"
+#include "axon/nn/gradcheck.hpp"
 
 #include <string>
 #include <utility>

@@ -4,8 +4,8 @@
 #include <functional>
 #include <vector>
 
-#include "autograd/gradcheck.hpp"
-#include "nn/module.hpp"
+#include "axon/autograd/gradcheck.hpp"
+#include "axon/nn/module.hpp"
 
 /// Finite-difference gradient checks of whole modules (a layer, a block, a model) in double.
 namespace axon::nn {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "nn/init.hpp"
+#include "axon/nn/init.hpp"
 
 #include <cmath>
 #include <string>

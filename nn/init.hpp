@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <optional>
 
-#include "autograd/random.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Weight initialisation, in place, as torch.nn.init. Each function overwrites the tensor's values
 /// (the handle shares storage, so passing `layer.weight()` initialises the layer), records nothing

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // LayerNorm: parameters of shape normalized_shape, the input check naming the layer, and the
 // fused autograd::layer_norm.
-#include "nn/layernorm.hpp"
+#include "axon/nn/layernorm.hpp"
 
 #include <sstream>
 
-#include "autograd/error.hpp"
-#include "autograd/ops/normalization.hpp"
-#include "nn/init.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/normalization.hpp"
+#include "axon/nn/init.hpp"
 
 namespace axon::nn {
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "nn/linear.hpp"
+#include "axon/nn/linear.hpp"
 
 #include <cmath>
 #include <vector>
 
-#include "autograd/ops/linalg.hpp"
-#include "autograd/ops/shape.hpp"
-#include "nn/init.hpp"
+#include "axon/autograd/ops/linalg.hpp"
+#include "axon/autograd/ops/shape.hpp"
+#include "axon/nn/init.hpp"
 
 namespace axon::nn {
 

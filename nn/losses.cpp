@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-#include "nn/losses.hpp"
+#include "axon/nn/losses.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
 
-#include "autograd/kernels.hpp"
-#include "autograd/shape.hpp"
-#include "autograd/vector_math.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/autograd/vector_math.hpp"
 
 namespace axon::nn {
 

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Loss functions with PyTorch's semantics (torch.nn.functional), each one fused primitive with a
 /// hand-written, numerically stable backward. See docs/LOSSES.md for the choices made.

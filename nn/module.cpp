@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "nn/module.hpp"
+#include "axon/nn/module.hpp"
 
 #include <cxxabi.h>
 

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/random.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Modules: the building blocks of models. A module owns named parameters (trainable tensors),
 /// named buffers (non-trainable state such as running statistics) and named child modules, so

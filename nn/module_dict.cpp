@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "nn/module_dict.hpp"
+#include "axon/nn/module_dict.hpp"
 
 namespace axon::nn {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "nn/module_list.hpp"
+#include "axon/nn/module_list.hpp"
 
 namespace axon::nn {
 

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "nn/module.hpp"
+#include "axon/nn/module.hpp"
 
 namespace axon::nn {
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The pooling layers: each forward is one op of autograd/ops/pooling.hpp with the layer's
 // options; reprs print the arguments as PyTorch's do (stride shown once resolved).
-#include "nn/pooling.hpp"
+#include "axon/nn/pooling.hpp"
 
-#include "autograd/ops/pooling.hpp"
+#include "axon/autograd/ops/pooling.hpp"
 
 namespace axon::nn {
 

@@ -4,9 +4,9 @@
 #include <optional>
 #include <string>
 
-#include "autograd/arg.hpp"
-#include "autograd/ops/window.hpp"
-#include "nn/module.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/autograd/ops/window.hpp"
+#include "axon/nn/module.hpp"
 
 /// Pooling layers over [N, C, L] (1-D) or [N, C, H, W] (2-D) inputs, wrapping the ops of
 /// autograd/ops/pooling.hpp (PyTorch's semantics; the stride defaults to the kernel size). They

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "nn/regularization.hpp"
+#include "axon/nn/regularization.hpp"
 
 #include <cmath>
 #include <memory>

@@ -5,7 +5,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Weight penalties added to a loss: `loss = cross_entropy(...) + l2_penalty(weights, 1e-4)`.
 /// Each is one fused op over all the chosen parameters, returning a 0-d tensor, with gradients

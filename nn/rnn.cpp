@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The recurrent layers: per layer and direction one GEMM for the input projection of every time
 // step, then the step function of nn/rnn_cell.cpp through time.
-#include "nn/rnn.hpp"
+#include "axon/nn/rnn.hpp"
 
 #include <sstream>
 
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/linalg.hpp"
-#include "autograd/ops/recurrent.hpp"
-#include "autograd/ops/shape.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
+#include "axon/autograd/ops/linalg.hpp"
+#include "axon/autograd/ops/recurrent.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 namespace axon::nn {
 

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "autograd/random.hpp"
-#include "nn/module.hpp"
-#include "nn/rnn_cell.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/nn/rnn_cell.hpp"
 
 /// Recurrent layers over whole sequences: RNN, LSTM, GRU, stacked and optionally bidirectional,
 /// with PyTorch's parameter names (weight_ih_l0, bias_hh_l1_reverse, ...), gate layouts and

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The recurrent cells and the step function shared with the sequence layers (nn/rnn.cpp).
-#include "nn/rnn_cell.hpp"
+#include "axon/nn/rnn_cell.hpp"
 
 #include <cmath>
 
-#include "autograd/ops/activations.hpp"
-#include "autograd/ops/elementwise.hpp"
-#include "autograd/ops/linalg.hpp"
-#include "autograd/ops/recurrent.hpp"
-#include "nn/init.hpp"
+#include "axon/autograd/ops/activations.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
+#include "axon/autograd/ops/linalg.hpp"
+#include "axon/autograd/ops/recurrent.hpp"
+#include "axon/nn/init.hpp"
 
 namespace axon::nn {
 

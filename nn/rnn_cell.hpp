@@ -4,9 +4,9 @@
 #include <cstddef>
 #include <string>
 
-#include "autograd/arg.hpp"
-#include "autograd/random.hpp"
-#include "nn/module.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/nn/module.hpp"
 
 /// Recurrent cells: one time step of an Elman RNN (tanh or relu), an LSTM or a GRU, with
 /// PyTorch's gate layouts, parameter names (weight_ih, weight_hh, bias_ih, bias_hh) and default

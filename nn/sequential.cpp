@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "nn/sequential.hpp"
+#include "axon/nn/sequential.hpp"
 
 namespace axon::nn {
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Unflatten: one reshape (autograd::reshape) of the input's shape with one axis split.
-#include "nn/unflatten.hpp"
+#include "axon/nn/unflatten.hpp"
 
-#include "autograd/ops/shape.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 namespace axon::nn {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/module.hpp"
+#include "axon/nn/module.hpp"
 
 /// Unflatten: the inverse of Flatten, as torch.nn.Unflatten.
 namespace axon::nn {

@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "optim/optimizer.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// Adagrad (Duchi et al., 2011), as torch.optim.Adagrad:
 ///   g = g + weight_decay p

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "optim/adam.hpp"
+#include "axon/optim/adam.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string_view>
 
-#include "autograd/target_clones.hpp"
-#include "optim/optimizer_impl.hpp"
+#include "axon/autograd/target_clones.hpp"
+#include "axon/optim/optimizer_impl.hpp"
 
 namespace axon::optim {
 

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "optim/optimizer.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// Adam (Kingma & Ba, 2015) and AdamW (Loshchilov & Hutter, 2019), as torch.optim.Adam/AdamW:
 ///   g = g + weight_decay p                 (Adam: L2 penalty in the gradient)

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "optim/clip_grad.hpp"
+#include "axon/optim/clip_grad.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::optim {
 

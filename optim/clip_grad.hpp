@@ -4,7 +4,7 @@
 #include <limits>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Gradient clipping, as torch.nn.utils.clip_grad_norm_ / clip_grad_value_. Only parameters that
 /// have a gradient take part; the gradients are changed in place.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "optim/lr_scheduler.hpp"
+#include "axon/optim/lr_scheduler.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "optim/optimizer.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// Epoch-based learning-rate schedulers, with torch.optim.lr_scheduler's semantics. Building a
 /// scheduler is epoch 0 (it may already change the lr: LinearLR starts at start_factor);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "optim/optimizer.hpp"
+#include "axon/optim/optimizer.hpp"
 
 #include <cctype>
 #include <cmath>
 #include <sstream>
 
-#include "autograd/parallel_for.hpp"
-#include "autograd/tape.hpp"
+#include "axon/autograd/parallel_for.hpp"
+#include "axon/autograd/tape.hpp"
 
 namespace axon::optim::detail {
 

@@ -11,8 +11,8 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/error.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// The optimizer base classes: parameter groups with their own options, per-parameter state
 /// stored beside each parameter, the step loop and state_dict. The update rules follow PyTorch

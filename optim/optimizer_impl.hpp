@@ -8,9 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/shape.hpp"
-#include "autograd/tape.hpp"
-#include "optim/optimizer.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/autograd/tape.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// Definitions of GroupedOptimizer's members. Only the optimizers' .cpp files include this; they
 /// instantiate GroupedOptimizer explicitly for float and double.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "optim/reduce_lr_on_plateau.hpp"
+#include "axon/optim/reduce_lr_on_plateau.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "optim/optimizer.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// Reduces the lr when a metric stops improving, as torch.optim.lr_scheduler.ReduceLROnPlateau:
 /// after more than `patience` epochs without improvement, every group's lr becomes

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "optim/rmsprop.hpp"
+#include "axon/optim/rmsprop.hpp"
 
 #include <cmath>
 #include <string_view>
 
-#include "optim/optimizer_impl.hpp"
+#include "axon/optim/optimizer_impl.hpp"
 
 namespace axon::optim {
 

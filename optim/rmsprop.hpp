@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "optim/optimizer.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// RMSprop (Hinton's lecture 6e; centered variant from Graves, 2013), as torch.optim.RMSprop:
 ///   g = g + weight_decay p

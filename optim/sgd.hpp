@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/arg.hpp"
-#include "optim/optimizer.hpp"
+#include "axon/autograd/arg.hpp"
+#include "axon/optim/optimizer.hpp"
 
 /// Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay,
 /// as torch.optim.SGD:

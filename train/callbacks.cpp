@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "train/callbacks.hpp"
+#include "axon/train/callbacks.hpp"
 
 #include <cmath>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::train {
 

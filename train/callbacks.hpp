@@ -7,11 +7,11 @@
 #include <map>
 #include <string>
 
-#include "nn/module.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/optimizer.hpp"
-#include "optim/reduce_lr_on_plateau.hpp"
-#include "train/history.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/optim/lr_scheduler.hpp"
+#include "axon/optim/optimizer.hpp"
+#include "axon/optim/reduce_lr_on_plateau.hpp"
+#include "axon/train/history.hpp"
 
 /// Callbacks hook into fit(): early stopping, learning-rate scheduling, checkpoints, or anything
 /// a user writes by deriving from Callback.

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
-#include "train/fit.hpp"
+#include "axon/train/fit.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <numeric>
 
-#include "autograd/error.hpp"
-#include "autograd/shape.hpp"
-#include "nn/losses.hpp"
-#include "train/fit_checkpoint.hpp"
-#include "train/metrics.hpp"
-#include "train/progress.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/train/fit_checkpoint.hpp"
+#include "axon/train/metrics.hpp"
+#include "axon/train/progress.hpp"
 
 namespace axon::train {
 

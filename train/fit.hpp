@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "datasets/dataloader.hpp"
-#include "nn/module.hpp"
-#include "optim/optimizer.hpp"
-#include "train/callbacks.hpp"
-#include "train/history.hpp"
-#include "train/parallel.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/optim/optimizer.hpp"
+#include "axon/train/callbacks.hpp"
+#include "axon/train/history.hpp"
+#include "axon/train/parallel.hpp"
 
 /// fit / evaluate / predict in the spirit of Keras. fit trains batch-parallel by default
 /// (train/parallel.hpp): results are bitwise identical whatever the thread count.

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "train/fit_checkpoint.hpp"
+#include "axon/train/fit_checkpoint.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "autograd/error.hpp"
-#include "io/checkpoint.hpp"
-#include "io/file_access.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/checkpoint.hpp"
+#include "axon/io/file_access.hpp"
 
 namespace axon::train {
 

@@ -6,11 +6,11 @@
 #include <map>
 #include <string>
 
-#include "nn/module.hpp"
-#include "optim/optimizer.hpp"
-#include "train/fit.hpp"
-#include "train/history.hpp"
-#include "train/parallel.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/optim/optimizer.hpp"
+#include "axon/train/fit.hpp"
+#include "axon/train/history.hpp"
+#include "axon/train/parallel.hpp"
 
 /// fit()'s training checkpoints (docs/CHECKPOINTS.md): what is saved after an epoch, and how a
 /// run resumes from it with the bits of an uninterrupted one.

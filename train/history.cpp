@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "train/history.hpp"
+#include "axon/train/history.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::train {
 

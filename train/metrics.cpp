@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "train/metrics.hpp"
+#include "axon/train/metrics.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <sstream>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::train {
 

@@ -8,7 +8,7 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Metrics for classification and regression: plain functions over one batch, and streaming
 /// Metric objects that `fit` and `evaluate` update batch by batch (the epoch's value is exact, not

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "train/parallel.hpp"
+#include "axon/train/parallel.hpp"
 
 #include <cblas.h>
 
@@ -18,11 +18,11 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include "autograd/blas_check.hpp"
-#include "autograd/error.hpp"
-#include "autograd/parallel_for.hpp"
-#include "autograd/shape.hpp"
-#include "train/shard_scopes.hpp"
+#include "axon/autograd/blas_check.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/parallel_for.hpp"
+#include "axon/autograd/shape.hpp"
+#include "axon/train/shard_scopes.hpp"
 
 namespace axon::train {
 

@@ -7,13 +7,13 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/grad_sink.hpp"
-#include "autograd/tape.hpp"
-#include "autograd/tensor.hpp"
-#include "datasets/dataset.hpp"
-#include "nn/module.hpp"
-#include "optim/optimizer.hpp"
-#include "train/reduction_tree.hpp"
+#include "axon/autograd/grad_sink.hpp"
+#include "axon/autograd/tape.hpp"
+#include "axon/autograd/tensor.hpp"
+#include "axon/datasets/dataset.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/optim/optimizer.hpp"
+#include "axon/train/reduction_tree.hpp"
 
 /// Batch-parallel training (docs/ARCHITECTURE.md, properties 7-9).
 ///

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "train/progress.hpp"
+#include "axon/train/progress.hpp"
 
 #include <unistd.h>
 

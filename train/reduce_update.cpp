@@ -3,8 +3,8 @@
 // shards' gradient buffers, and the update fused into it.
 #include <optional>
 
-#include "autograd/parallel_for.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/parallel_for.hpp"
+#include "axon/train/parallel.hpp"
 
 namespace axon::train {
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "train/reduction_tree.hpp"
+#include "axon/train/reduction_tree.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::train {
 

@@ -4,10 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "autograd/grad_sink.hpp"
-#include "autograd/random.hpp"
-#include "autograd/shard.hpp"
-#include "autograd/tape.hpp"
+#include "axon/autograd/grad_sink.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/autograd/shard.hpp"
+#include "axon/autograd/tape.hpp"
 
 namespace axon::train {
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-#include "tune/cross_validate.hpp"
+#include "axon/tune/cross_validate.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "autograd/error.hpp"
-#include "autograd/random.hpp"
-#include "datasets/split.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/datasets/split.hpp"
 
 namespace axon::tune {
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "datasets/dataset.hpp"
+#include "axon/datasets/dataset.hpp"
 
 namespace axon::tune {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "tune/journal.hpp"
+#include "axon/tune/journal.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "tune/trial.hpp"
+#include "axon/tune/trial.hpp"
 
 namespace axon::tune {
 

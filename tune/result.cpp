@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-#include "tune/search.hpp"
+#include "axon/tune/search.hpp"
 
 namespace axon::tune {
 

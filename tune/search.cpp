@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "tune/search.hpp"
+#include "axon/tune/search.hpp"
 
 #include <oneapi/tbb/task_arena.h>
 
@@ -14,9 +14,9 @@
 #include <optional>
 #include <thread>
 
-#include "autograd/tape.hpp"
-#include "train/parallel.hpp"
-#include "tune/journal.hpp"
+#include "axon/autograd/tape.hpp"
+#include "axon/train/parallel.hpp"
+#include "axon/tune/journal.hpp"
 
 namespace axon::tune {
 

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "tune/strategy.hpp"
-#include "tune/trial.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/tune/strategy.hpp"
+#include "axon/tune/trial.hpp"
 
 namespace axon::tune {
 

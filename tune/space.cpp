@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-#include "tune/space.hpp"
+#include "axon/tune/space.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <functional>
 
-#include "autograd/error.hpp"
-#include "autograd/random.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/random.hpp"
 
 namespace axon::tune {
 

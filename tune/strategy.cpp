@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "tune/strategy.hpp"
+#include "axon/tune/strategy.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/random.hpp"
+#include "axon/autograd/random.hpp"
 
 namespace axon::tune {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "tune/space.hpp"
-#include "tune/trial.hpp"
+#include "axon/tune/space.hpp"
+#include "axon/tune/trial.hpp"
 
 namespace axon::tune {
 

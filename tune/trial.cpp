@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "tune/trial.hpp"
+#include "axon/tune/trial.hpp"
 
 #include <cmath>
 
-#include "io/serialize.hpp"
+#include "axon/io/serialize.hpp"
 
 namespace axon::tune {
 

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "nn/module.hpp"
-#include "train/callbacks.hpp"
-#include "tune/space.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/train/callbacks.hpp"
+#include "axon/tune/space.hpp"
 
 namespace axon::tune {
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/activations.hpp"
+#include "axon/autograd/ops/activations.hpp"
 
 #include <cmath>
 #include <string>
 
-#include "autograd/ops/instantiate.hpp"
-#include "autograd/ops/pointwise.hpp"
-#include "autograd/vector_math.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/pointwise.hpp"
+#include "axon/autograd/vector_math.hpp"
 
 namespace axon::autograd {
 

@@ -3,7 +3,7 @@
 
 #include <type_traits>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Activation functions, elementwise. Each saves what its derivative needs (usually the output).
 /// Scalar arguments take any arithmetic value (`leaky_relu(float_tensor, 0.2)`).

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/conv.hpp"
+#include "axon/autograd/ops/conv.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -8,10 +8,10 @@
 #include <memory>
 #include <string>
 
-#include "autograd/blas.hpp"
-#include "autograd/kernels.hpp"
-#include "autograd/ops/instantiate.hpp"
-#include "autograd/parallel_for.hpp"
+#include "axon/autograd/blas.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/parallel_for.hpp"
 
 namespace axon::autograd {
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "autograd/ops/window.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/ops/window.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Convolutions (cross-correlations, as every deep-learning framework computes them) with
 /// PyTorch's semantics: zero padding on both sides, stride, dilation and channel groups. Along an

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/elementwise.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
 
 #include <cmath>
 
-#include "autograd/kernels.hpp"
-#include "autograd/ops/instantiate.hpp"
-#include "autograd/ops/pointwise.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/pointwise.hpp"
 
 namespace axon::autograd {
 

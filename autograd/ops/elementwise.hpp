@@ -3,7 +3,7 @@
 
 #include <type_traits>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Elementwise arithmetic with NumPy broadcasting. Every binary op broadcasts both operands; its
 /// backward reduces each gradient back to the operand's shape with kernels::sum_to_shape.

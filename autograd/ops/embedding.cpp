@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // embedding (a row gather with a scatter-add backward) and one_hot. Indices are checked once, up
 // front, so a bad index never reaches memory.
-#include "autograd/ops/embedding.hpp"
+#include "axon/autograd/ops/embedding.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "autograd/error.hpp"
-#include "autograd/ops/instantiate.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 namespace axon::autograd {
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/linalg.hpp"
+#include "axon/autograd/ops/linalg.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "autograd/blas.hpp"
-#include "autograd/ops/instantiate.hpp"
+#include "axon/autograd/blas.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Matrix products through BLAS (cblas_sgemm / cblas_dgemm); transposes in backward are BLAS
 /// flags, never copies.

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 // batch_norm and layer_norm: one fused forward pass each (two-pass mean and variance accumulated
 // in double) and a closed-form backward that reuses the saved normalised input xh and 1/std.
-#include "autograd/ops/normalization.hpp"
+#include "axon/autograd/ops/normalization.hpp"
 
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "autograd/ops/instantiate.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 

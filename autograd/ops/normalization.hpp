@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 namespace axon::autograd {
 

@@ -3,8 +3,8 @@
 
 #include <cstddef>
 
-#include "autograd/kernels.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Internal: the two builders every elementwise op is written with (ops/elementwise.cpp,
 /// ops/activations.cpp). An op passes its name, its forward for one element and its derivative

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/pooling.hpp"
+#include "axon/autograd/ops/pooling.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,9 +10,9 @@
 #include <type_traits>
 #include <vector>
 
-#include "autograd/ops/instantiate.hpp"
-#include "autograd/ops/max_pool_kernels.hpp"
-#include "autograd/parallel_for.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/max_pool_kernels.hpp"
+#include "axon/autograd/parallel_for.hpp"
 
 namespace axon::autograd {
 

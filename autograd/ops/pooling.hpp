@@ -3,8 +3,8 @@
 
 #include <optional>
 
-#include "autograd/ops/window.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/ops/window.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Pooling over the trailing spatial axes of [N, C, L] (1-D) or [N, C, H, W] (2-D) inputs, with
 /// PyTorch's semantics (ceil_mode off). Along an axis of length L with kernel k, stride s

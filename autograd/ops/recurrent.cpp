@@ -3,15 +3,15 @@
 // recurrent_gates with the hidden GEMM), whose backward adds into those rows in place, and the
 // fused LSTM and GRU cell ops, whose forward loops over [B,H] with the gate blocks read in place
 // and saves the activated gates the backward needs. Each backward sits under its forward.
-#include "autograd/ops/recurrent.hpp"
+#include "axon/autograd/ops/recurrent.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "autograd/blas.hpp"
-#include "autograd/ops/instantiate.hpp"
-#include "autograd/vector_math.hpp"
+#include "axon/autograd/blas.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/vector_math.hpp"
 
 namespace axon::autograd {
 

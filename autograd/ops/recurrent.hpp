@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Fused recurrent-cell ops: one op turns a step's pre-activation gates into the new state, with a
 /// hand-written backward, instead of a dozen small elementwise ops per time step. Gate layouts are

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/reduction_plan.hpp"
+#include "axon/autograd/ops/reduction_plan.hpp"
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 namespace axon::autograd::reduction_plan {
 

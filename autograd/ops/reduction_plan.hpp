@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/kernels.hpp"
-#include "autograd/shape.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/shape.hpp"
 
 /// Internal to ops/reductions.cpp: how a reduction over some axes reads its input (the plan), and
 /// the block kernels every reduction is written with: sums in a fixed order, extremes with NaN

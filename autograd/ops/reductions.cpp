@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/reductions.hpp"
+#include "axon/autograd/ops/reductions.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <limits>
 #include <string>
 
-#include "autograd/kernels.hpp"
-#include "autograd/ops/instantiate.hpp"
-#include "autograd/ops/reduction_plan.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/reduction_plan.hpp"
 
 namespace axon::autograd {
 

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Reductions over all elements (empty `axes`) or the given axes (negative counts from the end),
 /// with `keepdims` keeping reduced axes as size 1, as NumPy. Summation order is fixed (along a

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/shape.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "autograd/kernels.hpp"
-#include "autograd/ops/instantiate.hpp"
-#include "autograd/strided_copy.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/strided_copy.hpp"
 
 namespace axon::autograd {
 

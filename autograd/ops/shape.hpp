@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Shape ops. Tensors always own contiguous row-major storage, so each op here produces a new
 /// contiguous result (a copy); backward routes the gradient back to the source layout.

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-#include "autograd/ops/softmax.hpp"
+#include "axon/autograd/ops/softmax.hpp"
 
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "autograd/kernels.hpp"
-#include "autograd/ops/instantiate.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
 

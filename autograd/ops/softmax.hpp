@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "autograd/tensor.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// Softmax and log-softmax along one axis: fused primitives, stable for logits of magnitude 1e4.
 /// A row that is all -inf (fully masked) gives softmax 0 and log_softmax -inf, with finite

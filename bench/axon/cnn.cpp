@@ -4,15 +4,15 @@
 #include <memory>
 #include <vector>
 
-#include "datasets/mnist.hpp"
-#include "nn/activation.hpp"
-#include "nn/conv.hpp"
-#include "nn/flatten.hpp"
-#include "nn/linear.hpp"
-#include "nn/pooling.hpp"
-#include "nn/sequential.hpp"
-#include "nn/unflatten.hpp"
-#include "train/parallel.hpp"
+#include "axon/datasets/mnist.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/conv.hpp"
+#include "axon/nn/flatten.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/pooling.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/nn/unflatten.hpp"
+#include "axon/train/parallel.hpp"
 
 #include "fashion_mnist.hpp"
 

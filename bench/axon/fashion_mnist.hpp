@@ -7,12 +7,12 @@
 // cross-entropy).
 #include <cstddef>
 
-#include "datasets/dataloader.hpp"
-#include "datasets/transforms.hpp"
-#include "nn/losses.hpp"
-#include "nn/module.hpp"
-#include "optim/adam.hpp"
-#include "train/parallel.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/transforms.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/parallel.hpp"
 
 #include "../harness.hpp"
 

@@ -6,11 +6,11 @@
 #include <numeric>
 #include <vector>
 
-#include "autograd/ops/shape.hpp"
-#include "datasets/mnist.hpp"
-#include "nn/linear.hpp"
-#include "nn/rnn.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/ops/shape.hpp"
+#include "axon/datasets/mnist.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/rnn.hpp"
+#include "axon/train/parallel.hpp"
 
 #include "fashion_mnist.hpp"
 

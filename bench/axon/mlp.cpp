@@ -3,11 +3,11 @@
 // train::fit does (ShardedStep with its default shard size, Adam).
 #include <memory>
 
-#include "datasets/mnist.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "train/parallel.hpp"
+#include "axon/datasets/mnist.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/train/parallel.hpp"
 
 #include "fashion_mnist.hpp"
 

@@ -2,7 +2,7 @@
 // tape_overhead: the engine's fixed cost per recorded op. A shape-[1] chain of 10,000 steps of
 // y = y * 1.0001 + 0.0001 from a leaf x, forward and backward: 20,000 ops whose arithmetic is
 // negligible, so the time is bookkeeping (allocations, the tape, the closures).
-#include "autograd/autograd.hpp"
+#include "axon/autograd/autograd.hpp"
 
 #include "../harness.hpp"
 #include "../tape_overhead.hpp"

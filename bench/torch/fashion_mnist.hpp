@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "datasets/mnist.hpp"
+#include "axon/datasets/mnist.hpp"
 
 namespace bench::torch_side {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
+#include "axon/autograd/autograd.hpp"
 
 namespace axon::test {
 

@@ -7,21 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "datasets/datasets.hpp"
-#include "nn/batchnorm.hpp"
-#include "nn/conv.hpp"
-#include "nn/embedding.hpp"
-#include "nn/layernorm.hpp"
-#include "nn/linear.hpp"
-#include "nn/pooling.hpp"
-#include "nn/rnn.hpp"
-#include "nn/rnn_cell.hpp"
-#include "optim/optim.hpp"
-#include "train/callbacks.hpp"
-#include "train/fit.hpp"
-#include "train/metrics.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/datasets/datasets.hpp"
+#include "axon/nn/batchnorm.hpp"
+#include "axon/nn/conv.hpp"
+#include "axon/nn/embedding.hpp"
+#include "axon/nn/layernorm.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/pooling.hpp"
+#include "axon/nn/rnn.hpp"
+#include "axon/nn/rnn_cell.hpp"
+#include "axon/optim/optim.hpp"
+#include "axon/train/callbacks.hpp"
+#include "axon/train/fit.hpp"
+#include "axon/train/metrics.hpp"
+#include "axon/train/parallel.hpp"
 
 namespace axon::test {
 namespace {

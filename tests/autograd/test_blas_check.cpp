@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "autograd/blas_check.hpp"
+#include "axon/autograd/blas_check.hpp"
 
 namespace axon::test {
 

@@ -12,10 +12,10 @@
 #include <thread>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "autograd/kernels.hpp"
-#include "autograd/parallel_for.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/autograd/kernels.hpp"
+#include "axon/autograd/parallel_for.hpp"
+#include "axon/train/parallel.hpp"
 
 namespace axon::test {
 

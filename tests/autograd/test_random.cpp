@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "autograd/random.hpp"
+#include "axon/autograd/random.hpp"
 
 namespace axon::test {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <thread>
 
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
 #include "op_case.hpp"
 
 namespace axon::test {

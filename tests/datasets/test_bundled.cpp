@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "autograd/error.hpp"
-#include "datasets/bundled.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/bundled.hpp"
 #include "tests/datasets/files.hpp"
 
 namespace axon::test {

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "autograd/error.hpp"
-#include "datasets/csv.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/csv.hpp"
 #include "tests/datasets/files.hpp"
 
 namespace axon::test {

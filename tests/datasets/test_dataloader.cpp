@@ -8,9 +8,9 @@
 #include <numeric>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/transforms.hpp"
 
 namespace axon::test {
 

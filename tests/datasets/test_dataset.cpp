@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/dataset.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/dataset.hpp"
 
 namespace axon::test {
 

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/idx.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/idx.hpp"
 #include "tests/datasets/files.hpp"
 
 namespace axon::test {

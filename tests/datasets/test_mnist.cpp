@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <string>
 
-#include "autograd/error.hpp"
-#include "datasets/mnist.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/mnist.hpp"
 #include "tests/datasets/files.hpp"
 
 namespace axon::test {

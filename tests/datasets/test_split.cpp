@@ -6,8 +6,8 @@
 #include <numeric>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/split.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/split.hpp"
 
 namespace axon::test {
 

@@ -6,8 +6,8 @@
 #include <limits>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/synthetic.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/synthetic.hpp"
 
 namespace axon::test {
 

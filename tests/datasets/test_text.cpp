@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/text.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/text.hpp"
 #include "tests/datasets/files.hpp"
 
 namespace axon::test {

@@ -5,9 +5,9 @@
 #include <cmath>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/split.hpp"
-#include "datasets/transforms.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/split.hpp"
+#include "axon/datasets/transforms.hpp"
 
 namespace axon::test {
 

@@ -13,7 +13,7 @@
 #include <functional>
 #include <string>
 
-#include "autograd/error.hpp"
+#include "axon/autograd/error.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define AXON_TEST_NO_RLIMIT 1

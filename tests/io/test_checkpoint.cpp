@@ -12,19 +12,19 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/dataloader.hpp"
-#include "io/checkpoint.hpp"
-#include "io/serialize.hpp"
-#include "nn/activation.hpp"
-#include "nn/dropout.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "optim/sgd.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/io/checkpoint.hpp"
+#include "axon/io/serialize.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/dropout.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/optim/lr_scheduler.hpp"
+#include "axon/optim/sgd.hpp"
+#include "axon/train/fit.hpp"
 #include "tests/datasets/files.hpp"
-#include "train/fit.hpp"
 
 namespace axon::test {
 

@@ -13,11 +13,11 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/csv.hpp"
-#include "datasets/idx.hpp"
-#include "datasets/text.hpp"
-#include "io/safetensors.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/csv.hpp"
+#include "axon/datasets/idx.hpp"
+#include "axon/datasets/text.hpp"
+#include "axon/io/safetensors.hpp"
 #include "tests/datasets/files.hpp"
 #include "tests/io/hostile.hpp"
 

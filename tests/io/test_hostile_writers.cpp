@@ -15,16 +15,16 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "datasets/idx.hpp"
-#include "io/atomic_file.hpp"
-#include "io/checkpoint.hpp"
-#include "io/file_access.hpp"
-#include "io/serialize.hpp"
-#include "nn/linear.hpp"
-#include "optim/adam.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/idx.hpp"
+#include "axon/io/atomic_file.hpp"
+#include "axon/io/checkpoint.hpp"
+#include "axon/io/file_access.hpp"
+#include "axon/io/serialize.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/optim/rmsprop.hpp"
+#include "axon/optim/sgd.hpp"
 #include "tests/datasets/files.hpp"
 #include "tests/io/hostile.hpp"
 

@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "autograd/tape.hpp"
-#include "io/safetensors.hpp"
-#include "io/serialize.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
+#include "axon/autograd/tape.hpp"
+#include "axon/io/safetensors.hpp"
+#include "axon/io/serialize.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
 #include "tests/datasets/files.hpp"
 
 namespace axon::test {

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "io/safetensors.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/safetensors.hpp"
 #include "tests/datasets/files.hpp"
 
 namespace axon::test {

@@ -17,12 +17,12 @@
 #include <thread>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "io/atomic_file.hpp"
-#include "io/serialize.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/io/atomic_file.hpp"
+#include "axon/io/serialize.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
 #include "tests/datasets/files.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)

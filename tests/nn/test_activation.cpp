@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "nn/activation.hpp"
-#include "nn/gradcheck.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/gradcheck.hpp"
 
 namespace axon::test {
 namespace {

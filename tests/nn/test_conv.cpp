@@ -11,16 +11,16 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "nn/activation.hpp"
-#include "nn/conv.hpp"
-#include "nn/flatten.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "nn/pooling.hpp"
-#include "nn/sequential.hpp"
-#include "nn/unflatten.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/conv.hpp"
+#include "axon/nn/flatten.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/pooling.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/nn/unflatten.hpp"
 #include "tests/nn/golden_conv.hpp"
 
 namespace axon::test {

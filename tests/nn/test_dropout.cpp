@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "autograd/autograd.hpp"
-#include "nn/dropout.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/dropout.hpp"
 
 namespace axon::test {
 

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "datasets/dataloader.hpp"
-#include "datasets/text.hpp"
-#include "nn/embedding.hpp"
-#include "nn/gradcheck.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/datasets/text.hpp"
+#include "axon/nn/embedding.hpp"
+#include "axon/nn/gradcheck.hpp"
 #include "tests/nn/golden_norm.hpp"
 
 namespace axon::test {

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "autograd/autograd.hpp"
-#include "nn/init.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/init.hpp"
 
 namespace axon::test {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <cmath>
 
-#include "autograd/autograd.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/linear.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/linear.hpp"
 
 namespace axon::test {
 

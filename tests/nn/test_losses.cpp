@@ -8,7 +8,7 @@
 #include <cmath>
 #include <limits>
 
-#include "nn/losses.hpp"
+#include "axon/nn/losses.hpp"
 #include "tests/autograd/op_case.hpp"
 #include "tests/nn/golden_losses.hpp"
 

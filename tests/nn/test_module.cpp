@@ -9,14 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "nn/activation.hpp"
-#include "nn/dropout.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/linear.hpp"
-#include "nn/module.hpp"
-#include "nn/sequential.hpp"
-#include "optim/sgd.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/dropout.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/sgd.hpp"
 
 namespace axon::test {
 namespace {

@@ -13,20 +13,20 @@
 #include <type_traits>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "io/serialize.hpp"
-#include "nn/activation.hpp"
-#include "nn/batchnorm.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/layernorm.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "nn/sequential.hpp"
-#include "optim/sgd.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/io/serialize.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/batchnorm.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/layernorm.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/sgd.hpp"
+#include "axon/train/parallel.hpp"
 #include "tests/datasets/files.hpp"
 #include "tests/nn/golden_norm.hpp"
 #include "tests/train/sharding_helpers.hpp"
-#include "train/parallel.hpp"
 
 namespace axon::test {
 

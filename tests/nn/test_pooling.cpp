@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/pooling.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/pooling.hpp"
 
 namespace axon::test {
 

@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "nn/losses.hpp"
-#include "nn/regularization.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/regularization.hpp"
 #include "tests/autograd/op_case.hpp"
 #include "tests/nn/golden_losses.hpp"
 

@@ -13,10 +13,10 @@
 
 #include <xtensor/xview.hpp>
 
-#include "autograd/autograd.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/rnn.hpp"
 #include "golden_rnn.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/rnn.hpp"
 
 namespace axon::test {
 namespace {

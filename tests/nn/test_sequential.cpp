@@ -7,16 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "autograd/autograd.hpp"
-#include "nn/activation.hpp"
-#include "nn/dropout.hpp"
-#include "nn/flatten.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/linear.hpp"
-#include "nn/module_dict.hpp"
-#include "nn/module_list.hpp"
-#include "nn/pooling.hpp"
-#include "nn/sequential.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/dropout.hpp"
+#include "axon/nn/flatten.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/module_dict.hpp"
+#include "axon/nn/module_list.hpp"
+#include "axon/nn/pooling.hpp"
+#include "axon/nn/sequential.hpp"
 
 namespace axon::test {
 

@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "autograd/autograd.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/unflatten.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/unflatten.hpp"
 
 namespace axon::test {
 

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "autograd/operators.hpp"
-#include "autograd/tensor.hpp"
+#include "axon/autograd/operators.hpp"
+#include "axon/autograd/tensor.hpp"
 
 /// A small convex problem for the optimizers' convergence tests (float):
 /// f(w) = sum(c (w - target)^2), minimised at w = target with f = 0.

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "optim/adagrad.hpp"
+#include "axon/optim/adagrad.hpp"
 #include "quadratic.hpp"
 
 namespace axon::test {

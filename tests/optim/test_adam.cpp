@@ -3,7 +3,7 @@
 // weight decay, amsgrad state, convergence.
 #include <doctest/doctest.h>
 
-#include "optim/adam.hpp"
+#include "axon/optim/adam.hpp"
 #include "quadratic.hpp"
 
 namespace axon::test {

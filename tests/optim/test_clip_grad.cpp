@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "optim/clip_grad.hpp"
+#include "axon/optim/clip_grad.hpp"
 
 namespace axon::test {
 namespace {

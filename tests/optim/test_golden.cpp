@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/operators.hpp"
+#include "axon/autograd/operators.hpp"
+#include "axon/optim/optim.hpp"
 #include "golden_optim.hpp"
-#include "optim/optim.hpp"
 
 namespace axon::test {
 namespace {

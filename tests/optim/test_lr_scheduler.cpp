@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "optim/optim.hpp"
+#include "axon/optim/optim.hpp"
 
 namespace axon::test {
 namespace {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/operators.hpp"
-#include "optim/optim.hpp"
+#include "axon/autograd/operators.hpp"
+#include "axon/optim/optim.hpp"
 
 namespace axon::test {
 namespace {

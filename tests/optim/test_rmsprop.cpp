@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "optim/rmsprop.hpp"
+#include "axon/optim/rmsprop.hpp"
 #include "quadratic.hpp"
 
 namespace axon::test {

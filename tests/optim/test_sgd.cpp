@@ -2,7 +2,7 @@
 // Tests optim/sgd.cpp: option checks, the momentum buffer's first step, convergence.
 #include <doctest/doctest.h>
 
-#include "optim/sgd.hpp"
+#include "axon/optim/sgd.hpp"
 #include "quadratic.hpp"
 
 namespace axon::test {

@@ -16,10 +16,10 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include "autograd/autograd.hpp"
-#include "datasets/dataset.hpp"
-#include "nn/module.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/datasets/dataset.hpp"
+#include "axon/nn/module.hpp"
+#include "axon/train/parallel.hpp"
 
 namespace axon::test {
 

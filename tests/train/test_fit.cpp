@@ -7,14 +7,14 @@
 #include <memory>
 #include <sstream>
 
-#include "autograd/autograd.hpp"
-#include "datasets/dataloader.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
-#include "optim/lr_scheduler.hpp"
-#include "train/fit.hpp"
+#include "axon/autograd/autograd.hpp"
+#include "axon/datasets/dataloader.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/optim/lr_scheduler.hpp"
+#include "axon/train/fit.hpp"
 
 namespace axon::test {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "train/history.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/train/history.hpp"
 
 namespace axon::test {
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "autograd/tensor.hpp"
-#include "train/metrics.hpp"
+#include "axon/autograd/tensor.hpp"
+#include "axon/train/metrics.hpp"
 
 namespace axon::test {
 

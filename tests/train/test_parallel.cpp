@@ -13,17 +13,17 @@
 
 #include <oneapi/tbb/info.h>
 
-#include "autograd/shard.hpp"
-#include "nn/activation.hpp"
-#include "nn/dropout.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adagrad.hpp"
-#include "optim/adam.hpp"
-#include "optim/rmsprop.hpp"
-#include "optim/sgd.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/shard.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/dropout.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adagrad.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/optim/rmsprop.hpp"
+#include "axon/optim/sgd.hpp"
+#include "axon/train/parallel.hpp"
 
 #include "tests/train/sharding_helpers.hpp"
 

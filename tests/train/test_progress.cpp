@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "autograd/error.hpp"
-#include "train/history.hpp"
-#include "train/progress.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/train/history.hpp"
+#include "axon/train/progress.hpp"
 
 namespace axon::test {
 

@@ -8,9 +8,9 @@
 #include <optional>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "autograd/random.hpp"
-#include "train/reduction_tree.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/train/reduction_tree.hpp"
 
 namespace axon::test {
 

@@ -8,10 +8,10 @@
 
 #include <oneapi/tbb/info.h>
 
-#include "autograd/parallel_for.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "train/parallel.hpp"
+#include "axon/autograd/parallel_for.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/train/parallel.hpp"
 
 #include "tests/train/sharding_helpers.hpp"
 

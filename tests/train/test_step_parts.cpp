@@ -8,15 +8,15 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/grad_sink.hpp"
-#include "autograd/shard.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/losses.hpp"
-#include "nn/sequential.hpp"
-#include "optim/sgd.hpp"
-#include "train/parallel.hpp"
-#include "train/shard_scopes.hpp"
+#include "axon/autograd/grad_sink.hpp"
+#include "axon/autograd/shard.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/sgd.hpp"
+#include "axon/train/parallel.hpp"
+#include "axon/train/shard_scopes.hpp"
 
 #include "tests/train/sharding_helpers.hpp"
 

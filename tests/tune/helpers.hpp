@@ -6,7 +6,7 @@
 #include <cmath>
 #include <string>
 
-#include "tune/search.hpp"
+#include "axon/tune/search.hpp"
 
 namespace axon::test {
 

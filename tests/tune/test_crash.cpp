@@ -20,11 +20,11 @@
 #include <thread>
 #include <vector>
 
-#include "autograd/random.hpp"
+#include "axon/autograd/random.hpp"
+#include "axon/tune/journal.hpp"
+#include "axon/tune/search.hpp"
 #include "tests/datasets/files.hpp"
 #include "tests/tune/helpers.hpp"
-#include "tune/journal.hpp"
-#include "tune/search.hpp"
 
 extern char** environ;
 

@@ -10,13 +10,13 @@
 #include <set>
 #include <vector>
 
-#include "autograd/ops/softmax.hpp"
-#include "autograd/tensor.hpp"
-#include "datasets/dataset.hpp"
-#include "nn/ensemble.hpp"
-#include "nn/gradcheck.hpp"
-#include "nn/linear.hpp"
-#include "tune/cross_validate.hpp"
+#include "axon/autograd/ops/softmax.hpp"
+#include "axon/autograd/tensor.hpp"
+#include "axon/datasets/dataset.hpp"
+#include "axon/nn/ensemble.hpp"
+#include "axon/nn/gradcheck.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/tune/cross_validate.hpp"
 
 namespace axon::test {
 

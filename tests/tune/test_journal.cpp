@@ -10,10 +10,10 @@
 #include <sstream>
 #include <string>
 
+#include "axon/tune/journal.hpp"
+#include "axon/tune/search.hpp"
 #include "tests/datasets/files.hpp"
 #include "tests/tune/helpers.hpp"
-#include "tune/journal.hpp"
-#include "tune/search.hpp"
 
 namespace axon::test {
 

@@ -18,17 +18,17 @@
 #include <thread>
 #include <vector>
 
-#include "datasets/synthetic.hpp"
-#include "nn/activation.hpp"
-#include "nn/linear.hpp"
-#include "nn/sequential.hpp"
-#include "optim/adam.hpp"
-#include "optim/sgd.hpp"
+#include "axon/datasets/synthetic.hpp"
+#include "axon/nn/activation.hpp"
+#include "axon/nn/linear.hpp"
+#include "axon/nn/sequential.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/optim/sgd.hpp"
+#include "axon/train/fit.hpp"
+#include "axon/tune/journal.hpp"
+#include "axon/tune/search.hpp"
 #include "tests/datasets/files.hpp"
 #include "tests/tune/helpers.hpp"
-#include "train/fit.hpp"
-#include "tune/journal.hpp"
-#include "tune/search.hpp"
 
 namespace axon::test {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "autograd/error.hpp"
-#include "tune/space.hpp"
-#include "tune/strategy.hpp"
+#include "axon/autograd/error.hpp"
+#include "axon/tune/space.hpp"
+#include "axon/tune/strategy.hpp"
 
 namespace axon::test {
 
