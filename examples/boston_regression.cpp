@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Boston house prices: a 13-10-1 ReLU network regresses the median value (in $1000s) from 13
-// standardised features, trained full batch with Adam on a fixed 80/20 split. Success: a test
-// MSE at least 4x lower than the baseline that always predicts the training mean. (Adam's
-// default lr 1e-3 is too slow for 1,000 full-batch steps here: it reaches 1.2x to 3.8x.)
+// standardised features, trained full batch with Adam on a fixed 80/20 split. The result compares
+// the test MSE with the baseline that always predicts the training mean (tests/examples/ expects
+// it 4x lower; Adam's default lr 1e-3 is too slow for 1,000 full-batch steps here: it reaches 1.2x
+// to 3.8x).
 #include <cstdio>
 #include <memory>
 #include <numeric>
@@ -33,9 +34,12 @@ int main(int argc, char** argv) try {
   args.epochs = 1000;
   args.seed = 2;  // the split and the initialisation; seeds 0-9 give 4.1x to 12x the baseline
   args.data = datasets::default_data_dir();
-  examples::parse_args(argc, argv, args,
-                       examples::kEpochs | examples::kThreads | examples::kSeed | examples::kData |
-                           examples::kSave | examples::kCheckpoint | examples::kResume);
+  CLI::App app("Boston house prices: a 13-10-1 ReLU regression, full batch Adam",
+               "boston_regression");
+  examples::add_flags(app, args,
+                      examples::kEpochs | examples::kThreads | examples::kSeed | examples::kData |
+                          examples::kSave | examples::kCheckpoint | examples::kResume);
+  examples::parse(app, argc, argv, args);
 
   const auto boston = datasets::load_boston(args.data);
   const auto parts = datasets::random_split(boston.data, {0.8, 0.2}, args.seed);
@@ -78,16 +82,12 @@ int main(int argc, char** argv) try {
               baseline_mse, baseline_mse / test_mse);
 
   examples::save_parameters(args, model);  // "0.weight", ...
-  const bool ok = test_mse * 4 <= baseline_mse;
-  examples::JsonLine("boston_regression")
-      .add("epochs", args.epochs)
-      .add("test_mse", test_mse)
-      .add("baseline_mse", baseline_mse)
-      .add("improvement", baseline_mse / test_mse)
-      .add("train_seconds", seconds)
-      .add("beats_baseline_4x", ok)
-      .print();
-  return ok ? 0 : 1;
+  examples::print_result("boston_regression", {{"epochs", args.epochs},
+                                               {"test_mse", test_mse},
+                                               {"baseline_mse", baseline_mse},
+                                               {"improvement", baseline_mse / test_mse},
+                                               {"train_seconds", seconds}});
+  return 0;
 } catch (const std::exception& e) {
   return examples::report_error(e);
 }

@@ -2,9 +2,9 @@
 // A character-level language model: one-hot characters -> LSTM(128) -> Linear over the
 // vocabulary, trained with train::fit to predict the next character of a plain-text file (by
 // default the bundled Austen, Persuasion vol. I) in windows of 64 characters. The last 10% of the
-// text is held out. Prints the loss per epoch, then a seeded sample of generated text, and fails
-// (at the default 5 epochs or more) unless the held-out loss in nats per character is below the
-// unigram entropy of the text: what the best model blind to context would reach.
+// text is held out. Prints the loss per epoch, then a seeded sample of generated text, and the
+// held-out loss in nats per character beside the unigram entropy of the text: what the best model
+// blind to context would reach (tests/examples/ expects the model to beat it).
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -94,11 +94,16 @@ int main(int argc, char** argv) try {
   examples::Args args;
   args.epochs = 5;
   args.batch_size = 64;
-  examples::parse_args(argc, argv, args,
-                       examples::kEpochs | examples::kBatchSize | examples::kThreads |
-                           examples::kSeed | examples::kSave | examples::kCheckpoint |
-                           examples::kResume,
-                       {{"--text", "PATH     the text to learn (default " + path + ")", &path}});
+  CLI::App app("A character-level LSTM language model", "char_rnn");
+  examples::add_flags(app, args,
+                      examples::kEpochs | examples::kBatchSize | examples::kThreads |
+                          examples::kSeed | examples::kSave | examples::kCheckpoint |
+                          examples::kResume);
+  app.add_option("--text", path, "the text to learn")
+      ->type_name("PATH")
+      ->capture_default_str()
+      ->check(examples::non_empty());
+  examples::parse(app, argc, argv, args);
   const std::size_t seq_len = 64, hidden = 128;
 
   const std::string text = datasets::read_text_file(path);
@@ -143,16 +148,13 @@ int main(int argc, char** argv) try {
   std::printf("--- sample ---\n%s\n--------------\n", generated.c_str());
 
   examples::save_parameters(args, model);
-  examples::JsonLine("char_rnn")
-      .add("epochs", args.epochs)
-      .add("train_loss", history["loss"].back())
-      .add("val_loss", val_loss)
-      .add("unigram_loss", unigram)
-      .add("beats_unigram", val_loss < unigram)
-      .add("train_seconds", seconds)
-      .add("threads", train::num_threads())
-      .print();
-  return args.epochs >= 5 && !(val_loss < unigram) ? 1 : 0;
+  examples::print_result("char_rnn", {{"epochs", args.epochs},
+                                      {"train_loss", history["loss"].back()},
+                                      {"val_loss", val_loss},
+                                      {"unigram_loss", unigram},
+                                      {"train_seconds", seconds},
+                                      {"threads", train::num_threads()}});
+  return 0;
 } catch (const std::exception& e) {
   return examples::report_error(e);
 }

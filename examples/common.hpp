@@ -1,38 +1,37 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
-#include "axon/autograd/error.hpp"
 #include "axon/io/checkpoint.hpp"
 #include "axon/io/safetensors.hpp"
 #include "axon/io/serialize.hpp"
 #include "axon/train/fit.hpp"
 #include "axon/train/parallel.hpp"
 
-/// What every example shares: the standard flags (docs/ARCHITECTURE.md, "Interfaces the project
-/// keeps stable"), the one-line JSON result and a stopwatch.
+/// What every example shares: the standard flags on a CLI11 app (docs/ARCHITECTURE.md,
+/// "Interfaces the project keeps stable"), --save/--checkpoint/--resume, a stopwatch and the
+/// one-line JSON result. The accuracy an example must reach lives in tests/examples/.
 namespace axon::examples {
 
-/// The standard flags; an example lists those that apply to it and rejects the others.
+/// The standard flags; an example adds those that apply to it (CLI11 rejects the others).
 enum Flag : unsigned {
-  kEpochs = 1u << 0,     ///< --epochs N (>= 1)
-  kBatchSize = 1u << 1,  ///< --batch-size B (>= 1)
-  kThreads =
-      1u << 2,  ///< --threads T (0: $AXON_NUM_THREADS, else every core; at most train::kMaxThreads)
+  kEpochs = 1u << 0,      ///< --epochs N (>= 1)
+  kBatchSize = 1u << 1,   ///< --batch-size B (>= 1)
+  kThreads = 1u << 2,     ///< --threads T (0: $AXON_NUM_THREADS, else every core; <= kMaxThreads)
   kSeed = 1u << 3,        ///< --seed S
   kData = 1u << 4,        ///< --data DIR
   kSave = 1u << 5,        ///< --save PATH (the trained parameters, as safetensors)
@@ -41,16 +40,7 @@ enum Flag : unsigned {
   kAllFlags = (1u << 8) - 1,
 };
 
-/// A flag one example adds to the standard ones, `--name VALUE` or `--name=VALUE`: a path (into
-/// `text`, which must not be empty) or an integer >= 0 (into `number`). Set exactly one of them.
-struct ExtraFlag {
-  std::string name;  ///< with its dashes: "--text"
-  std::string help;  ///< the usage line's text after the name: "PATH  the text to learn"
-  std::string* text = nullptr;
-  std::size_t* number = nullptr;
-};
-
-/// The flags' values; an example sets its defaults before parsing.
+/// The standard flags' values; an example sets its defaults before add_flags.
 struct Args {
   std::size_t epochs = 1;
   std::size_t batch_size = 32;
@@ -60,138 +50,83 @@ struct Args {
   std::string save;                ///< empty: nothing is saved
   std::string checkpoint;          ///< empty: no training checkpoint is written
   std::string resume;              ///< empty: training starts fresh
-  std::size_t resumed_epochs = 0;  ///< epochs the --resume checkpoint had done (parse_args)
+  std::size_t resumed_epochs = 0;  ///< epochs the --resume checkpoint had done (parse)
 };
 
-/// A bad command line: an unknown flag, a flag the example does not take, a missing or bad value.
-class UsageError : public ValueError {
- public:
-  using ValueError::ValueError;
-};
-
-namespace detail {
-
-inline std::uint64_t parse_number(std::string_view flag, std::string_view text, std::uint64_t min,
-                                  std::uint64_t max = ~std::uint64_t{0}) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min ||
-      value > max) {
-    const std::string range = max == ~std::uint64_t{0}
-                                  ? ">= " + std::to_string(min)
-                                  : "in " + std::to_string(min) + ".." + std::to_string(max);
-    throw UsageError(std::string(flag) + " expects an integer " + range + ", got '" +
-                     std::string(text) + "'");
-  }
-  return value;
+/// A CLI11 check that a flag's value is a decimal integer in [min, max]: "expects an integer >= 1,
+/// got '0'". It reads the text itself, because CLI11 2.1 wraps "-2" into an unsigned 2^64 - 2.
+inline CLI::Validator integer(std::uint64_t min, std::uint64_t max = ~std::uint64_t{0}) {
+  const std::string range = max == ~std::uint64_t{0}
+                                ? ">= " + std::to_string(min)
+                                : "in " + std::to_string(min) + ".." + std::to_string(max);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        const bool ok = !text.empty() && error == std::errc() && end == text.data() + text.size() &&
+                        value >= min && value <= max;
+        return ok ? "" : "expects an integer " + range + ", got '" + text + "'";
+      },
+      "", "");
 }
 
-inline std::string usage(std::string_view program, const Args& d, unsigned flags,
-                         const std::vector<ExtraFlag>& extra = {}) {
-  std::string text = "usage: " + std::string(program);
-  auto line = [&](Flag f, const char* name, const std::string& help) {
-    if (flags & f) text += std::string("\n  ") + name + help;
+/// A CLI11 check that a path flag's value is not empty.
+inline CLI::Validator non_empty() {
+  return CLI::Validator(
+      [](std::string& text) { return std::string(text.empty() ? "is empty" : ""); }, "", "");
+}
+
+/// Adds the standard `flags` to `app`, writing into `args` (whose values are shown as defaults).
+/// A flag given twice keeps its last value.
+inline void add_flags(CLI::App& app, Args& args, unsigned flags) {
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  const auto number = [&](Flag f, const char* name, auto& value, const char* type,
+                          const std::string& help, CLI::Validator check) {
+    if (flags & f)
+      app.add_option(name, value, help)->type_name(type)->capture_default_str()->check(check);
   };
-  line(kEpochs, "--epochs N      ",
-       "passes over the training data (default " + std::to_string(d.epochs) + ")");
-  line(kBatchSize, "--batch-size B  ",
-       "samples per batch (default " + std::to_string(d.batch_size) + ")");
-  line(kThreads, "--threads T     ",
-       "training threads, 0 for $AXON_NUM_THREADS or else every core, at most " +
-           std::to_string(train::kMaxThreads) + " (default 0)");
-  line(kSeed, "--seed S        ",
-       "seed of the initialisation and shuffles (default " + std::to_string(d.seed) + ")");
-  line(kData, "--data DIR      ", "data directory (default " + d.data + ")");
-  line(kSave, "--save PATH     ", "write the trained parameters to PATH");
-  line(kCheckpoint, "--checkpoint P  ",
-       "write a training checkpoint to P (model, optimizer, epoch, random streams)");
-  line(kResume, "--resume P      ",
-       "continue from the training checkpoint P up to --epochs (same result as one run)");
-  for (const ExtraFlag& f : extra) text += "\n  " + f.name + " " + f.help;
-  return text + "\n  --help          this message";
+  const auto path = [&](Flag f, const char* name, std::string& value, const char* type,
+                        const std::string& help) {
+    if (flags & f) app.add_option(name, value, help)->type_name(type)->check(non_empty());
+  };
+  number(kEpochs, "--epochs", args.epochs, "N", "passes over the training data", integer(1));
+  number(kBatchSize, "--batch-size", args.batch_size, "B", "samples per batch", integer(1));
+  number(kThreads, "--threads", args.threads, "T",
+         "training threads, 0 for $AXON_NUM_THREADS or else every core, at most " +
+             std::to_string(train::kMaxThreads),
+         integer(0, train::kMaxThreads));
+  number(kSeed, "--seed", args.seed, "S", "seed of the initialisation and shuffles", integer(0));
+  if (flags & kData) {
+    app.add_option("--data", args.data, "data directory")
+        ->type_name("DIR")
+        ->capture_default_str()
+        ->check(non_empty());
+  }
+  path(kSave, "--save", args.save, "PATH", "write the trained parameters to PATH (safetensors)");
+  path(kCheckpoint, "--checkpoint", args.checkpoint, "PATH",
+       "write a training checkpoint to PATH after every epoch (model, optimizer, random streams)");
+  path(kResume, "--resume", args.resume, "PATH",
+       "continue from the training checkpoint PATH up to --epochs (same result as one run)");
 }
 
-}  // namespace detail
-
-/// Reads `--flag value` and `--flag=value` pairs into `args` (whose values are the defaults) and
-/// the `extra` flags' targets. Throws UsageError naming the flag for anything not in `flags` or
-/// `extra`, or a missing or bad value.
-inline void parse_flags(int argc, const char* const* argv, Args& args, unsigned flags,
-                        const std::vector<ExtraFlag>& extra = {}) {
-  for (int i = 1; i < argc; ++i) {
-    std::string flag = argv[i], value;
-    const bool inline_value = flag.find('=') != std::string::npos;
-    if (inline_value) value = flag.substr(flag.find('=') + 1), flag.resize(flag.find('='));
-    const ExtraFlag* own = nullptr;
-    for (const ExtraFlag& f : extra) {
-      if (f.name == flag) own = &f;
-    }
-    if (own) {
-      if (!inline_value) {
-        if (i + 1 >= argc) throw UsageError(flag + " needs a value");
-        value = argv[++i];
-      }
-      if (own->number) *own->number = detail::parse_number(flag, value, 0);
-      if (own->text) {
-        if (value.empty()) throw UsageError(flag + " is empty");
-        *own->text = value;
-      }
-      continue;
-    }
-    const Flag known = flag == "--epochs"       ? kEpochs
-                       : flag == "--batch-size" ? kBatchSize
-                       : flag == "--threads"    ? kThreads
-                       : flag == "--seed"       ? kSeed
-                       : flag == "--data"       ? kData
-                       : flag == "--save"       ? kSave
-                       : flag == "--checkpoint" ? kCheckpoint
-                       : flag == "--resume"     ? kResume
-                                                : Flag{};
-    if (known == Flag{}) throw UsageError("unknown flag '" + flag + "'");
-    if (!(flags & known)) throw UsageError(flag + " does not apply to this example");
-    if (!inline_value) {
-      if (i + 1 >= argc) throw UsageError(flag + " needs a value");
-      value = argv[++i];
-    }
-    if (known == kEpochs) args.epochs = detail::parse_number(flag, value, 1);
-    if (known == kBatchSize) args.batch_size = detail::parse_number(flag, value, 1);
-    if (known == kThreads) args.threads = detail::parse_number(flag, value, 0, train::kMaxThreads);
-    if (known == kSeed) args.seed = detail::parse_number(flag, value, 0);
-    if ((known == kData || known == kSave || known == kCheckpoint || known == kResume) &&
-        value.empty()) {
-      throw UsageError(flag + " is empty");
-    }
-    if (known == kData) args.data = value;
-    if (known == kSave) args.save = value;
-    if (known == kCheckpoint) args.checkpoint = value;
-    if (known == kResume) args.resume = value;
-  }
-}
-
-/// parse_flags for main(): `--help` prints the usage and exits 0; a UsageError prints itself and
-/// the usage to stderr and exits 2. Then applies --threads (train::set_num_threads).
-inline void parse_args(int argc, char** argv, Args& args, unsigned flags,
-                       const std::vector<ExtraFlag>& extra = {}) {
-  const std::string_view path = argc > 0 ? argv[0] : "example";
-  const std::string_view program = path.substr(path.find_last_of('/') + 1);
-  const Args defaults = args;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-      std::printf("%s\n", detail::usage(program, defaults, flags, extra).c_str());
-      std::exit(0);
-    }
-  }
+/// Parses the command line into `app`'s flags. --help prints the usage and exits 0; a bad command
+/// line (an unknown flag, a missing or bad value) prints "<program>: error: <what>" and the usage
+/// to stderr and exits 2. Then applies --threads (train::set_num_threads), checks that --save and
+/// --checkpoint can be written (now, not after training) and reads the epoch of --resume.
+inline void parse(CLI::App& app, int argc, char** argv, Args& args) {
   try {
-    parse_flags(argc, argv, args, flags, extra);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "%.*s: error: %s\n%s\n", static_cast<int>(program.size()), program.data(),
-                 e.what(), detail::usage(program, defaults, flags, extra).c_str());
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    std::exit(0);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "%s: error: %s\n%s", app.get_name().c_str(), e.what(), app.help().c_str());
     std::exit(2);
   }
   train::set_num_threads(args.threads);
-  if (!args.save.empty()) io::check_output_path(args.save, "--save");  // now, not after training
+  if (!args.save.empty()) io::check_output_path(args.save, "--save");
   if (!args.checkpoint.empty()) io::check_output_path(args.checkpoint, "--checkpoint");
-  // The epochs already done are not trained again, so not timed (finish_classifier).
+  // The epochs already done are not trained again, so not timed (samples_per_second).
   if (!args.resume.empty()) {
     const auto metadata = io::SafetensorsFile::read_header(args.resume).metadata;
     const auto epoch = metadata.find("epoch");
@@ -246,6 +181,13 @@ void save_parameters(const Args& args, const nn::BasicModule<T>& model) {
   std::printf("saved the parameters to %s\n", args.save.c_str());
 }
 
+/// Training samples per second over the epochs this run trained: `samples_per_epoch` times the
+/// --epochs left after a --resume, over `seconds`. NaN (null in the result) when none was left.
+inline double samples_per_second(const Args& args, std::size_t samples_per_epoch, double seconds) {
+  const std::size_t trained = args.epochs - std::min(args.resumed_epochs, args.epochs);
+  return trained > 0 ? static_cast<double>(samples_per_epoch * trained) / seconds : std::nan("");
+}
+
 /// For main's catch: prints the error and returns the exit code 1.
 inline int report_error(const std::exception& e) {
   std::fprintf(stderr, "error: %s\n", e.what());
@@ -263,85 +205,30 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-/// One line of flat JSON, the last line an example prints:
-/// `JsonLine("xor").add("epochs", 20000).add("solved", true).print();`
-class JsonLine {
- public:
-  explicit JsonLine(const std::string& example) { add("example", example); }
+// ---- The result line --------------------------------------------------------------------------
+// The last line an example prints: one flat JSON object that tests/examples/ and scripts read,
+// `{"example":"xor","epochs":30000,...}`. Nothing else in an example formats JSON.
 
-  JsonLine& add(const std::string& key, const std::string& value) {
-    std::string quoted = "\"";
-    for (const char c : value) {
-      if (c == '"' || c == '\\') quoted += '\\';
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char hex[8];
-        std::snprintf(hex, sizeof hex, "\\u%04x", c);
-        quoted += hex;
-      } else {
-        quoted += c;
-      }
+/// Prints `{"example": example, fields...}` on one line and flushes. `fields` is a JSON object
+/// in the caller's order: `{{"epochs", 10}, {"test_accuracy", 0.8723}}`. Numbers keep six
+/// significant digits; NaN and infinities (not JSON) become null.
+inline void print_result(const std::string& example, const nlohmann::ordered_json& fields) {
+  nlohmann::ordered_json line = {{"example", example}};
+  for (auto field = fields.begin(); field != fields.end(); ++field) {
+    const nlohmann::ordered_json& value = field.value();
+    if (!value.is_number_float()) {
+      line[field.key()] = value;
+    } else if (!std::isfinite(value.get<double>())) {
+      line[field.key()] = nullptr;
+    } else {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.6g", value.get<double>());
+      line[field.key()] = std::strtod(text, nullptr);
     }
-    return raw(key, quoted + "\"");
   }
-  JsonLine& add(const std::string& key, const char* value) { return add(key, std::string(value)); }
-  JsonLine& add(const std::string& key, bool value) { return raw(key, value ? "true" : "false"); }
-  template <std::integral I>
-  JsonLine& add(const std::string& key, I value) {
-    return raw(key, std::to_string(value));
-  }
-  /// Six significant digits; NaN and infinities (not JSON) become null.
-  JsonLine& add(const std::string& key, double value) {
-    if (!std::isfinite(value)) return raw(key, "null");
-    char text[32];
-    std::snprintf(text, sizeof text, "%.6g", value);
-    return raw(key, text);
-  }
-
-  std::string str() const { return "{" + body_ + "}"; }
-  /// Prints the line to stdout and flushes.
-  void print() const {
-    std::printf("%s\n", str().c_str());
-    std::fflush(stdout);
-  }
-
- private:
-  JsonLine& raw(const std::string& key, const std::string& json) {
-    body_ += (body_.empty() ? "\"" : ",\"") + key + "\":" + json;
-    return *this;
-  }
-  std::string body_;
-};
-
-/// The end of a classifier example trained for `seconds` on `samples_trained` samples over all
-/// --epochs (of which a --resume skips args.resumed_epochs: samples_per_second counts only the
-/// epochs this run trained, null when it trained none): evaluates `model` on `test`
-/// (cross-entropy loss and accuracy), prints them with the training speed, writes --save, then
-/// prints the JSON line: epochs, the `extra` keys, test_accuracy, test_loss, train_seconds,
-/// samples_per_second, threads. Returns the test accuracy.
-inline double finish_classifier(
-    const std::string& example, const Args& args, nn::Module& model, datasets::DataLoader& test,
-    double seconds, std::size_t samples_trained,
-    const std::vector<std::pair<std::string, std::size_t>>& extra = {}) {
-  const std::size_t skipped = std::min(args.resumed_epochs, args.epochs);
-  const double trained = static_cast<double>(samples_trained) *
-                         static_cast<double>(args.epochs - skipped) /
-                         static_cast<double>(args.epochs);
-  const double samples_per_second = trained > 0 ? trained / seconds : std::nan("");
-  const auto result = train::evaluate(model, train::cross_entropy_loss(), test, {"accuracy"});
-  const double accuracy = result.at("accuracy");
-  std::printf("test loss %.4f, test accuracy %.4f; %.1f s, %.0f samples/s with %zu threads\n",
-              result.at("loss"), accuracy, seconds, samples_per_second, train::workers());
-  save_parameters(args, model);
-  JsonLine line(example);
-  line.add("epochs", args.epochs);
-  for (const auto& [key, value] : extra) line.add(key, value);
-  line.add("test_accuracy", accuracy)
-      .add("test_loss", result.at("loss"))
-      .add("train_seconds", seconds)
-      .add("samples_per_second", samples_per_second)
-      .add("threads", train::workers())
-      .print();
-  return accuracy;
+  std::printf("%s\n", line.dump().c_str());
+  std::fflush(stdout);
 }
+// ---- end of the result line -------------------------------------------------------------------
 
 }  // namespace axon::examples

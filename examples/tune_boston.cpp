@@ -55,11 +55,22 @@ int main(int argc, char** argv) try {
   args.seed = 2;
   args.data = datasets::default_data_dir();
   std::size_t folds = 5, parallel = 1, bench = 0;
-  examples::parse_args(
-      argc, argv, args, examples::kEpochs | examples::kThreads | examples::kSeed | examples::kData,
-      {{"--folds", "K  cross-validation folds (default 5)", nullptr, &folds},
-       {"--parallel", "P  trials at once (default 1)", nullptr, &parallel},
-       {"--bench", "1  time 1 trial x all threads against 2 x 1 thread", nullptr, &bench}});
+  CLI::App app("A cross-validated grid search over a Boston regression network", "tune_boston");
+  examples::add_flags(app, args,
+                      examples::kEpochs | examples::kThreads | examples::kSeed | examples::kData);
+  app.add_option("--folds", folds, "cross-validation folds")
+      ->type_name("K")
+      ->capture_default_str()
+      ->check(examples::integer(0));
+  app.add_option("--parallel", parallel, "trials at once")
+      ->type_name("P")
+      ->capture_default_str()
+      ->check(examples::integer(0));
+  app.add_option("--bench", bench, "1: time 1 trial x all threads against 2 x 1 thread")
+      ->type_name("1")
+      ->capture_default_str()
+      ->check(examples::integer(0));
+  examples::parse(app, argc, argv, args);
 
   const auto boston = datasets::load_boston(args.data);
   const auto parts = datasets::random_split(boston.data, {0.8, 0.2}, args.seed);
@@ -92,17 +103,16 @@ int main(int argc, char** argv) try {
     const double two_seconds = two_clock.seconds();
     const std::clock_t cpu2 = std::clock();
     std::printf("%s", two.table().c_str());
-    examples::JsonLine("tune_boston_bench")
-        .add("trials", one.trials().size())
-        .add("epochs", args.epochs)
-        .add("threads", cores)
-        .add("one_at_a_time_seconds", one_seconds)
-        .add("all_at_once_seconds", two_seconds)
-        .add("speedup", one_seconds / two_seconds)
-        .add("one_at_a_time_cpu_seconds", double(cpu1 - cpu0) / CLOCKS_PER_SEC)
-        .add("all_at_once_cpu_seconds", double(cpu2 - cpu1) / CLOCKS_PER_SEC)
-        .add("same_table", one.table() == two.table())
-        .print();
+    examples::print_result("tune_boston_bench",
+                           {{"trials", one.trials().size()},
+                            {"epochs", args.epochs},
+                            {"threads", cores},
+                            {"one_at_a_time_seconds", one_seconds},
+                            {"all_at_once_seconds", two_seconds},
+                            {"speedup", one_seconds / two_seconds},
+                            {"one_at_a_time_cpu_seconds", double(cpu1 - cpu0) / CLOCKS_PER_SEC},
+                            {"all_at_once_cpu_seconds", double(cpu2 - cpu1) / CLOCKS_PER_SEC},
+                            {"same_table", one.table() == two.table()}});
     return one.table() == two.table() ? 0 : 1;
   }
 
@@ -118,15 +128,13 @@ int main(int argc, char** argv) try {
   std::printf("best: units %lld, lr %.4g: cross-validated mse %.3f, test mse %.3f\n",
               static_cast<long long>(final_trial.integer("units")), final_trial.real("lr"),
               best.score, test_mse);
-  examples::JsonLine("tune_boston")
-      .add("trials", result.trials().size())
-      .add("folds", folds)
-      .add("best_units", final_trial.integer("units"))
-      .add("best_lr", final_trial.real("lr"))
-      .add("cv_mse", best.score)
-      .add("test_mse", test_mse)
-      .add("wall_seconds", clock.seconds())
-      .print();
+  examples::print_result("tune_boston", {{"trials", result.trials().size()},
+                                         {"folds", folds},
+                                         {"best_units", final_trial.integer("units")},
+                                         {"best_lr", final_trial.real("lr")},
+                                         {"cv_mse", best.score},
+                                         {"test_mse", test_mse},
+                                         {"wall_seconds", clock.seconds()}});
   return 0;
 } catch (const std::exception& e) {
   return examples::report_error(e);

@@ -78,17 +78,26 @@ int main(int argc, char** argv) try {
   std::size_t trials = 27, min_epochs = 1, max_epochs = 9, parallel = 2, ensemble_size = 3;
   std::size_t baseline_epochs = 10, limit = 50000;
   std::string out_dir = "tune_mlp_out";
-  examples::parse_args(
-      argc, argv, args, examples::kSeed | examples::kData | examples::kThreads,
-      {{"--trials", "N  trials at the first rung (default 27)", nullptr, &trials},
-       {"--min-epochs", "E  epochs at the first rung (default 1)", nullptr, &min_epochs},
-       {"--max-epochs", "E  epochs at the last rung (default 9)", nullptr, &max_epochs},
-       {"--parallel", "P  trials at once (default 2)", nullptr, &parallel},
-       {"--ensemble", "K  models in the ensemble (default 3)", nullptr, &ensemble_size},
-       {"--baseline-epochs", "E  epochs of the flagship's settings, 0: skip (default 10)", nullptr,
-        &baseline_epochs},
-       {"--limit", "N  training images searched on (default 50000)", nullptr, &limit},
-       {"--out", "DIR  journal, models and SVG (default tune_mlp_out)", &out_dir, nullptr}});
+  CLI::App app("Successive halving over an MLP's settings on Fashion-MNIST", "tune_mlp");
+  examples::add_flags(app, args, examples::kSeed | examples::kData | examples::kThreads);
+  const auto count = [&](const char* name, std::size_t& value, const char* type, const char* help) {
+    app.add_option(name, value, help)
+        ->type_name(type)
+        ->capture_default_str()
+        ->check(examples::integer(0));
+  };
+  count("--trials", trials, "N", "trials at the first rung");
+  count("--min-epochs", min_epochs, "E", "epochs at the first rung");
+  count("--max-epochs", max_epochs, "E", "epochs at the last rung");
+  count("--parallel", parallel, "P", "trials at once");
+  count("--ensemble", ensemble_size, "K", "models in the ensemble");
+  count("--baseline-epochs", baseline_epochs, "E", "epochs of the flagship's settings, 0: skip");
+  count("--limit", limit, "N", "training images searched on");
+  app.add_option("--out", out_dir, "journal, models and SVG")
+      ->type_name("DIR")
+      ->capture_default_str()
+      ->check(examples::non_empty());
+  examples::parse(app, argc, argv, args);
 
   // 50,000 training and 10,000 validation images out of the 60,000; the test set stays unseen.
   const auto full = datasets::load_fashion_mnist(datasets::Split::Train, args.data);
@@ -185,21 +194,21 @@ int main(int argc, char** argv) try {
       "flagship settings: validation %.4f\n",
       result.best().id, result.best().score, best_test, members.size(), ensemble_test,
       baseline_val);
-  examples::JsonLine line("tune_mlp");
+  nlohmann::ordered_json result_fields;
   for (const auto& [name, value] : result.best().values)
-    line.add("best_" + name, tune::to_string(value));
-  line.add("best_val_accuracy", result.best().score)
-      .add("best_test_accuracy", best_test)
-      .add("ensemble_size", members.size())
-      .add("ensemble_test_accuracy", ensemble_test)
-      .add("baseline_val_accuracy", baseline_val)
-      .add("beats_baseline", result.best().score > baseline_val)
-      .add("ensemble_at_least_best", ensemble_test >= best_test)
-      .add("trials", result.trials().size())
-      .add("trial_runs", result.records().size())
-      .add("search_seconds", search_seconds)
-      .add("wall_seconds", clock.seconds())
-      .print();
+    result_fields["best_" + name] = tune::to_string(value);
+  result_fields.update({{"best_val_accuracy", result.best().score},
+                        {"best_test_accuracy", best_test},
+                        {"ensemble_size", members.size()},
+                        {"ensemble_test_accuracy", ensemble_test},
+                        {"baseline_val_accuracy", baseline_val},
+                        {"beats_baseline", result.best().score > baseline_val},
+                        {"ensemble_at_least_best", ensemble_test >= best_test},
+                        {"trials", result.trials().size()},
+                        {"trial_runs", result.records().size()},
+                        {"search_seconds", search_seconds},
+                        {"wall_seconds", clock.seconds()}});
+  examples::print_result("tune_mlp", result_fields);
   return 0;
 } catch (const std::exception& e) {
   return examples::report_error(e);

@@ -10,6 +10,7 @@ PACKAGES=(
   libopenblas-dev libtbb-dev zlib1g-dev     # BLAS, threads, gzip
   doctest-dev clang-format                  # tests, format check
   nlohmann-json3-dev                        # checkpoint history, journals
+  libcli11-dev                              # the examples' command-line flags
   cmake doxygen                             # tests/install's CMake consumer, scripts/docs.sh
   dataset-fashion-mnist                     # the flagship example's data
   python3-numpy python3-torch               # interop tests, golden generators, PyTorch figures

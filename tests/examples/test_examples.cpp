@@ -115,7 +115,6 @@ TEST_CASE("examples/xor: the 2-3-1 sigmoid network solves XOR with plain gradien
   INFO("output:\n", run.output);
   check_json(run, "xor");
   CHECK(run.exit_code == 0);
-  CHECK(raw_value(run.json, "solved") == "true");
   CHECK(number(run, "max_abs_error") < 0.1);
   CHECK(number(run, "epochs") == 30000);
   std::size_t predictions = 0;
@@ -134,7 +133,6 @@ TEST_CASE("examples/boston_regression: 1,000 full-batch epochs beat the mean bas
   const double test_mse = number(run, "test_mse"), baseline_mse = number(run, "baseline_mse");
   CHECK(test_mse > 0);
   CHECK(test_mse * 4 <= baseline_mse);
-  CHECK(raw_value(run.json, "beats_baseline_4x") == "true");
 }
 
 TEST_CASE("examples/custom_module: a user-defined residual block trains and passes gradcheck") {
@@ -252,7 +250,6 @@ TEST_CASE("examples/char_rnn: two epochs beat the unigram model on held-out text
   CHECK(unigram < 3.5);
   CHECK(val_loss < unigram - 0.15);
   CHECK(number(run, "train_loss") < 3.2);
-  CHECK(raw_value(run.json, "beats_unigram") == "true");
   CHECK(run.output.find("--- sample ---") != std::string::npos);
   CHECK(run.output.find("Epoch 2/2") != std::string::npos);
   // A missing text file is an error naming it.
@@ -283,29 +280,36 @@ TEST_CASE("examples: bad command lines exit with code 2, the error and the usage
     const char* flags;
     const char* message;
   };
+  // CLI11's messages, with the examples' own check of integers (examples::integer).
   const std::vector<Case> cases = {
-      {"xor", "--bogus 3", "unknown flag '--bogus'"},
-      {"xor", "--epochs 0", "--epochs expects an integer >= 1, got '0'"},
-      {"xor", "--epochs ten", "--epochs expects an integer >= 1, got 'ten'"},
+      {"xor", "--bogus 3", "The following arguments were not expected: 3 --bogus"},
+      {"xor", "--epochs 0", "--epochs: expects an integer >= 1, got '0'"},
+      {"xor", "--epochs ten", "--epochs: expects an integer >= 1, got 'ten'"},
       {"xor", "--epochs 5x", "got '5x'"},
-      {"xor", "--batch-size 8", "--batch-size does not apply to this example"},
-      {"xor", "--data /tmp", "--data does not apply"},
-      {"boston_regression", "--seed -1", "--seed expects an integer >= 0, got '-1'"},
-      {"boston_regression", "--data=", "--data is empty"},
-      {"custom_module", "--threads", "--threads needs a value"},
-      {"fashion_mnist_mlp", "--batch-size 0", "--batch-size expects an integer >= 1"},
-      {"fashion_mnist_small", "extra", "unknown flag 'extra'"},
-      {"fashion_mnist_cnn", "--epochs -2", "--epochs expects an integer >= 1, got '-2'"},
+      // A standard flag that an example does not take is unknown to it.
+      {"xor", "--batch-size 8", "were not expected: 8 --batch-size"},
+      {"xor", "--data /tmp", "were not expected: /tmp --data"},
+      {"boston_regression", "--seed -1", "--seed: expects an integer >= 0, got '-1'"},
+      {"boston_regression", "--data=", "--data: 1 required DIR missing"},
+      {"boston_regression", "--data ''", "--data: is empty"},
+      {"custom_module", "--threads", "--threads: 1 required T missing"},
+      {"fashion_mnist_mlp", "--batch-size 0", "--batch-size: expects an integer >= 1"},
+      {"fashion_mnist_mlp", "--curves ''", "--curves: is empty"},
+      {"fashion_mnist_small", "extra", "The following argument was not expected: extra"},
+      {"fashion_mnist_cnn", "--epochs -2", "--epochs: expects an integer >= 1, got '-2'"},
       // 2^31 threads hung in oneTBB and 10^9 ran out of memory.
-      {"xor", "--threads 2147483648", "--threads expects an integer in 0..4096, got '2147483648'"},
-      {"custom_module", "--threads=4097", "--threads expects an integer in 0..4096"},
+      {"xor", "--threads 2147483648", "--threads: expects an integer in 0..4096, got '2147483648'"},
+      {"custom_module", "--threads=4097", "--threads: expects an integer in 0..4096"},
       // The examples' own flags: a missing value was "unknown flag '--text'", a bad number an
-      // uncaught std::invalid_argument from stoul (exit 1), and -5 a limit of 2^64 - 5.
-      {"char_rnn", "--epochs 1 --text", "--text needs a value"},
-      {"char_rnn", "--text=", "--text is empty"},
-      {"fashion_mnist_lstm", "--limit abc", "--limit expects an integer >= 0, got 'abc'"},
-      {"fashion_mnist_lstm", "--limit -5", "--limit expects an integer >= 0, got '-5'"},
-      {"fashion_mnist_lstm", "--limit", "--limit needs a value"},
+      // uncaught std::invalid_argument from stoul (exit 1), and -5 a limit of 2^64 - 5 (as
+      // CLI11 2.1's own conversion still reads it; examples::integer refuses it).
+      {"char_rnn", "--epochs 1 --text", "--text: 1 required PATH missing"},
+      {"char_rnn", "--text ''", "--text: is empty"},
+      {"fashion_mnist_lstm", "--limit abc", "--limit: expects an integer >= 0, got 'abc'"},
+      {"fashion_mnist_lstm", "--limit -5", "--limit: expects an integer >= 0, got '-5'"},
+      {"fashion_mnist_lstm", "--limit", "--limit: 1 required N missing"},
+      {"tune_boston", "--folds x", "--folds: expects an integer >= 0, got 'x'"},
+      {"tune_mlp", "--epochs 3", "were not expected: 3 --epochs"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.example);
@@ -313,14 +317,17 @@ TEST_CASE("examples: bad command lines exit with code 2, the error and the usage
     const Run run = run_example(c.example, c.flags, true);
     INFO("output:\n", run.output);
     CHECK(run.exit_code == 2);
+    CHECK(run.output.find(std::string(c.example) + ": error: ") != std::string::npos);
     CHECK(run.output.find(c.message) != std::string::npos);
-    CHECK(run.output.find("usage: " + std::string(c.example)) != std::string::npos);
+    CHECK(run.output.find("Usage: " + std::string(c.example) + " [OPTIONS]") != std::string::npos);
   }
   const Run help = run_example("fashion_mnist_mlp", "--help", true);
   INFO("output:\n", help.output);
   CHECK(help.exit_code == 0);
-  CHECK(help.output.find("--epochs N") != std::string::npos);
-  CHECK(help.output.find("(default 10)") != std::string::npos);
+  CHECK(help.output.find("Usage: fashion_mnist_mlp [OPTIONS]") != std::string::npos);
+  CHECK(help.output.find("--epochs N=10") != std::string::npos);  // with its default
+  CHECK(help.output.find("--batch-size B=128") != std::string::npos);
+  CHECK(help.output.find("--curves PATH=fashion_mnist_mlp_curves.svg") != std::string::npos);
   const Run text_help = run_example("char_rnn", "--help", true);
   CHECK(text_help.exit_code == 0);
   CHECK(text_help.output.find("--text PATH") != std::string::npos);
@@ -428,14 +435,15 @@ void check_resume_matches_one_run(const std::string& example, const std::string&
   const Run part =
       run_example(example, flags + epochs(first) + " --checkpoint '" + checkpoint + "'");
   INFO("first part:\n", part.output);
-  // Exit code 1 only says a short run missed the example's target (xor unsolved).
-  REQUIRE((part.exit_code == 0 || part.exit_code == 1));
+  // The examples exit 0 whatever they reach: the targets are this file's.
+  REQUIRE(part.exit_code == 0);
   REQUIRE(std::filesystem::exists(checkpoint));
   const Run rest = run_example(
       example, flags + epochs(total) + " --resume '" + checkpoint + "' --save '" + resumed + "'");
   INFO("resumed part:\n", rest.output);
   const Run one = run_example(example, flags + epochs(total) + " --save '" + straight + "'");
-  CHECK(rest.exit_code == one.exit_code);
+  CHECK(rest.exit_code == 0);
+  CHECK(one.exit_code == 0);
   CHECK(rest.output.find("resum") != std::string::npos);
   const std::string a = file_bytes(resumed), b = file_bytes(straight);
   CHECK(!a.empty());
@@ -486,6 +494,42 @@ TEST_CASE("examples: after --resume, samples_per_second counts the epochs traine
   // Resumed at --epochs: nothing trained, no rate (JSON null), not a huge number.
   CHECK(none.exit_code == 0);
   CHECK(raw_value(none.json, "samples_per_second") == "null");
+}
+
+// The targets of the examples at their default settings. The examples print their results and
+// exit 0; what each must reach is kept here. xor, boston_regression and custom_module run at
+// their defaults above; the others train for minutes on 2 cores, so they run with --no-skip.
+TEST_CASE("examples at their default settings reach their targets" * doctest::skip(true) *
+          doctest::description("minutes: run with --no-skip (needs dataset-fashion-mnist)")) {
+  struct Target {
+    const char* example;
+    std::string flags;
+    double test_accuracy;  ///< at least
+  };
+  const auto curves = std::filesystem::temp_directory_path() /
+                      ("axon_full_curves_" + std::to_string(::getpid()) + ".svg");
+  const std::vector<Target> targets = {
+      // 10 epochs. PyTorch, same model and settings: 0.872-0.877 (scripts/pytorch_examples.py,
+      // seeds 0-2).
+      {"fashion_mnist_mlp", "--curves '" + curves.string() + "'", 0.865},
+      {"fashion_mnist_small", "", 0.835},  // 5 epochs
+      {"fashion_mnist_cnn", "", 0.85},     // 3 epochs; PyTorch: 0.857-0.865
+      {"fashion_mnist_lstm", "", 0.83},    // 3 epochs; PyTorch: 0.837, seed 0 here: 0.834
+  };
+  for (const Target& t : targets) {
+    CAPTURE(t.example);
+    const Run run = run_example(t.example, t.flags);
+    INFO("output:\n", run.output);
+    CHECK(run.exit_code == 0);
+    CHECK(number(run, "test_accuracy") >= t.test_accuracy);
+  }
+  std::filesystem::remove(curves);
+  // char_rnn, 5 epochs: the held-out loss beats the unigram entropy, the best a model blind to
+  // context reaches (seed 0: 2.25 against 3.06 nats/char).
+  const Run text = run_example("char_rnn", "");
+  INFO("output:\n", text.output);
+  CHECK(text.exit_code == 0);
+  CHECK(number(text, "val_loss") < number(text, "unigram_loss"));
 }
 
 }  // namespace axon::test
