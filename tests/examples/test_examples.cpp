@@ -502,7 +502,7 @@ TEST_CASE("examples: after --resume, samples_per_second counts the epochs traine
 TEST_CASE("examples at their default settings reach their targets" * doctest::skip(true) *
           doctest::description("minutes: run with --no-skip (needs dataset-fashion-mnist)")) {
   struct Target {
-    const char* example;
+    std::string example;
     std::string flags;
     double test_accuracy;  ///< at least
   };
@@ -514,7 +514,9 @@ TEST_CASE("examples at their default settings reach their targets" * doctest::sk
       {"fashion_mnist_mlp", "--curves '" + curves.string() + "'", 0.865},
       {"fashion_mnist_small", "", 0.835},  // 5 epochs
       {"fashion_mnist_cnn", "", 0.85},     // 3 epochs; PyTorch: 0.857-0.865
-      {"fashion_mnist_lstm", "", 0.83},    // 3 epochs; PyTorch: 0.837, seed 0 here: 0.834
+      // 3 epochs; PyTorch: 0.837. Seed 0 here gave 0.834, but 0.8278 at commit 2a0b387
+      // (2026-12-03, the same before and after the examples moved to CLI11): below target.
+      {"fashion_mnist_lstm", "", 0.83},
   };
   for (const Target& t : targets) {
     CAPTURE(t.example);
