@@ -99,10 +99,7 @@ int main(int argc, char** argv) try {
                       examples::kEpochs | examples::kBatchSize | examples::kThreads |
                           examples::kSeed | examples::kSave | examples::kCheckpoint |
                           examples::kResume);
-  app.add_option("--text", path, "the text to learn")
-      ->type_name("PATH")
-      ->capture_default_str()
-      ->check(examples::non_empty());
+  examples::add_text(app, "--text", path, "PATH", "the text to learn")->capture_default_str();
   examples::parse(app, argc, argv, args);
   const std::size_t seq_len = 64, hidden = 128;
 

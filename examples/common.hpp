@@ -76,37 +76,47 @@ inline CLI::Validator non_empty() {
       [](std::string& text) { return std::string(text.empty() ? "is empty" : ""); }, "", "");
 }
 
+/// Adds `--name TYPE` to `app`: an integer in [min, max] into `value`, its default shown.
+template <class Integer>
+CLI::Option* add_integer(CLI::App& app, const std::string& name, Integer& value,
+                         const std::string& type, const std::string& help, std::uint64_t min = 0,
+                         std::uint64_t max = ~std::uint64_t{0}) {
+  return app.add_option(name, value, help)
+      ->type_name(type)
+      ->capture_default_str()
+      ->check(integer(min, max));
+}
+
+/// Adds `--name TYPE` to `app`: a text that must not be empty (a path) into `value`.
+inline CLI::Option* add_text(CLI::App& app, const std::string& name, std::string& value,
+                             const std::string& type, const std::string& help) {
+  return app.add_option(name, value, help)->type_name(type)->check(non_empty());
+}
+
 /// Adds the standard `flags` to `app`, writing into `args` (whose values are shown as defaults).
 /// A flag given twice keeps its last value.
 inline void add_flags(CLI::App& app, Args& args, unsigned flags) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  const auto number = [&](Flag f, const char* name, auto& value, const char* type,
-                          const std::string& help, CLI::Validator check) {
-    if (flags & f)
-      app.add_option(name, value, help)->type_name(type)->capture_default_str()->check(check);
-  };
-  const auto path = [&](Flag f, const char* name, std::string& value, const char* type,
-                        const std::string& help) {
-    if (flags & f) app.add_option(name, value, help)->type_name(type)->check(non_empty());
-  };
-  number(kEpochs, "--epochs", args.epochs, "N", "passes over the training data", integer(1));
-  number(kBatchSize, "--batch-size", args.batch_size, "B", "samples per batch", integer(1));
-  number(kThreads, "--threads", args.threads, "T",
-         "training threads, 0 for $AXON_NUM_THREADS or else every core, at most " +
-             std::to_string(train::kMaxThreads),
-         integer(0, train::kMaxThreads));
-  number(kSeed, "--seed", args.seed, "S", "seed of the initialisation and shuffles", integer(0));
-  if (flags & kData) {
-    app.add_option("--data", args.data, "data directory")
-        ->type_name("DIR")
-        ->capture_default_str()
-        ->check(non_empty());
+  if (flags & kEpochs) add_integer(app, "--epochs", args.epochs, "N", "passes over the data", 1);
+  if (flags & kBatchSize) add_integer(app, "--batch-size", args.batch_size, "B", "batch size", 1);
+  if (flags & kThreads) {
+    add_integer(app, "--threads", args.threads, "T",
+                "training threads, 0 for $AXON_NUM_THREADS or else every core, at most " +
+                    std::to_string(train::kMaxThreads),
+                0, train::kMaxThreads);
   }
-  path(kSave, "--save", args.save, "PATH", "write the trained parameters to PATH (safetensors)");
-  path(kCheckpoint, "--checkpoint", args.checkpoint, "PATH",
-       "write a training checkpoint to PATH after every epoch (model, optimizer, random streams)");
-  path(kResume, "--resume", args.resume, "PATH",
-       "continue from the training checkpoint PATH up to --epochs (same result as one run)");
+  if (flags & kSeed) add_integer(app, "--seed", args.seed, "S", "seed of all random streams");
+  if (flags & kData)
+    add_text(app, "--data", args.data, "DIR", "data directory")->capture_default_str();
+  if (flags & kSave) add_text(app, "--save", args.save, "PATH", "write the parameters to PATH");
+  if (flags & kCheckpoint) {
+    add_text(app, "--checkpoint", args.checkpoint, "PATH",
+             "write a training checkpoint to PATH (model, optimizer, epoch, random streams)");
+  }
+  if (flags & kResume) {
+    add_text(app, "--resume", args.resume, "PATH",
+             "continue from the training checkpoint PATH up to --epochs (same result as one run)");
+  }
 }
 
 /// Parses the command line into `app`'s flags. --help prints the usage and exits 0; a bad command

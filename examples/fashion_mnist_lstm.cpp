@@ -51,10 +51,7 @@ int main(int argc, char** argv) try {
   args.data = datasets::kFashionMnistDir;
   CLI::App app("An LSTM reads each Fashion-MNIST image row by row", "fashion_mnist_lstm");
   examples::add_flags(app, args, examples::kAllFlags);
-  app.add_option("--limit", limit, "train on the first N images only, 0: all")
-      ->type_name("N")
-      ->capture_default_str()
-      ->check(examples::integer(0));
+  examples::add_integer(app, "--limit", limit, "N", "train on the first N images only, 0: all");
   examples::parse(app, argc, argv, args);
 
   datasets::Dataset train_data = datasets::load_fashion_mnist(datasets::Split::Train, args.data);

@@ -30,10 +30,8 @@ int main(int argc, char** argv) try {
   std::string curves = "fashion_mnist_mlp_curves.svg";
   CLI::App app("The flagship: a 784-64-64-10 ReLU MLP on Fashion-MNIST", "fashion_mnist_mlp");
   examples::add_flags(app, args, examples::kAllFlags);
-  app.add_option("--curves", curves, "write the learning curves as SVG to PATH")
-      ->type_name("PATH")
-      ->capture_default_str()
-      ->check(examples::non_empty());
+  examples::add_text(app, "--curves", curves, "PATH", "write the learning curves as SVG to PATH")
+      ->capture_default_str();
   examples::parse(app, argc, argv, args);
 
   // Images stay uint8 in memory; each batch is converted to float and scaled to [0, 1].

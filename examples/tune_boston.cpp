@@ -58,18 +58,10 @@ int main(int argc, char** argv) try {
   CLI::App app("A cross-validated grid search over a Boston regression network", "tune_boston");
   examples::add_flags(app, args,
                       examples::kEpochs | examples::kThreads | examples::kSeed | examples::kData);
-  app.add_option("--folds", folds, "cross-validation folds")
-      ->type_name("K")
-      ->capture_default_str()
-      ->check(examples::integer(0));
-  app.add_option("--parallel", parallel, "trials at once")
-      ->type_name("P")
-      ->capture_default_str()
-      ->check(examples::integer(0));
-  app.add_option("--bench", bench, "1: time 1 trial x all threads against 2 x 1 thread")
-      ->type_name("1")
-      ->capture_default_str()
-      ->check(examples::integer(0));
+  examples::add_integer(app, "--folds", folds, "K", "cross-validation folds");
+  examples::add_integer(app, "--parallel", parallel, "P", "trials at once");
+  examples::add_integer(app, "--bench", bench, "1",
+                        "1: 1 trial x all threads against 2 x 1 thread");
   examples::parse(app, argc, argv, args);
 
   const auto boston = datasets::load_boston(args.data);

@@ -80,23 +80,16 @@ int main(int argc, char** argv) try {
   std::string out_dir = "tune_mlp_out";
   CLI::App app("Successive halving over an MLP's settings on Fashion-MNIST", "tune_mlp");
   examples::add_flags(app, args, examples::kSeed | examples::kData | examples::kThreads);
-  const auto count = [&](const char* name, std::size_t& value, const char* type, const char* help) {
-    app.add_option(name, value, help)
-        ->type_name(type)
-        ->capture_default_str()
-        ->check(examples::integer(0));
-  };
-  count("--trials", trials, "N", "trials at the first rung");
-  count("--min-epochs", min_epochs, "E", "epochs at the first rung");
-  count("--max-epochs", max_epochs, "E", "epochs at the last rung");
-  count("--parallel", parallel, "P", "trials at once");
-  count("--ensemble", ensemble_size, "K", "models in the ensemble");
-  count("--baseline-epochs", baseline_epochs, "E", "epochs of the flagship's settings, 0: skip");
-  count("--limit", limit, "N", "training images searched on");
-  app.add_option("--out", out_dir, "journal, models and SVG")
-      ->type_name("DIR")
-      ->capture_default_str()
-      ->check(examples::non_empty());
+  examples::add_integer(app, "--trials", trials, "N", "trials at the first rung");
+  examples::add_integer(app, "--min-epochs", min_epochs, "E", "epochs at the first rung");
+  examples::add_integer(app, "--max-epochs", max_epochs, "E", "epochs at the last rung");
+  examples::add_integer(app, "--parallel", parallel, "P", "trials at once");
+  examples::add_integer(app, "--ensemble", ensemble_size, "K", "models in the ensemble");
+  examples::add_integer(app, "--baseline-epochs", baseline_epochs, "E",
+                        "epochs of the flagship's settings, 0: skip");
+  examples::add_integer(app, "--limit", limit, "N", "training images searched on");
+  examples::add_text(app, "--out", out_dir, "DIR", "journal, models and SVG")
+      ->capture_default_str();
   examples::parse(app, argc, argv, args);
 
   // 50,000 training and 10,000 validation images out of the 60,000; the test set stays unseen.
