@@ -14,7 +14,6 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 
 #include "axon/io/checkpoint.hpp"
 #include "axon/io/safetensors.hpp"
