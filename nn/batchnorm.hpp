@@ -65,15 +65,15 @@ class BasicBatchNorm : public BasicModule<T> {
   const Tensor& weight() const { return weight_ ? *weight_ : none_; }
   const Tensor& bias() const {
     return bias_ ? *bias_ : none_;
-  }  ///<  bias [C]; undefined without affine
+  }  ///< bias [C]; undefined without affine
   /// Running statistics [C] and the count of training forwards; undefined without tracking.
   const Tensor& running_mean() const { return running_mean_ ? *running_mean_ : none_; }
   const Tensor& running_var() const {
     return running_var_ ? *running_var_ : none_;
-  }  ///<  running variance [C]; undefined without tracking
+  }  ///< running variance [C]; undefined without tracking
   const Tensor& num_batches_tracked() const {
     return tracked_ ? *tracked_ : none_;
-  }  ///<  training forwards so far, 0-d; undefined without tracking
+  }  ///< training forwards so far, 0-d; undefined without tracking
 
  protected:
   /// `rank_ok(rank)` says which input ranks the layer takes; `expected` describes them.

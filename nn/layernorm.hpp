@@ -56,7 +56,7 @@ class BasicLayerNorm : public BasicModule<T> {
   const Tensor& weight() const { return weight_ ? *weight_ : none_; }
   const Tensor& bias() const {
     return bias_ ? *bias_ : none_;
-  }  ///<  bias of shape normalized_shape; undefined without elementwise_affine
+  }  ///< bias of shape normalized_shape; undefined without elementwise_affine
 
  private:
   LayerNormOptions options_;

@@ -65,7 +65,7 @@ class BasicModuleList : public BasicModule<T> {
   typename std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
   typename std::vector<ModulePtr>::const_iterator end() const {
     return modules_.end();
-  }  ///<  end of the modules
+  }  ///< end of the modules
 
   std::string name() const override { return "ModuleList"; }
 

@@ -50,7 +50,7 @@ class Pool2dOptions {
   AXON_ARG(Size2, padding) = 0;
   /// Average pools only.
   AXON_ARG(bool, count_include_pad) = true;
-  std::optional<Size2> stride_;  ///<  storage of stride(); prefer the stride() setter and getter
+  std::optional<Size2> stride_;  ///< storage of stride(); prefer the stride() setter and getter
 };
 
 /// Maximum over each window (autograd::max_pool1d).

@@ -91,9 +91,9 @@ class RNNOptions {
 /// batch_first) and the final states h_n, c_n [L*D, B, H] (c_n undefined except for an LSTM).
 template <class T>
 struct RecurrentOutput {
-  BasicTensor<T> output;  ///<  output sequence [T, B, D*H] ([B, T, D*H] with batch_first)
-  BasicTensor<T> h_n;     ///<  final hidden state of every layer and direction [L*D, B, H]
-  BasicTensor<T> c_n;     ///<  final cell state [L*D, B, H] (LSTM only; undefined otherwise)
+  BasicTensor<T> output;  ///< output sequence [T, B, D*H] ([B, T, D*H] with batch_first)
+  BasicTensor<T> h_n;     ///< final hidden state of every layer and direction [L*D, B, H]
+  BasicTensor<T> c_n;     ///< final cell state [L*D, B, H] (LSTM only; undefined otherwise)
 };
 
 /// The common part of RNN, LSTM and GRU.
@@ -115,16 +115,14 @@ class BasicRecurrent : public BasicModule<T> {
   std::string name() const override { return kind_name(kind_); }
   std::string extra_repr() const override;
 
-  RecurrentKind kind() const { return kind_; }            ///<  RNN, LSTM or GRU
-  std::size_t input_size() const { return input_size_; }  ///<  features per time step of the input
-  std::size_t hidden_size() const { return hidden_size_; }  ///<  features of the hidden state H
-  std::size_t num_layers() const { return num_layers_; }    ///<  stacked layers L
+  RecurrentKind kind() const { return kind_; }              ///< RNN, LSTM or GRU
+  std::size_t input_size() const { return input_size_; }    ///< features per time step of the input
+  std::size_t hidden_size() const { return hidden_size_; }  ///< features of the hidden state H
+  std::size_t num_layers() const { return num_layers_; }    ///< stacked layers L
   std::size_t num_directions() const {
     return bidirectional_ ? 2 : 1;
-  }  ///<  D: 2 when bidirectional, else 1
-  bool batch_first() const {
-    return batch_first_;
-  }  ///<  whether inputs and outputs are [B, T, ...]
+  }                                                  ///< D: 2 when bidirectional, else 1
+  bool batch_first() const { return batch_first_; }  ///< whether inputs and outputs are [B, T, ...]
   /// The dropout Generator used when no scoped generator is set (autograd::GeneratorScope);
   /// seeded with 0 at construction, as Dropout's default.
   autograd::Generator& generator() { return dropout_gen_; }

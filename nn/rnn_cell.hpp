@@ -29,8 +29,8 @@ std::string kind_name(RecurrentKind kind);
 /// (undefined otherwise).
 template <class T>
 struct RecurrentState {
-  BasicTensor<T> h;  ///<  hidden state
-  BasicTensor<T> c;  ///<  cell state (LSTM only; undefined otherwise)
+  BasicTensor<T> h;  ///< hidden state
+  BasicTensor<T> c;  ///< cell state (LSTM only; undefined otherwise)
 };
 
 /// Options of LSTMCell: `LSTMCellOptions(28, 64).bias(false)`.
@@ -134,9 +134,9 @@ class BasicRecurrentCell : public BasicModule<T> {
   std::string name() const override { return kind_name(kind_) + "Cell"; }
   std::string extra_repr() const override;
 
-  RecurrentKind kind() const { return kind_; }              ///<  RNN, LSTM or GRU
-  std::size_t input_size() const { return input_size_; }    ///<  features of the input x
-  std::size_t hidden_size() const { return hidden_size_; }  ///<  features of the hidden state H
+  RecurrentKind kind() const { return kind_; }              ///< RNN, LSTM or GRU
+  std::size_t input_size() const { return input_size_; }    ///< features of the input x
+  std::size_t hidden_size() const { return hidden_size_; }  ///< features of the hidden state H
 
  protected:
   /// Draws the weights from `gen`.

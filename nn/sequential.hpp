@@ -76,7 +76,7 @@ class BasicSequential : public BasicModule<T> {
   typename std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
   typename std::vector<ModulePtr>::const_iterator end() const {
     return modules_.end();
-  }  ///<  end of the children
+  }  ///< end of the children
 
   /// Applies the modules in order.
   Tensor forward(const Tensor& x) override;

@@ -49,6 +49,7 @@ class ReduceLROnPlateauOptions {
     min_lrs_ = std::move(values);
     return *this;
   }
+  /// Each group's lower bound (one value: the same for all groups).
   const std::vector<double>& min_lrs() const { return min_lrs_; }
   /// Reductions smaller than eps are skipped.
   AXON_ARG(double, eps) = 1e-8;
@@ -71,8 +72,12 @@ class ReduceLROnPlateau {
   std::int64_t last_epoch() const { return last_epoch_; }
   /// The best metric so far (+inf/-inf before the first step).
   double best() const { return best_; }
-  std::int64_t num_bad_epochs() const { return num_bad_epochs_; }
-  std::int64_t cooldown_counter() const { return cooldown_counter_; }
+  std::int64_t num_bad_epochs() const {
+    return num_bad_epochs_;
+  }  ///< epochs since the last improvement
+  std::int64_t cooldown_counter() const {
+    return cooldown_counter_;
+  }  ///< epochs left before plateaus are watched again
   /// Each group's lr after the last step.
   const std::vector<double>& last_lr() const { return last_lr_; }
 
