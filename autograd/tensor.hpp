@@ -252,8 +252,8 @@ void check_grad_shape(const TensorImpl<T>& impl, const std::string& who) {
 /// What retain_grad() and register_hook() keep for one tensor.
 template <class T>
 struct GradHooks {
-  std::vector<typename BasicTensor<T>::Hook>
-      hooks;                  ///< hooks run on the gradient, in registration order
+  /// Hooks run on the gradient, in registration order.
+  std::vector<typename BasicTensor<T>::Hook> hooks;
   bool retain = false;        ///< keep the gradient of this non-leaf after backward()
   bool has_retained = false;  ///< `retained` holds a gradient
   xt::xarray<T> retained = detail::empty_array<T>();  ///< the kept gradient (retain_grad())

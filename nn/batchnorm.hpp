@@ -63,17 +63,14 @@ class BasicBatchNorm : public BasicModule<T> {
   const BatchNormOptions& options() const { return options_; }
   /// Weight and bias [C]; undefined without affine.
   const Tensor& weight() const { return weight_ ? *weight_ : none_; }
-  const Tensor& bias() const {
-    return bias_ ? *bias_ : none_;
-  }  ///< bias [C]; undefined without affine
+  /// Bias [C]; undefined without affine.
+  const Tensor& bias() const { return bias_ ? *bias_ : none_; }
   /// Running statistics [C] and the count of training forwards; undefined without tracking.
   const Tensor& running_mean() const { return running_mean_ ? *running_mean_ : none_; }
-  const Tensor& running_var() const {
-    return running_var_ ? *running_var_ : none_;
-  }  ///< running variance [C]; undefined without tracking
-  const Tensor& num_batches_tracked() const {
-    return tracked_ ? *tracked_ : none_;
-  }  ///< training forwards so far, 0-d; undefined without tracking
+  /// Running variance [C]; undefined without tracking.
+  const Tensor& running_var() const { return running_var_ ? *running_var_ : none_; }
+  /// Training forwards so far, 0-d; undefined without tracking.
+  const Tensor& num_batches_tracked() const { return tracked_ ? *tracked_ : none_; }
 
  protected:
   /// `rank_ok(rank)` says which input ranks the layer takes; `expected` describes them.
@@ -98,7 +95,7 @@ template <class T>
 class BasicBatchNorm1d : public BasicBatchNorm<T> {
  public:
   using Options = BatchNormOptions;  ///< the options class this is built from
-  /// Validates `options` (ValueError for 0 features, eps <= 0 or momentum outside [0, 1])..
+  /// Validates `options` (ValueError for 0 features, eps <= 0 or momentum outside [0, 1]).
   explicit BasicBatchNorm1d(const BatchNormOptions& options);
 };
 
@@ -107,7 +104,7 @@ template <class T>
 class BasicBatchNorm2d : public BasicBatchNorm<T> {
  public:
   using Options = BatchNormOptions;  ///< the options class this is built from
-  /// Validates `options` (ValueError for 0 features, eps <= 0 or momentum outside [0, 1])..
+  /// Validates `options` (ValueError for 0 features, eps <= 0 or momentum outside [0, 1]).
   explicit BasicBatchNorm2d(const BatchNormOptions& options);
 };
 

@@ -54,9 +54,8 @@ class BasicLayerNorm : public BasicModule<T> {
   const LayerNormOptions& options() const { return options_; }
   /// Weight and bias of shape normalized_shape; undefined without elementwise_affine.
   const Tensor& weight() const { return weight_ ? *weight_ : none_; }
-  const Tensor& bias() const {
-    return bias_ ? *bias_ : none_;
-  }  ///< bias of shape normalized_shape; undefined without elementwise_affine
+  /// Bias of shape normalized_shape; undefined without elementwise_affine.
+  const Tensor& bias() const { return bias_ ? *bias_ : none_; }
 
  private:
   LayerNormOptions options_;

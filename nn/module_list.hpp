@@ -63,9 +63,8 @@ class BasicModuleList : public BasicModule<T> {
   }
   /// Iteration over the modules in order.
   typename std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
-  typename std::vector<ModulePtr>::const_iterator end() const {
-    return modules_.end();
-  }  ///< end of the modules
+  /// End of the modules.
+  typename std::vector<ModulePtr>::const_iterator end() const { return modules_.end(); }
 
   std::string name() const override { return "ModuleList"; }
 

@@ -119,9 +119,8 @@ class BasicRecurrent : public BasicModule<T> {
   std::size_t input_size() const { return input_size_; }    ///< features per time step of the input
   std::size_t hidden_size() const { return hidden_size_; }  ///< features of the hidden state H
   std::size_t num_layers() const { return num_layers_; }    ///< stacked layers L
-  std::size_t num_directions() const {
-    return bidirectional_ ? 2 : 1;
-  }                                                  ///< D: 2 when bidirectional, else 1
+  /// D: 2 when bidirectional, else 1.
+  std::size_t num_directions() const { return bidirectional_ ? 2 : 1; }
   bool batch_first() const { return batch_first_; }  ///< whether inputs and outputs are [B, T, ...]
   /// The dropout Generator used when no scoped generator is set (autograd::GeneratorScope);
   /// seeded with 0 at construction, as Dropout's default.

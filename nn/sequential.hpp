@@ -74,9 +74,8 @@ class BasicSequential : public BasicModule<T> {
   }
   /// Iteration over the children in order.
   typename std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
-  typename std::vector<ModulePtr>::const_iterator end() const {
-    return modules_.end();
-  }  ///< end of the children
+  /// End of the children.
+  typename std::vector<ModulePtr>::const_iterator end() const { return modules_.end(); }
 
   /// Applies the modules in order.
   Tensor forward(const Tensor& x) override;

@@ -72,12 +72,10 @@ class ReduceLROnPlateau {
   std::int64_t last_epoch() const { return last_epoch_; }
   /// The best metric so far (+inf/-inf before the first step).
   double best() const { return best_; }
-  std::int64_t num_bad_epochs() const {
-    return num_bad_epochs_;
-  }  ///< epochs since the last improvement
-  std::int64_t cooldown_counter() const {
-    return cooldown_counter_;
-  }  ///< epochs left before plateaus are watched again
+  /// Epochs since the last improvement.
+  std::int64_t num_bad_epochs() const { return num_bad_epochs_; }
+  /// Epochs left before plateaus are watched again.
+  std::int64_t cooldown_counter() const { return cooldown_counter_; }
   /// Each group's lr after the last step.
   const std::vector<double>& last_lr() const { return last_lr_; }
 

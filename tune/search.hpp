@@ -20,8 +20,8 @@ class SearchError : public Error {
 
 /// search()'s settings, with chained setters: `SearchOptions().journal("s.jsonl").parallel(2)`.
 struct SearchOptions {
-  Direction direction_ =
-      Direction::kMinimize;   ///< whether a lower or a higher score is better (default lower)
+  /// Whether a lower or a higher score is better (default lower).
+  Direction direction_ = Direction::kMinimize;
   std::string journal_;       ///< JSON-lines journal ("": none, nothing survives a crash)
   std::string model_dir_;     ///< each trial's model and best.safetensors go here ("": none)
   std::size_t parallel_ = 1;  ///< trials at once
