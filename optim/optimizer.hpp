@@ -192,7 +192,8 @@ class GroupedOptimizer : public BasicOptimizer<T> {
   std::size_t num_param_groups() const override { return groups_.size(); }
   /// Learning rate of a group; IndexError when `group` is out of range.
   double lr(std::size_t group) const override;
-  /// Sets the learning rate of a group; IndexError when out of range, ValueError when negative.
+  /// Sets the learning rate of a group; IndexError when out of range, ValueError when negative
+  /// or not finite.
   void set_lr(std::size_t group, double lr) override;
   /// The optimizer's name as in error messages ("Adam").
   const char* name() const override { return name_; }

@@ -41,7 +41,7 @@ class Callback {
   virtual void on_epoch_begin(std::size_t /*epoch*/, TrainContext&) {}
   /// After each training batch, with its index in the epoch (from 0) and its loss.
   virtual void on_batch_end(std::size_t /*batch*/, double /*loss*/, TrainContext&) {}
-  /// After each epoch (from 1) with its logs (validation included).
+  /// After each epoch (from 1) with its logs ("val_" values too when there is validation data).
   virtual void on_epoch_end(std::size_t /*epoch*/, const EpochLogs&, TrainContext&) {}
   /// After the last epoch, or after a callback stopped training.
   virtual void on_train_end(TrainContext&) {}
