@@ -10,6 +10,9 @@
 #include "axon/tune/strategy.hpp"
 #include "axon/tune/trial.hpp"
 
+/// Hyperparameter search: a Space of parameters, a Strategy proposing trials (grid, random,
+/// successive halving, Hyperband), search() running an objective on them with a resumable journal,
+/// and k-fold cross-validation (docs/TUNE.md).
 namespace axon::tune {
 
 /// The search stopped: too many trials in a row failed. The message quotes the last failure.
