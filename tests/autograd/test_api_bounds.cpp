@@ -39,6 +39,12 @@ datasets::Dataset tiny_data() {
   return datasets::make_xor();
 }
 
+/// The generator the layers below are built with (never drawn from: they throw first).
+Generator& test_gen() {
+  static Generator gen(0);
+  return gen;
+}
+
 std::vector<BoundCase> bound_cases() {
   using train::TrainContext;
   return {
@@ -46,16 +52,16 @@ std::vector<BoundCase> bound_cases() {
       {"arange with step 0", [] { arange<float>(0.0f, 1.0f, 0.0f); }, {"arange", "step"}},
       {"slice with step 0", [] { slice(zeros<float>({4}), 0, 0, 4, 0); }, {"slice", "got 0"}},
       {"nn::Linear with 0 inputs",
-       [] { nn::Linear(nn::LinearOptions(0, 3)); },
+       [] { nn::Linear(nn::LinearOptions(0, 3), test_gen()); },
        {"Linear", "in_features", "got 0"}},
       {"nn::Linear with 0 outputs",
-       [] { nn::Linear(nn::LinearOptions(3, 0)); },
+       [] { nn::Linear(nn::LinearOptions(3, 0), test_gen()); },
        {"Linear", "out_features", "and 0"}},
       {"nn::Embedding with 0 rows",
-       [] { nn::Embedding(nn::EmbeddingOptions(0, 4)); },
+       [] { nn::Embedding(nn::EmbeddingOptions(0, 4), test_gen()); },
        {"Embedding", "num_embeddings", "got 0"}},
       {"nn::Embedding with dimension 0",
-       [] { nn::Embedding(nn::EmbeddingOptions(4, 0)); },
+       [] { nn::Embedding(nn::EmbeddingOptions(4, 0), test_gen()); },
        {"Embedding", "embedding_dim", "and 0"}},
       {"nn::BatchNorm1d with 0 features",
        [] { nn::BatchNorm1d(nn::BatchNormOptions(0)); },
@@ -66,10 +72,10 @@ std::vector<BoundCase> bound_cases() {
        },
        {"LayerNorm", "[4,0]"}},
       {"nn::Conv2d with 0 groups",
-       [] { nn::Conv2d(nn::Conv2dOptions(2, 2, 3).groups(0)); },
+       [] { nn::Conv2d(nn::Conv2dOptions(2, 2, 3).groups(0), test_gen()); },
        {"Conv2d", "groups", "got 0"}},
       {"nn::Conv1d with stride 0",
-       [] { nn::Conv1d(nn::Conv1dOptions(2, 2, 3).stride(0)); },
+       [] { nn::Conv1d(nn::Conv1dOptions(2, 2, 3).stride(0), test_gen()); },
        {"Conv1d", "stride must be >= 1"}},
       {"nn::MaxPool2d with kernel 0",
        [] {
@@ -82,19 +88,19 @@ std::vector<BoundCase> bound_cases() {
        },
        {"avg_pool1d", "stride must be >= 1"}},
       {"nn::RNN with hidden size 0",
-       [] { nn::RNN(nn::RNNOptions(3, 0)); },
+       [] { nn::RNN(nn::RNNOptions(3, 0), test_gen()); },
        {"RNN", "hidden_size", "got 0"}},
       {"nn::RNN with input size 0",
-       [] { nn::RNN(nn::RNNOptions(0, 3)); },
+       [] { nn::RNN(nn::RNNOptions(0, 3), test_gen()); },
        {"RNN", "input_size", "got 0"}},
       {"nn::LSTM with 0 layers",
-       [] { nn::LSTM(nn::LSTMOptions(3, 4).num_layers(0)); },
+       [] { nn::LSTM(nn::LSTMOptions(3, 4).num_layers(0), test_gen()); },
        {"LSTM", "num_layers", "and 0"}},
       {"nn::GRUCell with input size 0",
-       [] { nn::GRUCell(nn::GRUCellOptions(0, 4)); },
+       [] { nn::GRUCell(nn::GRUCellOptions(0, 4), test_gen()); },
        {"GRUCell", "input_size", "got 0"}},
       {"nn::LSTMCell with hidden size 0",
-       [] { nn::LSTMCell(nn::LSTMCellOptions(4, 0)); },
+       [] { nn::LSTMCell(nn::LSTMCellOptions(4, 0), test_gen()); },
        {"LSTMCell", "hidden_size", "and 0"}},
       {"DataLoader with batch size 0",
        [] { datasets::DataLoader(tiny_data(), 0); },
@@ -156,13 +162,13 @@ std::vector<BoundCase> bound_cases() {
          optim::CosineAnnealingLR(sgd, 0);
        },
        {"CosineAnnealingLR", "t_max"}},
-      {"LinearWarmup over 0 iterations",
+      {"LinearLR over 0 iterations",
        [] {
          auto w = zeros<float>({2}, true);
          optim::SGD sgd({w}, optim::SGDOptions(0.1));
-         optim::LinearWarmup(sgd, 0.5, 0);
+         optim::LinearLR(sgd, 0.5, 1.0, 0);
        },
-       {"LinearWarmup", "total_iters"}},
+       {"LinearLR", "total_iters"}},
   };
 }
 

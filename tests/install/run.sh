@@ -110,7 +110,7 @@ case $step in
     fi
     ninja -C "$project/build" -j 2 >/dev/null
     commands=$project/build/compile_commands.json
-    if grep '"command"' "$commands" | grep 'subprojects/axon/' | grep -q -- '-Werror'; then
+    if grep '"command"' "$commands" | grep -- '-c [^ ]*subprojects/axon/' | grep -q -- '-Werror'; then
       echo "axon compiled with -Werror as a subproject" >&2
       exit 1
     fi

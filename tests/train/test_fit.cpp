@@ -211,7 +211,8 @@ TEST_CASE("fit: a NaN loss stops training with an error naming the epoch and the
   auto run = [](train::FitOptions options) {
     auto model = small_mlp(3);
     optim::Adam adam(model->parameters(), optim::AdamOptions(0.05));
-    datasets::DataLoader loader(blobs(80, 6), 10, true, 7);
+    datasets::DataLoader loader(blobs(80, 6),
+                                datasets::DataLoaderOptions(10).shuffle(true).seed(7));
     std::ostringstream out;
     auto poison = std::make_shared<train::LambdaCallback>(
         [&](std::size_t epoch, const train::EpochLogs&, train::TrainContext&) {
