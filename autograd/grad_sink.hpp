@@ -16,6 +16,7 @@
 /// parameters; the trainer reduces their buffers afterwards in a fixed order.
 namespace axon::autograd {
 
+/// One shard's gradient buffers: the gradient each leaf tensor would have received, keyed by leaf.
 template <class T>
 class LeafGradients {
  public:
@@ -58,6 +59,7 @@ LeafGradients<T>*& leaf_sink();
 template <class T>
 class GradSinkScope {
  public:
+  /// Installs `sink`; the destructor restores the previous one.
   explicit GradSinkScope(LeafGradients<T>& sink) : previous_(detail::leaf_sink<T>()) {
     detail::leaf_sink<T>() = &sink;
   }

@@ -23,20 +23,27 @@ struct GradcheckOptions {
   std::size_t projections_ = 6;  ///< random directions (and random single elements) per input
   std::uint64_t seed_ = 0;       ///< seed of the random projections
 
+  /// Sets the central-difference step.
   GradcheckOptions& eps(double v) { return eps_ = v, *this; }
+  /// Sets the absolute tolerance.
   GradcheckOptions& atol(double v) { return atol_ = v, *this; }
+  /// Sets the relative tolerance.
   GradcheckOptions& rtol(double v) { return rtol_ = v, *this; }
+  /// Sets the Jacobian size above which random projections are compared.
   GradcheckOptions& max_jacobian_entries(std::size_t v) { return max_jacobian_entries_ = v, *this; }
+  /// Sets the number of random projections per input.
   GradcheckOptions& projections(std::size_t v) { return projections_ = v, *this; }
+  /// Sets the seed of the random projections.
   GradcheckOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
 };
 
 /// What gradcheck found. Converts to true when the gradients agree.
 struct GradcheckResult {
-  bool ok = true;
-  std::string message;       ///< empty when ok; otherwise names the input, element, both values
-  double max_abs_error = 0;  ///< largest |analytic - numeric| seen
-  std::size_t comparisons = 0;
+  bool ok = true;               ///< whether every comparison was within tolerance
+  std::string message;          ///< empty when ok; otherwise names the input, element, both values
+  double max_abs_error = 0;     ///< largest |analytic - numeric| seen
+  std::size_t comparisons = 0;  ///< number of analytic/numeric value pairs compared
+  /// Whether the gradients agree (`ok`).
   explicit operator bool() const { return ok; }
 };
 

@@ -54,6 +54,9 @@ inline std::size_t elementwise_grain() {
   return grain < kMinElementwiseGrain ? kMinElementwiseGrain : grain;
 }
 
+/// Calls `fn(begin, end)` on chunks of at most `grain` indices covering [0, n), possibly on several
+/// threads; for elementwise loops only (see the namespace description). Pass a lambda capturing by
+/// value.
 template <class F>
 void parallel_chunks(std::size_t n, std::size_t grain, const F& fn) {
   // Each chunk calls a local copy of `fn`: once inlined, the copy's captured values become

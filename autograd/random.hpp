@@ -15,6 +15,7 @@
 /// same with every compiler and standard library.
 namespace axon::autograd {
 
+/// A seedable xoshiro256** stream: 64-bit integers, bounded integers, uniform and normal draws.
 class Generator {
  public:
   /// The full state; save it to resume a run bit for bit.
@@ -111,6 +112,7 @@ inline Generator* scoped_generator() {
 /// Makes `gen` this thread's scoped generator for the scope's lifetime.
 class GeneratorScope {
  public:
+  /// Installs `gen` for this thread; the destructor restores the previous one.
   explicit GeneratorScope(Generator& gen) : previous_(detail::scoped_generator_slot()) {
     detail::scoped_generator_slot() = &gen;
   }

@@ -11,6 +11,7 @@
 /// keeps replica 0's buffers).
 namespace axon::autograd {
 
+/// The current shard of a batch-parallel step: its index and the number of shards.
 struct ShardInfo {
   std::size_t index = 0;  ///< this shard's position in the batch, from 0
   std::size_t count = 1;  ///< number of shards in the batch
@@ -38,6 +39,7 @@ inline bool is_primary_shard() {
 /// Marks the current thread as running `info` for the scope's lifetime.
 class ShardScope {
  public:
+  /// Installs `info` for this thread; the destructor restores the previous one.
   explicit ShardScope(const ShardInfo& info) : previous_(detail::current_shard_slot()) {
     detail::current_shard_slot() = &info;
   }

@@ -32,6 +32,7 @@ namespace axon::autograd {
 /// One recorded op. `backward()` reads its output's gradient and accumulates into its inputs'.
 class Node {
  public:
+  /// A node named `name` (the op, as error messages name it).
   explicit Node(const char* name) : name_(name) {}
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -156,6 +157,7 @@ Tape& current_tape();
 /// Makes `tape` the current tape of this thread for the scope's lifetime.
 class TapeScope {
  public:
+  /// Makes `tape` current on this thread; the destructor restores the previous one.
   explicit TapeScope(Tape& tape);
   ~TapeScope();
   TapeScope(const TapeScope&) = delete;

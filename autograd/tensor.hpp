@@ -42,10 +42,10 @@ struct GradHooks;
 /// (bench/README.md, tape_overhead).
 template <class T>
 struct TensorImpl {
-  xt::xarray<T> value = detail::empty_array<T>();
-  xt::xarray<T> grad = detail::empty_array<T>();  ///< meaningful only when has_grad
-  bool has_grad = false;
-  bool requires_grad = false;
+  xt::xarray<T> value = detail::empty_array<T>();  ///< the tensor's values
+  xt::xarray<T> grad = detail::empty_array<T>();   ///< meaningful only when has_grad
+  bool has_grad = false;                           ///< whether `grad` holds a gradient
+  bool requires_grad = false;  ///< whether backward() computes a gradient for it
   std::uint64_t graph_id = 0;  ///< id of the tape recording that produced it; 0 for a leaf
   std::size_t node_index = 0;  ///< position of the producing node on that tape
   /// Live-handle count of the producing tape (nullptr for a leaf); see detail::HandleCount.
@@ -58,10 +58,12 @@ struct TensorImpl {
 };
 
 template <class T>
+/// A tensor of T (float or double): a shared handle to values, gradient and tape position; ops on
+/// it are recorded for backward() while a gradient is required.
 class BasicTensor {
  public:
-  using value_type = T;
-  using Impl = TensorImpl<T>;
+  using value_type = T;        ///< element type (float or double)
+  using Impl = TensorImpl<T>;  ///< the shared state a handle points to
 
   /// An undefined tensor (no storage); `defined()` is false and using it throws ValueError.
   BasicTensor() = default;
@@ -106,9 +108,11 @@ class BasicTensor {
 
   /// The values (contiguous, row-major). Writing to them is not recorded.
   xt::xarray<T>& data() { return impl().value; }
+  /// The values, read-only.
   const xt::xarray<T>& data() const { return impl().value; }
   /// Pointer to the first value.
   T* data_ptr() { return impl().value.data(); }
+  /// Pointer to the first value, read-only.
   const T* data_ptr() const { return impl().value.data(); }
 
   /// The single value of a one-element tensor; ValueError otherwise.
@@ -186,8 +190,8 @@ class BasicTensor {
   std::shared_ptr<Impl> impl_;
 };
 
-using Tensor = BasicTensor<float>;
-using TensorD = BasicTensor<double>;
+using Tensor = BasicTensor<float>;    ///< float32 elements
+using TensorD = BasicTensor<double>;  ///< float64 elements (gradient checks)
 
 /// Prints `tensor([[1, 2], [3, 4]], shape=[2,2], requires_grad)` (long axes are elided).
 template <class T>
@@ -248,10 +252,11 @@ void check_grad_shape(const TensorImpl<T>& impl, const std::string& who) {
 /// What retain_grad() and register_hook() keep for one tensor.
 template <class T>
 struct GradHooks {
+  /// Hooks run on the gradient, in registration order.
   std::vector<typename BasicTensor<T>::Hook> hooks;
   bool retain = false;        ///< keep the gradient of this non-leaf after backward()
   bool has_retained = false;  ///< `retained` holds a gradient
-  xt::xarray<T> retained = detail::empty_array<T>();
+  xt::xarray<T> retained = detail::empty_array<T>();  ///< the kept gradient (retain_grad())
 };
 
 namespace detail {
@@ -268,6 +273,7 @@ void node_output_hooks(TensorImpl<T>& out);
 template <class T, class F>
 class FunctionNode final : public Node {
  public:
+  /// A node for output `out` that runs `fn` in backward; `name` is the op's.
   FunctionNode(const char* name, std::shared_ptr<TensorImpl<T>> out, F fn)
       : Node(name), out_(std::move(out)), fn_(std::move(fn)) {}
   void backward() override {

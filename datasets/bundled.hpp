@@ -15,10 +15,10 @@ std::string default_data_dir();
 
 /// A bundled table as a Dataset, with its column names.
 struct TabularDataset {
-  Dataset data;
-  std::vector<std::string> feature_names;
-  std::string target_name;
-  std::vector<std::string> class_names;  ///< classification only
+  Dataset data;                            ///< the features and targets
+  std::vector<std::string> feature_names;  ///< one name per feature column, in column order
+  std::string target_name;                 ///< name of the target column
+  std::vector<std::string> class_names;    ///< classification only
 };
 
 /// Boston house prices: 506 samples, 13 float features, target MEDV (median value, $1000s) as

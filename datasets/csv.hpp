@@ -13,9 +13,9 @@ inline constexpr std::size_t kMaxCsvColumns = 1'000'000;
 
 /// A numeric table: column names from the header and the values, row-major.
 struct CsvTable {
-  std::vector<std::string> columns;
-  std::vector<double> values;  ///< rows x columns.size()
-  std::size_t rows = 0;
+  std::vector<std::string> columns;  ///< column names from the header row
+  std::vector<double> values;        ///< rows x columns.size()
+  std::size_t rows = 0;              ///< number of data rows
 
   /// Number of columns.
   std::size_t cols() const { return columns.size(); }
@@ -29,11 +29,11 @@ struct CsvTable {
 
 /// Features and target taken from a table.
 struct CsvXY {
-  std::vector<std::string> feature_names;
-  std::string target_name;
-  std::vector<double> features;  ///< rows x feature_names.size()
-  std::vector<double> target;    ///< rows
-  std::size_t rows = 0;
+  std::vector<std::string> feature_names;  ///< names of the feature columns, in order
+  std::string target_name;                 ///< name of the target column
+  std::vector<double> features;            ///< rows x feature_names.size()
+  std::vector<double> target;              ///< rows
+  std::size_t rows = 0;                    ///< number of samples
 
   /// Number of feature columns.
   std::size_t num_features() const { return feature_names.size(); }

@@ -60,23 +60,30 @@ class DataLoader {
   /// Batch `b` of an epoch whose sample order is `order`, transforms applied.
   Batch make_batch(const std::vector<std::size_t>& order, std::size_t b) const;
 
+  /// End marker of an epoch's batches: an Iterator equals it after the last batch.
   struct Sentinel {};
 
   /// Input iterator over one epoch's batches.
   class Iterator {
    public:
+    /// Single pass: each batch is built as the iterator advances.
     using iterator_category = std::input_iterator_tag;
-    using value_type = Batch;
-    using difference_type = std::ptrdiff_t;
-    using pointer = Batch*;
-    using reference = Batch&;
+    using value_type = Batch;                ///< what dereferencing gives
+    using difference_type = std::ptrdiff_t;  ///< signed distance type
+    using pointer = Batch*;                  ///< pointer to the current batch
+    using reference = Batch&;                ///< reference to the current batch
 
+    /// Positioned on the first batch of `loader`'s epoch with sample order `order`.
     Iterator(const DataLoader* loader, std::shared_ptr<const std::vector<std::size_t>> order);
+    /// The current batch.
     Batch& operator*() { return batch_; }
+    /// The current batch's members.
     Batch* operator->() { return &batch_; }
+    /// Moves to the next batch (building it).
     Iterator& operator++();
     /// Index of the current batch within the epoch.
     std::size_t index() const { return index_; }
+    /// Whether the epoch is over (every batch has been visited).
     bool operator==(Sentinel) const { return index_ >= loader_->num_batches(); }
 
    private:
@@ -89,10 +96,12 @@ class DataLoader {
   /// The batches of one epoch.
   class EpochRange {
    public:
+    /// The batches of `loader`'s epoch `epoch` (its sample order is drawn now).
     EpochRange(const DataLoader* loader, std::size_t epoch);
+    /// The epoch's first batch.
     Iterator begin() const { return Iterator(loader_, order_); }
-    Sentinel end() const { return {}; }
-    std::size_t size() const { return loader_->num_batches(); }
+    Sentinel end() const { return {}; }                          ///< end marker
+    std::size_t size() const { return loader_->num_batches(); }  ///< number of batches
 
    private:
     const DataLoader* loader_;
@@ -103,7 +112,7 @@ class DataLoader {
   EpochRange epoch(std::size_t e) const { return EpochRange(this, e); }
   /// Starts the next epoch (see next_epoch()) and returns its first batch.
   Iterator begin();
-  Sentinel end() const { return {}; }
+  Sentinel end() const { return {}; }  ///< end marker of the epoch begin() started
   /// The epoch the next begin() will run.
   std::size_t next_epoch() const { return next_epoch_; }
   /// Sets the epoch the next begin() will run (to resume training).

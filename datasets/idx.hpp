@@ -32,13 +32,14 @@ inline constexpr std::size_t kIdxMaxRank = 8;
 
 /// A decoded IDX file: its element type, its extents and its elements in host byte order.
 struct IdxArray {
+  /// The elements, as a vector of the element type named by `type`.
   using Storage =
       std::variant<std::vector<std::uint8_t>, std::vector<std::int8_t>, std::vector<std::int16_t>,
                    std::vector<std::int32_t>, std::vector<float>, std::vector<double>>;
 
-  IdxType type = IdxType::U8;
-  std::vector<std::size_t> shape;
-  Storage data;
+  IdxType type = IdxType::U8;      ///< element type, from the file's magic number
+  std::vector<std::size_t> shape;  ///< extents, outermost first
+  Storage data;                    ///< the elements, row-major
 
   /// Number of elements (product of the extents).
   std::size_t size() const;

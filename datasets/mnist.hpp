@@ -22,9 +22,9 @@ enum class Split { Train, Test };
 struct MnistArrays {
   std::vector<std::uint8_t> images;  ///< count x rows x cols, row-major
   std::vector<std::uint8_t> labels;  ///< count values in 0..9
-  std::size_t count = 0;
-  std::size_t rows = 28;
-  std::size_t cols = 28;
+  std::size_t count = 0;             ///< number of images (and labels)
+  std::size_t rows = 28;             ///< image height in pixels
+  std::size_t cols = 28;             ///< image width in pixels
 };
 
 /// The file of a split that exists in `dir`: `<prefix>-images-idx3-ubyte.gz`, the same without

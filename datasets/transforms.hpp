@@ -14,7 +14,8 @@ namespace axon::datasets {
 /// first transform, the loader fuses it into batch assembly (one pass converting uint8 to float
 /// and scaling, same bits as two passes; see DataLoader::transform).
 struct ScaleInputs {
-  float factor = 1.0f;
+  float factor = 1.0f;  ///< multiplier of every input value
+  /// Scales `batch.inputs` in place.
   void operator()(Batch& batch) const;
 };
 
@@ -39,6 +40,7 @@ class Standardizer {
   /// Which part of a batch the statistics describe.
   enum class Field { Inputs, Targets };
 
+  /// A standardizer with `scope` and `field`; fit() it before use.
   explicit Standardizer(Scope scope = Scope::PerFeature, Field field = Field::Inputs)
       : scope_(scope), field_(field) {}
 

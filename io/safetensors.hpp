@@ -45,11 +45,11 @@ inline constexpr std::size_t kMaxRank = 32;
 
 /// One tensor's entry in a header. `begin` and `end` are byte offsets into the data section.
 struct TensorInfo {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<std::size_t> shape;
-  std::uint64_t begin = 0;
-  std::uint64_t end = 0;
+  std::string name;                ///< the tensor's key in the file
+  DType dtype = DType::F32;        ///< element type
+  std::vector<std::size_t> shape;  ///< extents (empty for a scalar)
+  std::uint64_t begin = 0;         ///< first byte in the data section
+  std::uint64_t end = 0;           ///< one past the last byte
 
   /// Number of elements (product of the extents).
   std::size_t numel() const;
@@ -57,8 +57,8 @@ struct TensorInfo {
 
 /// A parsed and checked header: the tensors in data order (ascending offsets) and the metadata.
 struct Header {
-  std::vector<TensorInfo> tensors;
-  Metadata metadata;
+  std::vector<TensorInfo> tensors;  ///< tensors in ascending offset order
+  Metadata metadata;                ///< the "__metadata__" strings
 };
 
 /// Parses and checks the JSON header of a file (`source` names it in errors) whose data section
@@ -122,10 +122,10 @@ class SafetensorsFile {
 /// A tensor to write: its name, its element type, its shape and its elements in host order
 /// (row-major, numel elements of dtype). The data is read in place, not copied.
 struct TensorRef {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<std::size_t> shape;
-  const void* data = nullptr;
+  std::string name;                ///< the tensor's key
+  DType dtype = DType::F32;        ///< element type of `data`
+  std::vector<std::size_t> shape;  ///< extents (empty for a scalar)
+  const void* data = nullptr;      ///< the first element, row-major
 };
 
 /// Writes `tensors` and `metadata` as a safetensors file, atomically (io/atomic_file.hpp): the

@@ -22,10 +22,12 @@ class BasicReLU : public BasicModule<T> {
 template <class T>
 class BasicLeakyReLU : public BasicModule<T> {
  public:
+  /// A leaky ReLU with slope `negative_slope` below zero.
   explicit BasicLeakyReLU(T negative_slope = T(0.01)) : negative_slope_(negative_slope) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "LeakyReLU"; }
   std::string extra_repr() const override;
+  /// The slope applied to negative inputs.
   T negative_slope() const { return negative_slope_; }
 
  private:
@@ -36,10 +38,12 @@ class BasicLeakyReLU : public BasicModule<T> {
 template <class T>
 class BasicELU : public BasicModule<T> {
  public:
+  /// An ELU with saturation value -`alpha` for large negative inputs.
   explicit BasicELU(T alpha = T(1)) : alpha_(alpha) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "ELU"; }
   std::string extra_repr() const override;
+  /// The ELU's alpha.
   T alpha() const { return alpha_; }
 
  private:
@@ -66,6 +70,7 @@ class BasicTanh : public BasicModule<T> {
 template <class T>
 class BasicSoftplus : public BasicModule<T> {
  public:
+  /// Softplus with sharpness `beta`, linear above `threshold` (of beta x).
   explicit BasicSoftplus(T beta = T(1), T threshold = T(20)) : beta_(beta), threshold_(threshold) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "Softplus"; }
@@ -97,6 +102,7 @@ class BasicSiLU : public BasicModule<T> {
 template <class T>
 class BasicSoftmax : public BasicModule<T> {
  public:
+  /// Softmax along `axis`; an axis out of range is reported when forward runs.
   explicit BasicSoftmax(int axis = -1) : axis_(axis) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "Softmax"; }
@@ -110,6 +116,7 @@ class BasicSoftmax : public BasicModule<T> {
 template <class T>
 class BasicLogSoftmax : public BasicModule<T> {
  public:
+  /// Log-softmax along `axis`; an axis out of range is reported when forward runs.
   explicit BasicLogSoftmax(int axis = -1) : axis_(axis) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "LogSoftmax"; }
@@ -119,25 +126,25 @@ class BasicLogSoftmax : public BasicModule<T> {
   int axis_;
 };
 
-using ReLU = BasicReLU<float>;
-using ReLUD = BasicReLU<double>;
-using LeakyReLU = BasicLeakyReLU<float>;
-using LeakyReLUD = BasicLeakyReLU<double>;
-using ELU = BasicELU<float>;
-using ELUD = BasicELU<double>;
-using Sigmoid = BasicSigmoid<float>;
-using SigmoidD = BasicSigmoid<double>;
-using Tanh = BasicTanh<float>;
-using TanhD = BasicTanh<double>;
-using Softplus = BasicSoftplus<float>;
-using SoftplusD = BasicSoftplus<double>;
-using GELU = BasicGELU<float>;
-using GELUD = BasicGELU<double>;
-using SiLU = BasicSiLU<float>;
-using SiLUD = BasicSiLU<double>;
-using Softmax = BasicSoftmax<float>;
-using SoftmaxD = BasicSoftmax<double>;
-using LogSoftmax = BasicLogSoftmax<float>;
-using LogSoftmaxD = BasicLogSoftmax<double>;
+using ReLU = BasicReLU<float>;                ///< float32 elements
+using ReLUD = BasicReLU<double>;              ///< float64 elements (gradient checks)
+using LeakyReLU = BasicLeakyReLU<float>;      ///< float32 elements
+using LeakyReLUD = BasicLeakyReLU<double>;    ///< float64 elements (gradient checks)
+using ELU = BasicELU<float>;                  ///< float32 elements
+using ELUD = BasicELU<double>;                ///< float64 elements (gradient checks)
+using Sigmoid = BasicSigmoid<float>;          ///< float32 elements
+using SigmoidD = BasicSigmoid<double>;        ///< float64 elements (gradient checks)
+using Tanh = BasicTanh<float>;                ///< float32 elements
+using TanhD = BasicTanh<double>;              ///< float64 elements (gradient checks)
+using Softplus = BasicSoftplus<float>;        ///< float32 elements
+using SoftplusD = BasicSoftplus<double>;      ///< float64 elements (gradient checks)
+using GELU = BasicGELU<float>;                ///< float32 elements
+using GELUD = BasicGELU<double>;              ///< float64 elements (gradient checks)
+using SiLU = BasicSiLU<float>;                ///< float32 elements
+using SiLUD = BasicSiLU<double>;              ///< float64 elements (gradient checks)
+using Softmax = BasicSoftmax<float>;          ///< float32 elements
+using SoftmaxD = BasicSoftmax<double>;        ///< float64 elements (gradient checks)
+using LogSoftmax = BasicLogSoftmax<float>;    ///< float32 elements
+using LogSoftmaxD = BasicLogSoftmax<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

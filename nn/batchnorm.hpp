@@ -48,7 +48,7 @@ class BatchNormOptions {
 template <class T>
 class BasicBatchNorm : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
 
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return name_; }
@@ -59,13 +59,17 @@ class BasicBatchNorm : public BasicModule<T> {
   /// reset_running_stats(), weight to 1, bias to 0.
   void reset_parameters();
 
+  /// The options the layer was built with.
   const BatchNormOptions& options() const { return options_; }
   /// Weight and bias [C]; undefined without affine.
   const Tensor& weight() const { return weight_ ? *weight_ : none_; }
+  /// Bias [C]; undefined without affine.
   const Tensor& bias() const { return bias_ ? *bias_ : none_; }
   /// Running statistics [C] and the count of training forwards; undefined without tracking.
   const Tensor& running_mean() const { return running_mean_ ? *running_mean_ : none_; }
+  /// Running variance [C]; undefined without tracking.
   const Tensor& running_var() const { return running_var_ ? *running_var_ : none_; }
+  /// Training forwards so far, 0-d; undefined without tracking.
   const Tensor& num_batches_tracked() const { return tracked_ ? *tracked_ : none_; }
 
  protected:
@@ -90,7 +94,8 @@ class BasicBatchNorm : public BasicModule<T> {
 template <class T>
 class BasicBatchNorm1d : public BasicBatchNorm<T> {
  public:
-  using Options = BatchNormOptions;
+  using Options = BatchNormOptions;  ///< the options class this is built from
+  /// Validates `options` (ValueError for 0 features, eps <= 0 or momentum outside [0, 1]).
   explicit BasicBatchNorm1d(const BatchNormOptions& options);
 };
 
@@ -98,13 +103,14 @@ class BasicBatchNorm1d : public BasicBatchNorm<T> {
 template <class T>
 class BasicBatchNorm2d : public BasicBatchNorm<T> {
  public:
-  using Options = BatchNormOptions;
+  using Options = BatchNormOptions;  ///< the options class this is built from
+  /// Validates `options` (ValueError for 0 features, eps <= 0 or momentum outside [0, 1]).
   explicit BasicBatchNorm2d(const BatchNormOptions& options);
 };
 
-using BatchNorm1d = BasicBatchNorm1d<float>;
-using BatchNorm1dD = BasicBatchNorm1d<double>;
-using BatchNorm2d = BasicBatchNorm2d<float>;
-using BatchNorm2dD = BasicBatchNorm2d<double>;
+using BatchNorm1d = BasicBatchNorm1d<float>;    ///< float32 elements
+using BatchNorm1dD = BasicBatchNorm1d<double>;  ///< float64 elements (gradient checks)
+using BatchNorm2d = BasicBatchNorm2d<float>;    ///< float32 elements
+using BatchNorm2dD = BasicBatchNorm2d<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

@@ -18,6 +18,7 @@ using autograd::Size2;
 /// Options of Conv1d: `Conv1dOptions(16, 32, 3).stride(2).padding(1)`.
 class Conv1dOptions {
  public:
+  /// A convolution from `in_channels` to `out_channels` with a window of `kernel_size` taps.
   Conv1dOptions(std::size_t in_channels, std::size_t out_channels, long kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
 
@@ -42,6 +43,8 @@ class Conv1dOptions {
 /// Options of Conv2d: `Conv2dOptions(1, 8, 3).padding(1)`; per-axis values as `{h, w}`.
 class Conv2dOptions {
  public:
+  /// A convolution from `in_channels` to `out_channels` with a `kernel_size` window ({h, w} or one
+  /// extent for both).
   Conv2dOptions(std::size_t in_channels, std::size_t out_channels, Size2 kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
 
@@ -74,9 +77,9 @@ class Conv2dOptions {
 template <class T>
 class BasicConv1d : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
 
-  using Options = Conv1dOptions;
+  using Options = Conv1dOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicConv1d(const Conv1dOptions& options, autograd::Generator& gen);
 
@@ -87,11 +90,15 @@ class BasicConv1d : public BasicModule<T> {
   /// Re-draws weight and bias with the default initialisation from `gen`.
   void reset_parameters(autograd::Generator& gen);
 
+  /// The options the layer was built with.
   const Conv1dOptions& options() const { return options_; }
+  /// The weight [out, in/groups, kernel].
   Tensor& weight() { return *weight_; }
+  /// The weight, read-only.
   const Tensor& weight() const { return *weight_; }
   /// The bias [out]; undefined when built with bias(false).
   Tensor& bias() { return bias_ ? *bias_ : no_bias_; }
+  /// The bias, read-only; undefined when built with bias(false).
   const Tensor& bias() const { return bias_ ? *bias_ : no_bias_; }
 
  private:
@@ -109,9 +116,9 @@ class BasicConv1d : public BasicModule<T> {
 template <class T>
 class BasicConv2d : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
 
-  using Options = Conv2dOptions;
+  using Options = Conv2dOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicConv2d(const Conv2dOptions& options, autograd::Generator& gen);
 
@@ -119,12 +126,18 @@ class BasicConv2d : public BasicModule<T> {
   std::string name() const override { return "Conv2d"; }
   std::string extra_repr() const override;
 
+  /// Re-draws weight and bias with the default initialisation from `gen`.
   void reset_parameters(autograd::Generator& gen);
 
+  /// The options the layer was built with.
   const Conv2dOptions& options() const { return options_; }
+  /// The weight [out, in/groups, kH, kW].
   Tensor& weight() { return *weight_; }
+  /// The weight, read-only.
   const Tensor& weight() const { return *weight_; }
+  /// The bias [out]; undefined when built with bias(false).
   Tensor& bias() { return bias_ ? *bias_ : no_bias_; }
+  /// The bias, read-only.
   const Tensor& bias() const { return bias_ ? *bias_ : no_bias_; }
 
  private:
@@ -136,9 +149,9 @@ class BasicConv2d : public BasicModule<T> {
   Tensor no_bias_;
 };
 
-using Conv1d = BasicConv1d<float>;
-using Conv1dD = BasicConv1d<double>;
-using Conv2d = BasicConv2d<float>;
-using Conv2dD = BasicConv2d<double>;
+using Conv1d = BasicConv1d<float>;    ///< float32 elements
+using Conv1dD = BasicConv1d<double>;  ///< float64 elements (gradient checks)
+using Conv2d = BasicConv2d<float>;    ///< float32 elements
+using Conv2dD = BasicConv2d<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

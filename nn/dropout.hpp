@@ -31,7 +31,8 @@ class DropoutOptions {
 template <class T>
 class BasicDropout : public BasicModule<T> {
  public:
-  using Options = DropoutOptions;
+  using Options = DropoutOptions;  ///< the options class this is built from
+  /// A dropout layer with `options` (ValueError when p is outside [0, 1)).
   explicit BasicDropout(const DropoutOptions& options = DropoutOptions());
 
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
@@ -51,7 +52,7 @@ class BasicDropout : public BasicModule<T> {
   autograd::Generator gen_;
 };
 
-using Dropout = BasicDropout<float>;
-using DropoutD = BasicDropout<double>;
+using Dropout = BasicDropout<float>;    ///< float32 elements
+using DropoutD = BasicDropout<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

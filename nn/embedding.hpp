@@ -41,9 +41,9 @@ class EmbeddingOptions {
 template <class T>
 class BasicEmbedding : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
 
-  using Options = EmbeddingOptions;
+  using Options = EmbeddingOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicEmbedding(const EmbeddingOptions& options, autograd::Generator& gen);
 
@@ -56,9 +56,11 @@ class BasicEmbedding : public BasicModule<T> {
   /// Re-draws the weight from N(0, 1) and zeroes the padding row.
   void reset_parameters(autograd::Generator& gen);
 
+  /// The options the layer was built with.
   const EmbeddingOptions& options() const { return options_; }
   /// The table [num_embeddings, embedding_dim].
   Tensor& weight() { return *weight_; }
+  /// The table, read-only.
   const Tensor& weight() const { return *weight_; }
 
  private:
@@ -68,7 +70,7 @@ class BasicEmbedding : public BasicModule<T> {
   Tensor* weight_ = nullptr;  // stored in the module's registry
 };
 
-using Embedding = BasicEmbedding<float>;
-using EmbeddingD = BasicEmbedding<double>;
+using Embedding = BasicEmbedding<float>;    ///< float32 elements
+using EmbeddingD = BasicEmbedding<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

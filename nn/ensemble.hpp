@@ -26,8 +26,8 @@ enum class EnsembleMode {
 template <class T>
 class BasicEnsemble : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
-  using ModulePtr = std::shared_ptr<BasicModule<T>>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
+  using ModulePtr = std::shared_ptr<BasicModule<T>>;  ///< shared handle to a child module
 
   /// ValueError when `members` is empty or holds a null pointer.
   explicit BasicEnsemble(std::vector<ModulePtr> members, EnsembleMode mode = EnsembleMode::kMean);
@@ -36,6 +36,7 @@ class BasicEnsemble : public BasicModule<T> {
   /// shape.
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "Ensemble"; }
+  /// Number of members.
   std::size_t size() const { return members_.size(); }
 
  private:
@@ -43,7 +44,7 @@ class BasicEnsemble : public BasicModule<T> {
   EnsembleMode mode_;
 };
 
-using Ensemble = BasicEnsemble<float>;
-using EnsembleD = BasicEnsemble<double>;
+using Ensemble = BasicEnsemble<float>;    ///< float32 elements
+using EnsembleD = BasicEnsemble<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

@@ -12,6 +12,7 @@ namespace axon::nn {
 template <class T>
 class BasicFlatten : public BasicModule<T> {
  public:
+  /// Flattens axes [start_axis, end_axis]; bad axes are reported when forward runs.
   explicit BasicFlatten(int start_axis = 1, int end_axis = -1)
       : start_axis_(start_axis), end_axis_(end_axis) {}
 
@@ -26,7 +27,7 @@ class BasicFlatten : public BasicModule<T> {
   int end_axis_;
 };
 
-using Flatten = BasicFlatten<float>;
-using FlattenD = BasicFlatten<double>;
+using Flatten = BasicFlatten<float>;    ///< float32 elements
+using FlattenD = BasicFlatten<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

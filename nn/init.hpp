@@ -34,8 +34,8 @@ double calculate_gain(Nonlinearity nonlinearity, std::optional<double> param = s
 
 /// fan_in and fan_out of a weight shape (see above).
 struct Fans {
-  std::size_t fan_in = 0;
-  std::size_t fan_out = 0;
+  std::size_t fan_in = 0;   ///< in * r: inputs feeding each output
+  std::size_t fan_out = 0;  ///< out * r: outputs fed by each input
 };
 /// Fans of `shape`; ValueError for fewer than 2 axes.
 Fans calculate_fan_in_and_fan_out(const Shape& shape);

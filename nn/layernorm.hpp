@@ -37,9 +37,10 @@ class LayerNormOptions {
 template <class T>
 class BasicLayerNorm : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
 
-  using Options = LayerNormOptions;
+  using Options = LayerNormOptions;  ///< the options class this is built from
+  /// Validates `options` (ValueError for an empty or zero-sized normalized_shape or eps <= 0).
   explicit BasicLayerNorm(const LayerNormOptions& options);
 
   Tensor forward(const Tensor& x) override;
@@ -49,9 +50,11 @@ class BasicLayerNorm : public BasicModule<T> {
   /// Weight to 1, bias to 0.
   void reset_parameters();
 
+  /// The options the layer was built with.
   const LayerNormOptions& options() const { return options_; }
   /// Weight and bias of shape normalized_shape; undefined without elementwise_affine.
   const Tensor& weight() const { return weight_ ? *weight_ : none_; }
+  /// Bias of shape normalized_shape; undefined without elementwise_affine.
   const Tensor& bias() const { return bias_ ? *bias_ : none_; }
 
  private:
@@ -61,7 +64,7 @@ class BasicLayerNorm : public BasicModule<T> {
   Tensor none_;
 };
 
-using LayerNorm = BasicLayerNorm<float>;
-using LayerNormD = BasicLayerNorm<double>;
+using LayerNorm = BasicLayerNorm<float>;    ///< float32 elements
+using LayerNormD = BasicLayerNorm<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

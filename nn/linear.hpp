@@ -36,8 +36,8 @@ class LinearOptions {
 template <class T>
 class BasicLinear : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
-  using Options = LinearOptions;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
+  using Options = LinearOptions;  ///< the options class this is built from
 
   /// Initialised from `gen` (which advances). `Linear(LinearOptions(784, 128), gen)`.
   BasicLinear(const LinearOptions& options, autograd::Generator& gen);
@@ -49,12 +49,15 @@ class BasicLinear : public BasicModule<T> {
   /// Re-draws weight and bias with the default initialisation from `gen`.
   void reset_parameters(autograd::Generator& gen);
 
+  /// The options the layer was built with.
   const LinearOptions& options() const { return options_; }
   /// The weight [out, in].
   Tensor& weight() { return *weight_; }
+  /// The weight, read-only.
   const Tensor& weight() const { return *weight_; }
   /// The bias [out]; undefined when built with bias(false).
   Tensor& bias() { return bias_ ? *bias_ : no_bias_; }
+  /// The bias, read-only.
   const Tensor& bias() const { return bias_ ? *bias_ : no_bias_; }
 
  private:
@@ -64,7 +67,7 @@ class BasicLinear : public BasicModule<T> {
   Tensor no_bias_;
 };
 
-using Linear = BasicLinear<float>;
-using LinearD = BasicLinear<double>;
+using Linear = BasicLinear<float>;    ///< float32 elements
+using LinearD = BasicLinear<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

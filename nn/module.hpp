@@ -42,8 +42,8 @@ using StateDict = std::vector<std::pair<std::string, BasicTensor<T>>>;
 template <class T>
 class BasicModule {
  public:
-  using Tensor = BasicTensor<T>;
-  using value_type = T;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
+  using value_type = T;           ///< element type (float or double)
 
   BasicModule() = default;
   virtual ~BasicModule() = default;
@@ -151,8 +151,8 @@ class BasicModule {
   bool training_ = true;
 };
 
-using Module = BasicModule<float>;
-using ModuleD = BasicModule<double>;
+using Module = BasicModule<float>;    ///< float32 elements
+using ModuleD = BasicModule<double>;  ///< float64 elements (gradient checks)
 
 namespace detail {
 template <class M, class = void>

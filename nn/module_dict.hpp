@@ -23,7 +23,7 @@ namespace axon::nn {
 template <class T>
 class BasicModuleDict : public BasicModule<T> {
  public:
-  using ModulePtr = std::shared_ptr<BasicModule<T>>;
+  using ModulePtr = std::shared_ptr<BasicModule<T>>;  ///< shared handle to a child module
 
   /// An empty dict.
   BasicModuleDict() = default;
@@ -68,6 +68,7 @@ class BasicModuleDict : public BasicModule<T> {
   typename std::vector<std::pair<std::string, ModulePtr>>::const_iterator begin() const {
     return items_.begin();
   }
+  /// End of the (name, module) pairs.
   typename std::vector<std::pair<std::string, ModulePtr>>::const_iterator end() const {
     return items_.end();
   }
@@ -78,7 +79,7 @@ class BasicModuleDict : public BasicModule<T> {
   std::vector<std::pair<std::string, ModulePtr>> items_;
 };
 
-using ModuleDict = BasicModuleDict<float>;
-using ModuleDictD = BasicModuleDict<double>;
+using ModuleDict = BasicModuleDict<float>;    ///< float32 elements
+using ModuleDictD = BasicModuleDict<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

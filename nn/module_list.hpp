@@ -23,7 +23,7 @@ namespace axon::nn {
 template <class T>
 class BasicModuleList : public BasicModule<T> {
  public:
-  using ModulePtr = std::shared_ptr<BasicModule<T>>;
+  using ModulePtr = std::shared_ptr<BasicModule<T>>;  ///< shared handle to a child module
 
   /// An empty list.
   BasicModuleList() = default;
@@ -63,6 +63,7 @@ class BasicModuleList : public BasicModule<T> {
   }
   /// Iteration over the modules in order.
   typename std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
+  /// End of the modules.
   typename std::vector<ModulePtr>::const_iterator end() const { return modules_.end(); }
 
   std::string name() const override { return "ModuleList"; }
@@ -71,7 +72,7 @@ class BasicModuleList : public BasicModule<T> {
   std::vector<ModulePtr> modules_;
 };
 
-using ModuleList = BasicModuleList<float>;
-using ModuleListD = BasicModuleList<double>;
+using ModuleList = BasicModuleList<float>;    ///< float32 elements
+using ModuleListD = BasicModuleList<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

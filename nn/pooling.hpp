@@ -18,6 +18,7 @@ using autograd::Size2;
 /// Options of MaxPool1d / AvgPool1d: `Pool1dOptions(3).stride(2).padding(1)`.
 class Pool1dOptions {
  public:
+  /// A window of `kernel_size` elements.
   explicit Pool1dOptions(long kernel_size) : kernel_size_(kernel_size) {}
   /// Window extent.
   AXON_ARG(long, kernel_size);
@@ -49,18 +50,20 @@ class Pool2dOptions {
   AXON_ARG(Size2, padding) = 0;
   /// Average pools only.
   AXON_ARG(bool, count_include_pad) = true;
-  std::optional<Size2> stride_;
+  std::optional<Size2> stride_;  ///< storage of stride(); prefer the stride() setter and getter
 };
 
 /// Maximum over each window (autograd::max_pool1d).
 template <class T>
 class BasicMaxPool1d : public BasicModule<T> {
  public:
-  using Options = Pool1dOptions;
+  using Options = Pool1dOptions;  ///< the options class this is built from
+  /// A max pool with `options`.
   explicit BasicMaxPool1d(const Pool1dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "MaxPool1d"; }
   std::string extra_repr() const override;
+  /// The options the layer was built with.
   const Pool1dOptions& options() const { return options_; }
 
  private:
@@ -71,11 +74,13 @@ class BasicMaxPool1d : public BasicModule<T> {
 template <class T>
 class BasicMaxPool2d : public BasicModule<T> {
  public:
-  using Options = Pool2dOptions;
+  using Options = Pool2dOptions;  ///< the options class this is built from
+  /// A max pool with `options`.
   explicit BasicMaxPool2d(const Pool2dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "MaxPool2d"; }
   std::string extra_repr() const override;
+  /// The options the layer was built with.
   const Pool2dOptions& options() const { return options_; }
 
  private:
@@ -86,11 +91,13 @@ class BasicMaxPool2d : public BasicModule<T> {
 template <class T>
 class BasicAvgPool1d : public BasicModule<T> {
  public:
-  using Options = Pool1dOptions;
+  using Options = Pool1dOptions;  ///< the options class this is built from
+  /// An average pool with `options`.
   explicit BasicAvgPool1d(const Pool1dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "AvgPool1d"; }
   std::string extra_repr() const override;
+  /// The options the layer was built with.
   const Pool1dOptions& options() const { return options_; }
 
  private:
@@ -101,11 +108,13 @@ class BasicAvgPool1d : public BasicModule<T> {
 template <class T>
 class BasicAvgPool2d : public BasicModule<T> {
  public:
-  using Options = Pool2dOptions;
+  using Options = Pool2dOptions;  ///< the options class this is built from
+  /// An average pool with `options`.
   explicit BasicAvgPool2d(const Pool2dOptions& options) : options_(options) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "AvgPool2d"; }
   std::string extra_repr() const override;
+  /// The options the layer was built with.
   const Pool2dOptions& options() const { return options_; }
 
  private:
@@ -116,6 +125,7 @@ class BasicAvgPool2d : public BasicModule<T> {
 template <class T>
 class BasicAdaptiveAvgPool1d : public BasicModule<T> {
  public:
+  /// Pools to `output_size` bins (reported when forward runs if below 1).
   explicit BasicAdaptiveAvgPool1d(long output_size) : output_size_(output_size) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "AdaptiveAvgPool1d"; }
@@ -129,6 +139,7 @@ class BasicAdaptiveAvgPool1d : public BasicModule<T> {
 template <class T>
 class BasicAdaptiveAvgPool2d : public BasicModule<T> {
  public:
+  /// Pools to `output_size` bins, {h, w} or one count for both.
   explicit BasicAdaptiveAvgPool2d(Size2 output_size) : output_size_(output_size) {}
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "AdaptiveAvgPool2d"; }
@@ -146,19 +157,19 @@ class BasicGlobalAvgPool2d : public BasicModule<T> {
   std::string name() const override { return "GlobalAvgPool2d"; }
 };
 
-using MaxPool1d = BasicMaxPool1d<float>;
-using MaxPool1dD = BasicMaxPool1d<double>;
-using MaxPool2d = BasicMaxPool2d<float>;
-using MaxPool2dD = BasicMaxPool2d<double>;
-using AvgPool1d = BasicAvgPool1d<float>;
-using AvgPool1dD = BasicAvgPool1d<double>;
-using AvgPool2d = BasicAvgPool2d<float>;
-using AvgPool2dD = BasicAvgPool2d<double>;
-using AdaptiveAvgPool1d = BasicAdaptiveAvgPool1d<float>;
-using AdaptiveAvgPool1dD = BasicAdaptiveAvgPool1d<double>;
-using AdaptiveAvgPool2d = BasicAdaptiveAvgPool2d<float>;
-using AdaptiveAvgPool2dD = BasicAdaptiveAvgPool2d<double>;
-using GlobalAvgPool2d = BasicGlobalAvgPool2d<float>;
-using GlobalAvgPool2dD = BasicGlobalAvgPool2d<double>;
+using MaxPool1d = BasicMaxPool1d<float>;                    ///< float32 elements
+using MaxPool1dD = BasicMaxPool1d<double>;                  ///< float64 elements (gradient checks)
+using MaxPool2d = BasicMaxPool2d<float>;                    ///< float32 elements
+using MaxPool2dD = BasicMaxPool2d<double>;                  ///< float64 elements (gradient checks)
+using AvgPool1d = BasicAvgPool1d<float>;                    ///< float32 elements
+using AvgPool1dD = BasicAvgPool1d<double>;                  ///< float64 elements (gradient checks)
+using AvgPool2d = BasicAvgPool2d<float>;                    ///< float32 elements
+using AvgPool2dD = BasicAvgPool2d<double>;                  ///< float64 elements (gradient checks)
+using AdaptiveAvgPool1d = BasicAdaptiveAvgPool1d<float>;    ///< float32 elements
+using AdaptiveAvgPool1dD = BasicAdaptiveAvgPool1d<double>;  ///< float64 elements (gradient checks)
+using AdaptiveAvgPool2d = BasicAdaptiveAvgPool2d<float>;    ///< float32 elements
+using AdaptiveAvgPool2dD = BasicAdaptiveAvgPool2d<double>;  ///< float64 elements (gradient checks)
+using GlobalAvgPool2d = BasicGlobalAvgPool2d<float>;        ///< float32 elements
+using GlobalAvgPool2dD = BasicGlobalAvgPool2d<double>;      ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

@@ -91,9 +91,9 @@ class RNNOptions {
 /// batch_first) and the final states h_n, c_n [L*D, B, H] (c_n undefined except for an LSTM).
 template <class T>
 struct RecurrentOutput {
-  BasicTensor<T> output;
-  BasicTensor<T> h_n;
-  BasicTensor<T> c_n;
+  BasicTensor<T> output;  ///< output sequence [T, B, D*H] ([B, T, D*H] with batch_first)
+  BasicTensor<T> h_n;     ///< final hidden state of every layer and direction [L*D, B, H]
+  BasicTensor<T> c_n;     ///< final cell state [L*D, B, H] (LSTM only; undefined otherwise)
 };
 
 /// The common part of RNN, LSTM and GRU.
@@ -107,7 +107,7 @@ struct RecurrentOutput {
 template <class T>
 class BasicRecurrent : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
 
   Tensor forward(const Tensor& x) override;
   /// Output sequence and final states from initial states `state` (see the class comment).
@@ -115,12 +115,13 @@ class BasicRecurrent : public BasicModule<T> {
   std::string name() const override { return kind_name(kind_); }
   std::string extra_repr() const override;
 
-  RecurrentKind kind() const { return kind_; }
-  std::size_t input_size() const { return input_size_; }
-  std::size_t hidden_size() const { return hidden_size_; }
-  std::size_t num_layers() const { return num_layers_; }
+  RecurrentKind kind() const { return kind_; }              ///< RNN, LSTM or GRU
+  std::size_t input_size() const { return input_size_; }    ///< features per time step of the input
+  std::size_t hidden_size() const { return hidden_size_; }  ///< features of the hidden state H
+  std::size_t num_layers() const { return num_layers_; }    ///< stacked layers L
+  /// D: 2 when bidirectional, else 1.
   std::size_t num_directions() const { return bidirectional_ ? 2 : 1; }
-  bool batch_first() const { return batch_first_; }
+  bool batch_first() const { return batch_first_; }  ///< whether inputs and outputs are [B, T, ...]
   /// The dropout Generator used when no scoped generator is set (autograd::GeneratorScope);
   /// seeded with 0 at construction, as Dropout's default.
   autograd::Generator& generator() { return dropout_gen_; }
@@ -154,7 +155,7 @@ class BasicRecurrent : public BasicModule<T> {
 template <class T>
 class BasicRNN : public BasicRecurrent<T> {
  public:
-  using Options = RNNOptions;
+  using Options = RNNOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicRNN(const RNNOptions& options, autograd::Generator& gen);
 };
@@ -163,7 +164,7 @@ class BasicRNN : public BasicRecurrent<T> {
 template <class T>
 class BasicLSTM : public BasicRecurrent<T> {
  public:
-  using Options = LSTMOptions;
+  using Options = LSTMOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicLSTM(const LSTMOptions& options, autograd::Generator& gen)
       : BasicRecurrent<T>(RecurrentKind::lstm, options, gen) {}
@@ -173,17 +174,17 @@ class BasicLSTM : public BasicRecurrent<T> {
 template <class T>
 class BasicGRU : public BasicRecurrent<T> {
  public:
-  using Options = GRUOptions;
+  using Options = GRUOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicGRU(const GRUOptions& options, autograd::Generator& gen)
       : BasicRecurrent<T>(RecurrentKind::gru, options, gen) {}
 };
 
-using RNN = BasicRNN<float>;
-using RNND = BasicRNN<double>;
-using LSTM = BasicLSTM<float>;
-using LSTMD = BasicLSTM<double>;
-using GRU = BasicGRU<float>;
-using GRUD = BasicGRU<double>;
+using RNN = BasicRNN<float>;      ///< float32 elements
+using RNND = BasicRNN<double>;    ///< float64 elements (gradient checks)
+using LSTM = BasicLSTM<float>;    ///< float32 elements
+using LSTMD = BasicLSTM<double>;  ///< float64 elements (gradient checks)
+using GRU = BasicGRU<float>;      ///< float32 elements
+using GRUD = BasicGRU<double>;    ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

@@ -29,8 +29,8 @@ std::string kind_name(RecurrentKind kind);
 /// (undefined otherwise).
 template <class T>
 struct RecurrentState {
-  BasicTensor<T> h;
-  BasicTensor<T> c;
+  BasicTensor<T> h;  ///< hidden state
+  BasicTensor<T> c;  ///< cell state (LSTM only; undefined otherwise)
 };
 
 /// Options of LSTMCell: `LSTMCellOptions(28, 64).bias(false)`.
@@ -126,7 +126,7 @@ void recurrent_step(RecurrentKind kind, const BasicTensor<T>& sequence_gates, st
 template <class T>
 class BasicRecurrentCell : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
 
   Tensor forward(const Tensor& x) override;
   /// The next state from `state` (see the class comment).
@@ -134,9 +134,9 @@ class BasicRecurrentCell : public BasicModule<T> {
   std::string name() const override { return kind_name(kind_) + "Cell"; }
   std::string extra_repr() const override;
 
-  RecurrentKind kind() const { return kind_; }
-  std::size_t input_size() const { return input_size_; }
-  std::size_t hidden_size() const { return hidden_size_; }
+  RecurrentKind kind() const { return kind_; }              ///< RNN, LSTM or GRU
+  std::size_t input_size() const { return input_size_; }    ///< features of the input x
+  std::size_t hidden_size() const { return hidden_size_; }  ///< features of the hidden state H
 
  protected:
   /// Draws the weights from `gen`.
@@ -154,7 +154,7 @@ class BasicRecurrentCell : public BasicModule<T> {
 template <class T>
 class BasicRNNCell : public BasicRecurrentCell<T> {
  public:
-  using Options = RNNCellOptions;
+  using Options = RNNCellOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicRNNCell(const RNNCellOptions& options, autograd::Generator& gen);
 };
@@ -163,7 +163,7 @@ class BasicRNNCell : public BasicRecurrentCell<T> {
 template <class T>
 class BasicLSTMCell : public BasicRecurrentCell<T> {
  public:
-  using Options = LSTMCellOptions;
+  using Options = LSTMCellOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicLSTMCell(const LSTMCellOptions& options, autograd::Generator& gen);
 };
@@ -172,16 +172,16 @@ class BasicLSTMCell : public BasicRecurrentCell<T> {
 template <class T>
 class BasicGRUCell : public BasicRecurrentCell<T> {
  public:
-  using Options = GRUCellOptions;
+  using Options = GRUCellOptions;  ///< the options class this is built from
   /// Initialised from `gen` (which advances).
   BasicGRUCell(const GRUCellOptions& options, autograd::Generator& gen);
 };
 
-using RNNCell = BasicRNNCell<float>;
-using RNNCellD = BasicRNNCell<double>;
-using LSTMCell = BasicLSTMCell<float>;
-using LSTMCellD = BasicLSTMCell<double>;
-using GRUCell = BasicGRUCell<float>;
-using GRUCellD = BasicGRUCell<double>;
+using RNNCell = BasicRNNCell<float>;      ///< float32 elements
+using RNNCellD = BasicRNNCell<double>;    ///< float64 elements (gradient checks)
+using LSTMCell = BasicLSTMCell<float>;    ///< float32 elements
+using LSTMCellD = BasicLSTMCell<double>;  ///< float64 elements (gradient checks)
+using GRUCell = BasicGRUCell<float>;      ///< float32 elements
+using GRUCellD = BasicGRUCell<double>;    ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

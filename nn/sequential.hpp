@@ -26,8 +26,8 @@ namespace axon::nn {
 template <class T>
 class BasicSequential : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;
-  using ModulePtr = std::shared_ptr<BasicModule<T>>;
+  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
+  using ModulePtr = std::shared_ptr<BasicModule<T>>;  ///< shared handle to a child module
 
   /// An empty chain.
   BasicSequential() = default;
@@ -72,7 +72,9 @@ class BasicSequential : public BasicModule<T> {
     }
     return typed;
   }
+  /// Iteration over the children in order.
   typename std::vector<ModulePtr>::const_iterator begin() const { return modules_.begin(); }
+  /// End of the children.
   typename std::vector<ModulePtr>::const_iterator end() const { return modules_.end(); }
 
   /// Applies the modules in order.
@@ -83,7 +85,7 @@ class BasicSequential : public BasicModule<T> {
   std::vector<ModulePtr> modules_;
 };
 
-using Sequential = BasicSequential<float>;
-using SequentialD = BasicSequential<double>;
+using Sequential = BasicSequential<float>;    ///< float32 elements
+using SequentialD = BasicSequential<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

@@ -17,6 +17,7 @@ namespace axon::nn {
 template <class T>
 class BasicUnflatten : public BasicModule<T> {
  public:
+  /// Splits `axis` into `shape`; a shape that does not fit is reported when forward runs.
   BasicUnflatten(int axis, std::vector<long> shape) : axis_(axis), shape_(std::move(shape)) {}
 
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
@@ -28,7 +29,7 @@ class BasicUnflatten : public BasicModule<T> {
   std::vector<long> shape_;
 };
 
-using Unflatten = BasicUnflatten<float>;
-using UnflattenD = BasicUnflatten<double>;
+using Unflatten = BasicUnflatten<float>;    ///< float32 elements
+using UnflattenD = BasicUnflatten<double>;  ///< float64 elements (gradient checks)
 
 }  // namespace axon::nn

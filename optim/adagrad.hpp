@@ -19,6 +19,7 @@ namespace axon::optim {
 /// eps 1e-10.
 class AdagradOptions {
  public:
+  /// Options with learning rate `lr` (default 0.01); validated when the optimizer is built.
   explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
 
   /// Learning rate.
@@ -45,10 +46,12 @@ struct AdagradState {
   std::int64_t step = 0;                 ///< t, the number of updates so far
   xt::xarray<T> sum = unset_array<T>();  ///< the sum of squared gradients
 
+  /// Calls f(name, array) for each state array ("sum"), as state_dict names them.
   template <class F>
   void for_each_array(F&& f) {
     f("sum", sum);
   }
+  /// The same, read-only.
   template <class F>
   void for_each_array(F&& f) const {
     f("sum", sum);
@@ -59,7 +62,7 @@ struct AdagradState {
 template <class T>
 class BasicAdagrad final : public GroupedOptimizer<T, AdagradOptions, AdagradState<T>> {
  public:
-  using Group = ParamGroup<T, AdagradOptions, AdagradState<T>>;
+  using Group = ParamGroup<T, AdagradOptions, AdagradState<T>>;  ///< one parameter group of Adagrad
   /// One group of `params`.
   explicit BasicAdagrad(std::vector<BasicTensor<T>> params,
                         AdagradOptions options = AdagradOptions());
@@ -71,8 +74,8 @@ class BasicAdagrad final : public GroupedOptimizer<T, AdagradOptions, AdagradSta
                       const AdagradOptions& options) override;
 };
 
-using Adagrad = BasicAdagrad<float>;
-using AdagradD = BasicAdagrad<double>;
+using Adagrad = BasicAdagrad<float>;    ///< float32 elements
+using AdagradD = BasicAdagrad<double>;  ///< float64 elements (gradient checks)
 
 extern template class GroupedOptimizer<float, AdagradOptions, AdagradState<float>>;
 extern template class GroupedOptimizer<double, AdagradOptions, AdagradState<double>>;

@@ -76,12 +76,14 @@ struct AdamState {
   xt::xarray<T> exp_avg_sq = unset_array<T>();      ///< v, the second moment average
   xt::xarray<T> max_exp_avg_sq = unset_array<T>();  ///< max of v so far (amsgrad only)
 
+  /// Calls f(name, array) for each state array, as state_dict names them.
   template <class F>
   void for_each_array(F&& f) {
     f("exp_avg", exp_avg);
     f("exp_avg_sq", exp_avg_sq);
     f("max_exp_avg_sq", max_exp_avg_sq);
   }
+  /// The same, read-only.
   template <class F>
   void for_each_array(F&& f) const {
     f("exp_avg", exp_avg);
@@ -94,7 +96,7 @@ struct AdamState {
 template <class T>
 class BasicAdam final : public GroupedOptimizer<T, AdamOptions, AdamState<T>> {
  public:
-  using Group = ParamGroup<T, AdamOptions, AdamState<T>>;
+  using Group = ParamGroup<T, AdamOptions, AdamState<T>>;  ///< one parameter group of Adam
   /// One group of `params`.
   explicit BasicAdam(std::vector<BasicTensor<T>> params, AdamOptions options = AdamOptions());
   /// Several groups; each inherits the options it does not set from `defaults`.
@@ -109,7 +111,7 @@ class BasicAdam final : public GroupedOptimizer<T, AdamOptions, AdamState<T>> {
 template <class T>
 class BasicAdamW final : public GroupedOptimizer<T, AdamWOptions, AdamState<T>> {
  public:
-  using Group = ParamGroup<T, AdamWOptions, AdamState<T>>;
+  using Group = ParamGroup<T, AdamWOptions, AdamState<T>>;  ///< one parameter group of AdamW
   /// One group of `params`.
   explicit BasicAdamW(std::vector<BasicTensor<T>> params, AdamWOptions options = AdamWOptions());
   /// Several groups; each inherits the options it does not set from `defaults`.
@@ -120,10 +122,10 @@ class BasicAdamW final : public GroupedOptimizer<T, AdamWOptions, AdamState<T>> 
                       const AdamWOptions& options) override;
 };
 
-using Adam = BasicAdam<float>;
-using AdamD = BasicAdam<double>;
-using AdamW = BasicAdamW<float>;
-using AdamWD = BasicAdamW<double>;
+using Adam = BasicAdam<float>;      ///< float32 elements
+using AdamD = BasicAdam<double>;    ///< float64 elements (gradient checks)
+using AdamW = BasicAdamW<float>;    ///< float32 elements
+using AdamWD = BasicAdamW<double>;  ///< float64 elements (gradient checks)
 
 extern template class GroupedOptimizer<float, AdamOptions, AdamState<float>>;
 extern template class GroupedOptimizer<double, AdamOptions, AdamState<double>>;

@@ -39,13 +39,15 @@ class LRScheduler {
   void load_state_dict(const std::map<std::string, double>& state);
 
  protected:
+  /// Attaches to `optimizer` and takes each group's base lr from OptimizerBase::initial_lr; `name`
+  /// ("StepLR") prefixes error messages.
   LRScheduler(OptimizerBase& optimizer, const char* name);
   /// Epoch 0; derived constructors call it last (it calls next_lr).
   void initial_step();
   /// The lr of a group at last_epoch(), given its current lr and its base lr.
   virtual double next_lr(double current_lr, double base_lr) const = 0;
 
-  const char* name_;
+  const char* name_;  ///< the scheduler's name, as in error messages
 
  private:
   OptimizerBase& optimizer_;

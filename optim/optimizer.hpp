@@ -114,8 +114,8 @@ class BasicOptimizer : public OptimizerBase {
   virtual void load_state_dict(const StateDict<T>& state) = 0;
 };
 
-using Optimizer = BasicOptimizer<float>;
-using OptimizerD = BasicOptimizer<double>;
+using Optimizer = BasicOptimizer<float>;    ///< optimizer of float32 parameters
+using OptimizerD = BasicOptimizer<double>;  ///< optimizer of float64 parameters
 
 /// The value of a state array that holds nothing yet (shape [0]). A state array is in use when
 /// its shape equals its parameter's shape.
@@ -168,10 +168,12 @@ struct ParamGroup {
 template <class T, class Options, class State>
 class GroupedOptimizer : public BasicOptimizer<T> {
  public:
+  /// One parameter group of this optimizer (its params, options and state).
   using Group = ParamGroup<T, Options, State>;
 
   /// The groups: read or change their options (schedulers use lr()/set_lr()).
   std::vector<Group>& param_groups() { return groups_; }
+  /// The groups, read-only.
   const std::vector<Group>& param_groups() const { return groups_; }
   /// Appends a group; a group with overrides takes the defaults changed by them. ValueError when
   /// its options are invalid, when a tensor is undefined or not a leaf, or when a tensor is
@@ -180,14 +182,26 @@ class GroupedOptimizer : public BasicOptimizer<T> {
   /// The options a group inherits from (PyTorch's `defaults`).
   const Options& defaults() const { return defaults_; }
 
+  /// Validates each group's options, then prepare()s every parameter that has a gradient; see
+  /// BasicOptimizer::prepare_step(). ShapeError when a gradient's shape differs from its
+  /// parameter's.
   std::vector<ParamUpdate<T>> prepare_step() override;
+  /// Drops the gradient of every parameter of every group.
   void zero_grad() override;
+  /// Number of parameter groups.
   std::size_t num_param_groups() const override { return groups_.size(); }
+  /// Learning rate of a group; IndexError when `group` is out of range.
   double lr(std::size_t group) const override;
+  /// Sets the learning rate of a group; IndexError when out of range, ValueError when negative
+  /// or not finite.
   void set_lr(std::size_t group, double lr) override;
+  /// The optimizer's name as in error messages ("Adam").
   const char* name() const override { return name_; }
+  /// Every parameter, group after group.
   std::vector<BasicTensor<T>> parameters() const override;
+  /// A copy of the per-parameter state and of the groups' learning rates.
   StateDict<T> state_dict() const override;
+  /// Restores what state_dict() returned; see BasicOptimizer::load_state_dict for the errors.
   void load_state_dict(const StateDict<T>& state) override;
 
  protected:

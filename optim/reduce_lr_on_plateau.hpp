@@ -49,6 +49,7 @@ class ReduceLROnPlateauOptions {
     min_lrs_ = std::move(values);
     return *this;
   }
+  /// Each group's lower bound (one value: the same for all groups).
   const std::vector<double>& min_lrs() const { return min_lrs_; }
   /// Reductions smaller than eps are skipped.
   AXON_ARG(double, eps) = 1e-8;
@@ -71,7 +72,9 @@ class ReduceLROnPlateau {
   std::int64_t last_epoch() const { return last_epoch_; }
   /// The best metric so far (+inf/-inf before the first step).
   double best() const { return best_; }
+  /// Epochs since the last improvement.
   std::int64_t num_bad_epochs() const { return num_bad_epochs_; }
+  /// Epochs left before plateaus are watched again.
   std::int64_t cooldown_counter() const { return cooldown_counter_; }
   /// Each group's lr after the last step.
   const std::vector<double>& last_lr() const { return last_lr_; }

@@ -20,6 +20,7 @@ namespace axon::optim {
 /// Options of RMSprop: lr 1e-2, alpha 0.99, eps 1e-8, no weight decay, no momentum.
 class RMSpropOptions {
  public:
+  /// Options with learning rate `lr` (default 0.01); validated when the optimizer is built.
   explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
 
   /// Learning rate.
@@ -50,12 +51,14 @@ struct RMSpropState {
   xt::xarray<T> momentum_buffer = unset_array<T>();  ///< in use when momentum > 0
   xt::xarray<T> grad_avg = unset_array<T>();         ///< average of g (centered only)
 
+  /// Calls f(name, array) for each state array, as state_dict names them.
   template <class F>
   void for_each_array(F&& f) {
     f("square_avg", square_avg);
     f("momentum_buffer", momentum_buffer);
     f("grad_avg", grad_avg);
   }
+  /// The same, read-only.
   template <class F>
   void for_each_array(F&& f) const {
     f("square_avg", square_avg);
@@ -68,7 +71,7 @@ struct RMSpropState {
 template <class T>
 class BasicRMSprop final : public GroupedOptimizer<T, RMSpropOptions, RMSpropState<T>> {
  public:
-  using Group = ParamGroup<T, RMSpropOptions, RMSpropState<T>>;
+  using Group = ParamGroup<T, RMSpropOptions, RMSpropState<T>>;  ///< one parameter group of RMSprop
   /// One group of `params`.
   explicit BasicRMSprop(std::vector<BasicTensor<T>> params,
                         RMSpropOptions options = RMSpropOptions());
@@ -80,8 +83,8 @@ class BasicRMSprop final : public GroupedOptimizer<T, RMSpropOptions, RMSpropSta
                       const RMSpropOptions& options) override;
 };
 
-using RMSprop = BasicRMSprop<float>;
-using RMSpropD = BasicRMSprop<double>;
+using RMSprop = BasicRMSprop<float>;    ///< float32 elements
+using RMSpropD = BasicRMSprop<double>;  ///< float64 elements (gradient checks)
 
 extern template class GroupedOptimizer<float, RMSpropOptions, RMSpropState<float>>;
 extern template class GroupedOptimizer<double, RMSpropOptions, RMSpropState<double>>;

@@ -48,10 +48,12 @@ struct SGDState {
   std::int64_t step = 0;                             ///< updates applied so far
   xt::xarray<T> momentum_buffer = unset_array<T>();  ///< in use once momentum > 0
 
+  /// Calls f(name, array) for each state array ("momentum_buffer"), as state_dict names them.
   template <class F>
   void for_each_array(F&& f) {
     f("momentum_buffer", momentum_buffer);
   }
+  /// The same, read-only.
   template <class F>
   void for_each_array(F&& f) const {
     f("momentum_buffer", momentum_buffer);
@@ -62,7 +64,7 @@ struct SGDState {
 template <class T>
 class BasicSGD final : public GroupedOptimizer<T, SGDOptions, SGDState<T>> {
  public:
-  using Group = ParamGroup<T, SGDOptions, SGDState<T>>;
+  using Group = ParamGroup<T, SGDOptions, SGDState<T>>;  ///< one parameter group of SGD
   /// One group of `params`.
   BasicSGD(std::vector<BasicTensor<T>> params, SGDOptions options);
   /// Several groups; each inherits the options it does not set from `defaults`.
@@ -73,8 +75,8 @@ class BasicSGD final : public GroupedOptimizer<T, SGDOptions, SGDState<T>> {
                       const SGDOptions& options) override;
 };
 
-using SGD = BasicSGD<float>;
-using SGDD = BasicSGD<double>;
+using SGD = BasicSGD<float>;    ///< float32 elements
+using SGDD = BasicSGD<double>;  ///< float64 elements (gradient checks)
 
 extern template class GroupedOptimizer<float, SGDOptions, SGDState<float>>;
 extern template class GroupedOptimizer<double, SGDOptions, SGDState<double>>;

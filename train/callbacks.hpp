@@ -22,21 +22,28 @@ using EpochLogs = std::map<std::string, double>;
 
 /// What a callback can see and change during fit().
 struct TrainContext {
-  nn::Module& model;
-  optim::Optimizer& optimizer;
-  History& history;
-  std::size_t epochs;          ///< planned number of epochs
-  bool stop_training = false;  ///< set by a callback to end fit() after this epoch
+  nn::Module& model;            ///< the model being trained
+  optim::Optimizer& optimizer;  ///< its optimizer (e.g. to read or change learning rates)
+  History& history;             ///< the per-epoch logs so far
+  std::size_t epochs;           ///< planned number of epochs
+  bool stop_training = false;   ///< set by a callback to end fit() after this epoch
 };
 
+/// Base of fit()'s callbacks: override the hooks you need; each does nothing by default. Hooks run
+/// in the order the callbacks were given.
 class Callback {
  public:
+  /// Destroys the callback.
   virtual ~Callback() = default;
+  /// Before the first epoch.
   virtual void on_train_begin(TrainContext&) {}
   /// `epoch` counts from 1.
   virtual void on_epoch_begin(std::size_t /*epoch*/, TrainContext&) {}
+  /// After each training batch, with its index in the epoch (from 0) and its loss.
   virtual void on_batch_end(std::size_t /*batch*/, double /*loss*/, TrainContext&) {}
+  /// After each epoch (from 1) with its logs ("val_" values too when there is validation data).
   virtual void on_epoch_end(std::size_t /*epoch*/, const EpochLogs&, TrainContext&) {}
+  /// After the last epoch, or after a callback stopped training.
   virtual void on_train_end(TrainContext&) {}
 };
 
@@ -48,14 +55,21 @@ class Callback {
 /// then keep the worse weights).
 class EarlyStopping : public Callback {
  public:
+  /// Watches `monitor` ("val_loss", "val_acc", ...) with `mode` "auto", "min" or "max"; ValueError
+  /// for another mode.
   explicit EarlyStopping(std::string monitor = "val_loss", std::size_t patience = 3,
                          double min_delta = 0.0, std::string mode = "auto",
                          bool restore_best_weights = false);
+  /// Resets the wait count and the best value.
   void on_train_begin(TrainContext&) override;
+  /// Compares logs[monitor] with the best so far; sets ctx.stop_training after `patience` epochs
+  /// without improvement. ValueError when the logs lack `monitor`.
   void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override;
+  /// Restores the best epoch's weights when restore_best_weights is set.
   void on_train_end(TrainContext& ctx) override;
   /// The epoch (from 1) training stopped at, 0 if it ran to the end.
   std::size_t stopped_epoch() const { return stopped_epoch_; }
+  /// The best monitored value seen.
   double best() const { return best_; }
 
  private:
@@ -76,8 +90,11 @@ class EarlyStopping : public Callback {
 /// scores no accuracy for them (train/metrics.hpp).
 class TerminateOnNaN : public Callback {
  public:
+  /// Starts counting epochs from 0.
   void on_train_begin(TrainContext&) override { epoch_ = 0; }
+  /// Remembers the epoch, for the error message.
   void on_epoch_begin(std::size_t epoch, TrainContext&) override { epoch_ = epoch; }
+  /// NumericalError naming the epoch and batch when `loss` is NaN or infinite.
   void on_batch_end(std::size_t batch, double loss, TrainContext& ctx) override;
 
  private:
@@ -87,7 +104,9 @@ class TerminateOnNaN : public Callback {
 /// Steps a learning-rate scheduler at the end of every epoch.
 class LRSchedulerCallback : public Callback {
  public:
+  /// Steps `scheduler`, which must outlive training.
   explicit LRSchedulerCallback(optim::LRScheduler& scheduler) : scheduler_(scheduler) {}
+  /// Calls scheduler.step().
   void on_epoch_end(std::size_t, const EpochLogs&, TrainContext&) override { scheduler_.step(); }
 
  private:
@@ -97,8 +116,10 @@ class LRSchedulerCallback : public Callback {
 /// Steps ReduceLROnPlateau with the monitored value at the end of every epoch.
 class ReduceLROnPlateauCallback : public Callback {
  public:
+  /// Steps `scheduler` (which must outlive training) with logs[monitor].
   ReduceLROnPlateauCallback(optim::ReduceLROnPlateau& scheduler, std::string monitor = "val_loss")
       : scheduler_(scheduler), monitor_(std::move(monitor)) {}
+  /// Calls scheduler.step(logs[monitor]); ValueError when the logs lack `monitor`.
   void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override;
 
  private:
@@ -110,8 +131,12 @@ class ReduceLROnPlateauCallback : public Callback {
 /// checkpoint is written.
 class CheckpointCallback : public Callback {
  public:
+  /// save(epoch, ctx): writes the checkpoint of epoch `epoch` (from 1).
   using SaveFunction = std::function<void(std::size_t epoch, TrainContext&)>;
+  /// Saves every `every_epochs` epochs; ValueError when it is 0 or `save` is empty.
   CheckpointCallback(std::size_t every_epochs, SaveFunction save);
+  /// Calls save(epoch, ctx) when `epoch` is a multiple of every_epochs, the last one, or the
+  /// one training stops at.
   void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override;
 
  private:
@@ -122,8 +147,11 @@ class CheckpointCallback : public Callback {
 /// Calls a function at the end of each epoch (quick custom hooks without a class).
 class LambdaCallback : public Callback {
  public:
+  /// fn(epoch, logs, ctx), called after each epoch.
   using EpochFunction = std::function<void(std::size_t, const EpochLogs&, TrainContext&)>;
+  /// Calls `on_epoch_end` after each epoch.
   explicit LambdaCallback(EpochFunction on_epoch_end) : fn_(std::move(on_epoch_end)) {}
+  /// Calls the function.
   void on_epoch_end(std::size_t epoch, const EpochLogs& logs, TrainContext& ctx) override {
     fn_(epoch, logs, ctx);
   }

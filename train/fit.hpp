@@ -48,7 +48,7 @@ struct SchedulerHook {
 /// state across a resume (an EarlyStopping's patience restarts), and schedulers stepped by a
 /// callback instead of scheduler() are not saved.
 struct FitOptions {
-  std::size_t epochs_ = 1;
+  std::size_t epochs_ = 1;                            ///< passes over the training data
   std::vector<std::string> metrics_;                  ///< e.g. {"accuracy", "top3_accuracy"}
   std::vector<std::shared_ptr<Callback>> callbacks_;  ///< run in order
   int verbose_ = 1;  ///< 0: silent; 1: progress bar on a terminal, else a line per epoch
@@ -69,18 +69,27 @@ struct FitOptions {
   std::string resume_path_;                ///< training checkpoint to resume from ("": start fresh)
   std::vector<SchedulerHook> schedulers_;  ///< stepped after each epoch, saved in checkpoints
 
+  /// Number of epochs (default 1).
   FitOptions& epochs(std::size_t v) { return epochs_ = v, *this; }
+  /// Metrics reported per epoch besides the loss, by name (train/metrics.hpp; an unknown name is a
+  /// ValueError when fit starts).
   FitOptions& metrics(std::vector<std::string> v) { return metrics_ = std::move(v), *this; }
+  /// Appends a callback; callbacks run in the order added.
   FitOptions& callback(std::shared_ptr<Callback> c) {
     return callbacks_.push_back(std::move(c)), *this;
   }
+  /// 0: silent; 1 (default): a progress bar on a terminal, else one line per epoch.
   FitOptions& verbose(int v) { return verbose_ = v, *this; }
+  /// Samples per shard of the batch-parallel step (default kDefaultShardSize).
   FitOptions& shard_size(std::size_t v) { return shard_size_ = v, *this; }
+  /// false: one tape per batch, no sharding (default true).
   FitOptions& parallel(bool v) { return parallel_ = v, *this; }
+  /// Root seed of the shards' random streams and of the Dataset overload's shuffling.
   FitOptions& seed(std::uint64_t v) { return seed_ = v, *this; }
   /// true (the default): a NaN or infinite batch loss stops fit with a NumericalError naming
   /// the epoch and the step (TerminateOnNaN); false: training goes on.
   FitOptions& terminate_on_nan(bool v) { return terminate_on_nan_ = v, *this; }
+  /// Where progress goes (default std::cout); the stream must outlive fit.
   FitOptions& out(std::ostream& os) { return out_ = &os, *this; }
   /// Dataset overload only: samples per batch.
   FitOptions& batch_size(std::size_t v) { return batch_size_ = v, *this; }

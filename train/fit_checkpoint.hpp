@@ -21,7 +21,7 @@ namespace axon::train {
 struct FitProgress {
   std::size_t next_epoch = 1;     ///< counts from 1
   std::uint64_t global_step = 0;  ///< optimizer steps taken
-  History history;
+  History history;                ///< the logs of the epochs done
 };
 
 /// Saves and restores everything a fit() run needs to continue exactly: the model, the optimizer

@@ -10,12 +10,14 @@
 /// "val_loss", ...), written as CSV or as an SVG learning-curve plot a browser opens.
 namespace axon::train {
 
+/// One series of per-epoch values per name, in epoch order.
 class History {
  public:
   /// Appends `value` to the series `name` (created on first use, in first-use order).
   void append(const std::string& name, double value);
   /// The series `name`; ValueError when absent.
   const std::vector<double>& operator[](const std::string& name) const;
+  /// Whether a series `name` exists.
   bool contains(const std::string& name) const { return series_.count(name) > 0; }
   /// Series names in first-use order.
   const std::vector<std::string>& names() const { return order_; }

@@ -16,6 +16,7 @@
 namespace axon::train {
 
 using autograd::BasicTensor;
+/// Class indices of a batch's samples, one per sample.
 using Labels = std::vector<std::size_t>;
 
 /// Row-wise arg-max of logits or probabilities [N,C] (first index on ties; a NaN ranks above
@@ -72,12 +73,12 @@ class ConfusionMatrix {
   double accuracy() const;
   /// Per-class precision, recall and F1 (0 where undefined: no predictions / no samples).
   std::vector<double> precision() const;
-  std::vector<double> recall() const;
-  std::vector<double> f1() const;
+  std::vector<double> recall() const;  ///< per-class recall
+  std::vector<double> f1() const;      ///< per-class F1 score
   /// Unweighted means over classes.
   double macro_precision() const;
-  double macro_recall() const;
-  double macro_f1() const;
+  double macro_recall() const;  ///< mean per-class recall
+  double macro_f1() const;      ///< mean per-class F1 score
   /// A printable table.
   std::string to_string() const;
 
@@ -100,8 +101,12 @@ class Metric {
   virtual ~Metric() = default;
   /// The name used in progress output, the history and CSV columns ("accuracy", "val_mae").
   virtual std::string name() const = 0;
+  /// Clears the accumulated state (start of an epoch).
   virtual void reset() = 0;
+  /// Accumulates one batch's predictions and labels or targets; ValueError when the batch lacks
+  /// what the metric needs.
   virtual void update(const BatchResult& batch) = 0;
+  /// The metric over every batch since reset().
   virtual double value() const = 0;
 };
 

@@ -67,7 +67,7 @@ std::size_t workers();
 template <class T>
 using BasicLossFunction = std::function<autograd::BasicTensor<T>(
     const autograd::BasicTensor<T>& output, const datasets::Batch& shard)>;
-using LossFunction = BasicLossFunction<float>;
+using LossFunction = BasicLossFunction<float>;  ///< float32 elements
 
 /// Rows [begin, end) of a batch (inputs, labels, targets and indices). IndexError when the range
 /// is not within the batch; ShapeError when the inputs, targets or labels do not have one row
@@ -81,7 +81,7 @@ struct BasicStepResult {
   std::vector<autograd::BasicTensor<T>> outputs;  ///< the model's output per shard, in order
   std::vector<datasets::Batch> shards;            ///< the shards themselves (for metrics)
 };
-using StepResult = BasicStepResult<float>;
+using StepResult = BasicStepResult<float>;  ///< float32 elements
 
 /// The shards of a batch of n samples (n >= 1) in shards of `shard_size`: [0, s), [s, 2s), ...,
 /// the last one shorter; a last shard of one sample joins the one before it (one-sample shards
@@ -188,6 +188,7 @@ class BasicShardedStep {
   std::uint64_t steps() const { return step_; }
   /// Restores the step counter (when resuming training from a checkpoint).
   void set_steps(std::uint64_t step) { step_ = step; }
+  /// Samples per shard.
   std::size_t shard_size() const { return shard_size_; }
 
  private:
@@ -200,6 +201,6 @@ class BasicShardedStep {
   ShardBuffers<T> buffers_;
 };
 
-using ShardedStep = BasicShardedStep<float>;
+using ShardedStep = BasicShardedStep<float>;  ///< float32 elements
 
 }  // namespace axon::train

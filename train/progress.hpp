@@ -18,10 +18,11 @@ using Values = std::vector<std::pair<std::string, double>>;
 /// Whether standard output is a terminal.
 bool stdout_is_terminal();
 
+/// The progress display of one epoch: update() after each batch, finish() at the end.
 class ProgressBar {
  public:
-  /// `interactive`: redraw a bar with '\r' (a terminal); otherwise print only finish()'s line.
-  /// `min_interval_seconds` limits redraws (0 redraws on every update).
+  /// `interactive`: redraw a bar in place with a carriage return (a terminal); otherwise print only
+  /// finish()'s line. `min_interval_seconds` limits redraws (0 redraws on every update).
   ProgressBar(std::ostream& out, bool interactive, std::size_t epoch, std::size_t epochs,
               std::size_t total_samples, double min_interval_seconds = 0.1);
 

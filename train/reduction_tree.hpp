@@ -29,6 +29,7 @@ namespace axon::train {
 struct LeafRange {
   std::size_t begin = 0;  ///< first leaf
   std::size_t end = 0;    ///< one past the last leaf
+  /// Equal when both bounds are.
   bool operator==(const LeafRange&) const = default;
 };
 
@@ -40,8 +41,14 @@ struct ReductionPlan {
   static constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
   /// buffer[dst] = dst_weight * buffer[dst] + src_weight * buffer[src], elementwise.
   struct Add {
+    ///@{
+    /// Buffer indices: `dst` is updated in place from `src`.
     std::size_t dst, src;
+    ///@}
+    ///@{
+    /// Weights of the two terms.
     T dst_weight, src_weight;
+    ///@}
   };
   std::vector<Add> adds;     ///< in tree order
   std::size_t root = kNone;  ///< the position whose buffer holds the sum after the adds

@@ -26,7 +26,10 @@ TrialRecord parse_json_line(const std::string& line, const std::string& where);
 /// An empty path keeps the records in memory only.
 class Journal {
  public:
+  /// Opens (or creates) the journal at `path` for the search described by `search`; see the class
+  /// description for the errors.
   Journal(std::string path, const std::string& search);
+  /// Closes the file.
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -38,6 +41,7 @@ class Journal {
   /// Appends one record durably; safe to call from several threads.
   void append(const TrialRecord& record);
 
+  /// The journal's file ("" when in memory only).
   const std::string& path() const { return path_; }
 
  private:

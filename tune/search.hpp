@@ -10,6 +10,9 @@
 #include "axon/tune/strategy.hpp"
 #include "axon/tune/trial.hpp"
 
+/// Hyperparameter search: a Space of parameters, a Strategy proposing trials (grid, random,
+/// successive halving, Hyperband), search() running an objective on them with a resumable journal,
+/// and k-fold cross-validation (docs/TUNE.md).
 namespace axon::tune {
 
 /// The search stopped: too many trials in a row failed. The message quotes the last failure.
@@ -20,6 +23,7 @@ class SearchError : public Error {
 
 /// search()'s settings, with chained setters: `SearchOptions().journal("s.jsonl").parallel(2)`.
 struct SearchOptions {
+  /// Whether a lower or a higher score is better (default lower).
   Direction direction_ = Direction::kMinimize;
   std::string journal_;       ///< JSON-lines journal ("": none, nothing survives a crash)
   std::string model_dir_;     ///< each trial's model and best.safetensors go here ("": none)
@@ -30,22 +34,35 @@ struct SearchOptions {
   int verbose_ = 1;                    ///< 0: silent; 1: a line per finished trial
   std::ostream* out_ = nullptr;        ///< progress output (default std::cout)
 
+  /// Whether a lower or a higher score is better.
   SearchOptions& direction(Direction v) { return direction_ = v, *this; }
+  /// A lower score is better (the default: losses, errors).
   SearchOptions& minimize() { return direction(Direction::kMinimize); }
+  /// A higher score is better (accuracies).
   SearchOptions& maximize() { return direction(Direction::kMaximize); }
+  /// Path of the JSON-lines journal; a search with a journal resumes where it stopped.
   SearchOptions& journal(std::string path) { return journal_ = std::move(path), *this; }
+  /// Folder for each trial's saved model and best.safetensors.
   SearchOptions& model_dir(std::string path) { return model_dir_ = std::move(path), *this; }
+  /// Trials run at once (default 1).
   SearchOptions& parallel(std::size_t v) { return parallel_ = v, *this; }
+  /// oneTBB threads of each trial (0: the cores divided by parallel).
   SearchOptions& threads_per_trial(std::size_t v) { return threads_per_trial_ = v, *this; }
+  /// Stop after this many failures in a row (0: never stop).
   SearchOptions& max_failures(std::size_t v) { return max_failures_ = v, *this; }
+  /// The Reporter's divergence factor (0: off).
   SearchOptions& divergence(double v) { return divergence_ = v, *this; }
+  /// 0: silent; 1 (default): a line per finished trial.
   SearchOptions& verbose(int v) { return verbose_ = v, *this; }
+  /// Where progress goes (default std::cout); the stream must outlive the search.
   SearchOptions& out(std::ostream& os) { return out_ = &os, *this; }
 };
 
 /// What a search found: every trial's last record (its highest rung), best first.
 class SearchResult {
  public:
+  /// Ranks the records `all` (every rung) by `direction`; `model_dir` is where the trials' models
+  /// were saved.
   SearchResult(std::vector<TrialRecord> all, Direction direction, std::string model_dir);
 
   /// Each trial's record at its highest rung, ranked (tune::ranked): best first, failed last.

@@ -23,17 +23,24 @@ std::string to_string(const Value& value);
 
 /// One parameter of a Space.
 struct Param {
+  /// How a parameter's values are drawn: from a list, integers on a lattice, or reals in a range.
   enum class Kind { kChoice, kInteger, kReal };
-  std::string name;
-  Kind kind = Kind::kChoice;
-  std::vector<Value> choices;                        ///< kChoice
-  std::int64_t int_low = 0, int_high = 0, step = 1;  ///< kInteger: low, low + step, ... <= high
-  double low = 0, high = 0;                          ///< kReal: [low, high]
+  std::string name;            ///< the name trials look its value up by
+  Kind kind = Kind::kChoice;   ///< which of the fields below apply
+  std::vector<Value> choices;  ///< kChoice
+  ///@{
+  /// Integer range and lattice step (kInteger): low, low + step, ... <= high.
+  std::int64_t int_low = 0, int_high = 0, step = 1;
+  ///@}
+  ///@{
+  /// Real range (kReal): [low, high].
+  double low = 0, high = 0;
+  ///@}
   bool log = false;             ///< drawn uniformly in log space (kInteger, kReal)
   std::size_t grid_points = 3;  ///< kReal in a grid: evenly spaced points, both ends included
   /// Present only when the parameter `parent` takes one of `when_values`.
   std::optional<std::string> parent;
-  std::vector<Value> when_values;
+  std::vector<Value> when_values;  ///< the values of `parent` for which this parameter exists
 };
 
 /// A search space: parameters in the order they were declared, each possibly conditional on an
@@ -73,7 +80,9 @@ class Space {
   /// journal is only resumed by the search that wrote it.
   std::string describe() const;
 
+  /// The parameters in declaration order.
   const std::vector<Param>& params() const { return params_; }
+  /// Whether no parameter was declared.
   bool empty() const { return params_.empty(); }
 
  private:

@@ -42,6 +42,7 @@ class Strategy {
 /// objective's own).
 class GridSearch : public Strategy {
  public:
+  /// A grid search giving each trial `epochs` and seeds derived from `seed`.
   explicit GridSearch(Space space, std::size_t epochs = 0, std::uint64_t seed = 0);
   std::size_t rounds() const override { return 1; }
   std::vector<Trial> round(std::size_t round, const std::vector<TrialRecord>& earlier,
@@ -57,6 +58,7 @@ class GridSearch : public Strategy {
 /// `trials` draws Space::sample(seed, 0..trials-1).
 class RandomSearch : public Strategy {
  public:
+  /// `trials` random draws from `space`; ValueError for an empty space or no trial.
   RandomSearch(Space space, std::size_t trials, std::uint64_t seed, std::size_t epochs = 0);
   std::size_t rounds() const override { return 1; }
   std::vector<Trial> round(std::size_t round, const std::vector<TrialRecord>& earlier,
@@ -75,6 +77,9 @@ class RandomSearch : public Strategy {
 /// has trained max_epochs. Ties go to the lower trial id.
 class SuccessiveHalving : public Strategy {
  public:
+  /// Successive halving from `min_epochs` to `max_epochs`, keeping 1 / `eta` per rung; ValueError
+  /// for an empty space, no trial or a bad epoch range or eta. `first_id` numbers the trials
+  /// (Hyperband's brackets continue ids).
   SuccessiveHalving(Space space, std::size_t trials, std::size_t min_epochs, std::size_t max_epochs,
                     std::size_t eta = 3, std::uint64_t seed = 0, std::size_t first_id = 0);
   std::size_t rounds() const override { return rungs_; }
@@ -96,11 +101,14 @@ class SuccessiveHalving : public Strategy {
 /// epochs. Brackets run one after the other; trial ids continue across them.
 class Hyperband : public Strategy {
  public:
+  /// Hyperband up to `max_epochs` with reduction factor `eta`; ValueError for max_epochs < 1 or eta
+  /// < 2.
   Hyperband(Space space, std::size_t max_epochs, std::size_t eta = 3, std::uint64_t seed = 0);
   std::size_t rounds() const override;
   std::vector<Trial> round(std::size_t round, const std::vector<TrialRecord>& earlier,
                            Direction direction) const override;
   std::string describe() const override;
+  /// The successive-halving brackets, run in order.
   const std::vector<SuccessiveHalving>& brackets() const { return brackets_; }
 
  private:

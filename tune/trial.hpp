@@ -22,7 +22,7 @@ struct Trial {
   std::size_t rung = 0;    ///< successive halving's rung (0 for grid and random search)
   std::size_t epochs = 0;  ///< the epoch budget; 0 when the strategy leaves it to the objective
   std::uint64_t seed = 0;  ///< for the trial's initialisation and shuffles
-  Values values;
+  Values values;           ///< the parameters' values by name
   /// A path the objective may use for a training checkpoint (FitOptions::checkpoint/resume) so a
   /// trial promoted to the next rung continues instead of starting over; "" without a journal.
   std::string checkpoint;
@@ -64,7 +64,9 @@ class Reporter {
   /// Saves the model's parameters as safetensors (io::save) for the ensemble and the best model.
   void save(const nn::Module& model) const;
 
+  /// The scores reported so far, by epoch.
   const std::vector<double>& curve() const { return curve_; }
+  /// Where save() writes ("": nowhere).
   const std::string& model_path() const { return model_path_; }
 
  private:
@@ -80,17 +82,19 @@ using Objective = std::function<double(const Trial&, Reporter&)>;
 
 /// A finished trial, as the journal stores it.
 struct TrialRecord {
+  /// Whether the trial finished or failed.
   enum class Status { kOk, kFailed };
-  std::size_t id = 0;
-  std::size_t rung = 0;
-  std::size_t epochs = 0;
-  Values values;
-  Status status = Status::kOk;
-  double score = 0;           ///< NaN when failed
-  std::vector<double> curve;  ///< what the trial reported per epoch
-  std::string message;        ///< the failure's message
-  double seconds = 0;         ///< wall time (not part of the result table)
+  std::size_t id = 0;           ///< the trial's id
+  std::size_t rung = 0;         ///< its successive-halving rung
+  std::size_t epochs = 0;       ///< the epochs it trained
+  Values values;                ///< its parameters' values
+  Status status = Status::kOk;  ///< finished or failed
+  double score = 0;             ///< NaN when failed
+  std::vector<double> curve;    ///< what the trial reported per epoch
+  std::string message;          ///< the failure's message
+  double seconds = 0;           ///< wall time (not part of the result table)
 
+  /// Whether the trial finished.
   bool ok() const { return status == Status::kOk; }
 };
 

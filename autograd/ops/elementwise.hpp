@@ -81,14 +81,19 @@ BasicTensor<T> where(const BasicTensor<T>& mask, const BasicTensor<T>& a, const 
 /// Comparisons: masks of 1 and 0 with the broadcast shape. They record nothing (no gradient).
 template <class T>
 BasicTensor<T> eq(const BasicTensor<T>& a, const BasicTensor<T>& b);
+/// 1 where a != b, else 0.
 template <class T>
 BasicTensor<T> ne(const BasicTensor<T>& a, const BasicTensor<T>& b);
+/// 1 where a < b, else 0.
 template <class T>
 BasicTensor<T> lt(const BasicTensor<T>& a, const BasicTensor<T>& b);
+/// 1 where a <= b, else 0.
 template <class T>
 BasicTensor<T> le(const BasicTensor<T>& a, const BasicTensor<T>& b);
+/// 1 where a > b, else 0.
 template <class T>
 BasicTensor<T> gt(const BasicTensor<T>& a, const BasicTensor<T>& b);
+/// 1 where a >= b, else 0.
 template <class T>
 BasicTensor<T> ge(const BasicTensor<T>& a, const BasicTensor<T>& b);
 

@@ -20,11 +20,14 @@ namespace axon::autograd::reduction_plan {
 /// axis of [N,F] is [N,F,1] and the first is [1,N,F]. Otherwise the input is gathered into
 /// [results, reduced, 1] through two offset tables (a transpose by index arithmetic).
 struct Reduction {
-  Shape out_shape;  // the result's shape, keepdims applied
+  Shape out_shape;  ///< the result's shape, keepdims applied
+  ///@{
+  /// The block's extents [outer, reduced, inner] (see above).
   std::size_t outer = 1, reduced = 1, inner = 1;
-  bool direct = true;
-  std::vector<std::size_t> base;  // gathered only: input offset of result o's first element
-  std::vector<std::size_t> step;  // gathered only: offset of reduced element r from that base
+  ///@}
+  bool direct = true;             ///< whether the block is the input itself (no gather)
+  std::vector<std::size_t> base;  ///< gathered only: input offset of result o's first element
+  std::vector<std::size_t> step;  ///< gathered only: offset of reduced element r from that base
 };
 
 /// "op: input shape [2,3], axes [1]: " for error messages.
