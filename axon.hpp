@@ -4,9 +4,9 @@
 /// Everything a model script needs, in one include: `#include <axon/axon.hpp>`.
 ///
 /// The engine (tensors, the tape, every op, gradcheck), layers and losses, optimizers and
-/// schedulers, data sets and loaders, the training loop with its metrics and callbacks, and
-/// checkpoints. A file that needs only a part can include that part alone: every folder's headers
-/// stand on their own (`<axon/autograd/autograd.hpp>` for the engine, `<axon/nn/linear.hpp>`,
+/// schedulers, data sets and loaders, the training loop with its metrics and callbacks,
+/// checkpoints, and hyper-parameter search. A file that needs only a part can include that part
+/// alone: every folder's headers stand on their own (`<axon/autograd/autograd.hpp>` for the engine, `<axon/nn/linear.hpp>`,
 /// `<axon/optim/optim.hpp>`, `<axon/datasets/datasets.hpp>`, ...). Parts save little compile
 /// time, since every one includes the engine's tensor and with it xtensor; a precompiled header
 /// of this one saves most (docs/FIRST_PROJECT.md, "Compile time").
@@ -22,6 +22,7 @@
 #include "axon/nn/conv.hpp"
 #include "axon/nn/dropout.hpp"
 #include "axon/nn/embedding.hpp"
+#include "axon/nn/ensemble.hpp"
 #include "axon/nn/flatten.hpp"
 #include "axon/nn/gradcheck.hpp"
 #include "axon/nn/init.hpp"
@@ -45,3 +46,9 @@
 #include "axon/train/progress.hpp"
 #include "axon/train/reduction_tree.hpp"
 #include "axon/train/shard_scopes.hpp"
+#include "axon/tune/cross_validate.hpp"
+#include "axon/tune/journal.hpp"
+#include "axon/tune/search.hpp"
+#include "axon/tune/space.hpp"
+#include "axon/tune/strategy.hpp"
+#include "axon/tune/trial.hpp"
