@@ -6,11 +6,10 @@
 /// The engine (tensors, the tape, every op, gradcheck), layers and losses, optimizers and
 /// schedulers, data sets and loaders, the training loop with its metrics and callbacks,
 /// checkpoints, and hyper-parameter search. A file that needs only a part can include that part
-/// alone: every folder's headers stand on their own (`<axon/autograd/autograd.hpp>` for the engine,
-/// `<axon/nn/linear.hpp>`,
-/// `<axon/optim/optim.hpp>`, `<axon/datasets/datasets.hpp>`, ...). Parts save little compile
-/// time, since every one includes the engine's tensor and with it xtensor; a precompiled header
-/// of this one saves most (docs/FIRST_PROJECT.md, "Compile time").
+/// alone: every folder's headers stand on their own (`<axon/autograd/autograd.hpp>` for the
+/// engine, `<axon/nn/linear.hpp>`, `<axon/optim/optim.hpp>`, `<axon/datasets/datasets.hpp>`,
+/// ...). Parts save little compile time, since every one includes the engine's tensor and with
+/// it xtensor; a precompiled header of this one saves most (docs/FIRST_PROJECT.md, "Compile time").
 #include "axon/autograd/autograd.hpp"
 #include "axon/datasets/datasets.hpp"
 #include "axon/io/atomic_file.hpp"
