@@ -5,6 +5,10 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
+
+#include "axon/autograd/operators.hpp"
+#include "axon/autograd/ops/pointwise.hpp"
 
 namespace axon::nn {
 
@@ -28,10 +32,11 @@ void check_arguments(const char* op, const std::vector<BasicTensor<T>>& params, 
   }
 }
 
-/// lambda sum_k sum_i f(w_ki) over a list of parameters, recorded as one node. `slope(w)` is df/dw.
-template <class T, class F, class Slope>
+/// lambda sum_k sum_i f(w_ki) over a list of parameters, recorded as one node. `slope(w)` is df/dw;
+/// `slope_tensor(w)` the same for a whole tensor in recorded ops (the recorded backward).
+template <class T, class F, class Slope, class SlopeTensor>
 BasicTensor<T> penalty(const char* op, const std::vector<BasicTensor<T>>& params, T lambda, F f,
-                       Slope slope) {
+                       Slope slope, SlopeTensor slope_tensor) {
   check_arguments(op, params, lambda);
   double total = 0;
   for (const auto& p : params) {
@@ -47,8 +52,16 @@ BasicTensor<T> penalty(const char* op, const std::vector<BasicTensor<T>>& params
   }
   return autograd::make_result<T>(
       op, std::move(value), params,
-      [inputs = std::move(inputs), lambda, slope](const xt::xarray<T>& g, const xt::xarray<T>&) {
+      [inputs = std::move(inputs), lambda, slope, slope_tensor](const auto& g,
+                                                                const auto&) -> void {
         // d/dw_ki = g lambda slope(w_ki)   [shape of each parameter]
+        if constexpr (autograd::detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          const BasicTensor<T> scale = g * lambda;  // 0-d, broadcast over each parameter
+          for (const auto& impl : inputs) {
+            autograd::detail::add_grad(impl, slope_tensor(BasicTensor<T>(impl)) * scale);
+          }
+          return;
+        }
         const T scale = g.data()[0] * lambda;
         for (const auto& impl : inputs) {
           xt::xarray<T> d = xt::xarray<T>::from_shape(impl->value.shape());
@@ -66,14 +79,20 @@ BasicTensor<T> l1_penalty(const std::vector<BasicTensor<T>>& params,
                           std::type_identity_t<T> lambda) {
   return penalty<T>(
       "l1_penalty", params, lambda, [](T w) { return std::abs(w); },
-      [](T w) { return w > T(0) ? T(1) : (w < T(0) ? T(-1) : T(0)); });
+      [](T w) { return w > T(0) ? T(1) : (w < T(0) ? T(-1) : T(0)); },
+      [](const BasicTensor<T>& w) {
+        // sign(w): a constant (its derivative is 0 away from w = 0)
+        return autograd::detail::constant_map(
+            w, [](T v) { return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0)); });
+      });
 }
 
 template <class T>
 BasicTensor<T> l2_penalty(const std::vector<BasicTensor<T>>& params,
                           std::type_identity_t<T> lambda) {
   return penalty<T>(
-      "l2_penalty", params, lambda, [](T w) { return w * w; }, [](T w) { return T(2) * w; });
+      "l2_penalty", params, lambda, [](T w) { return w * w; }, [](T w) { return T(2) * w; },
+      [](const BasicTensor<T>& w) { return w * T(2); });
 }
 
 #define AXON_INSTANTIATE(T)                                                 \

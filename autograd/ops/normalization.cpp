@@ -9,7 +9,11 @@
 #include <vector>
 
 #include "axon/autograd/error.hpp"
+#include "axon/autograd/operators.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/reductions.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 namespace axon::autograd {
 
@@ -120,7 +124,9 @@ struct BatchNormBackward {
   ChannelLayout L;
   std::size_t m;  // elements per channel
   bool training;
+  double eps;  // read by the recorded backward only, which recomputes the statistics
   void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+  void operator()(const BasicTensor<T>& g, const BasicTensor<T>& out) const;
 };
 
 template <class T>
@@ -212,7 +218,7 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
       "batch_norm", std::move(out), present<T>({&x, &weight, &bias}),
       BatchNormBackward<T>{x.impl_ptr(), weight.defined() ? weight.impl_ptr() : nullptr,
                            bias.defined() ? bias.impl_ptr() : nullptr, xh, std::move(invstd), L, m,
-                           training});
+                           training, eps});
 }
 
 template <class T>
@@ -255,6 +261,39 @@ void BatchNormBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T
   }
 }
 
+template <class T>
+void BatchNormBackward<T>::operator()(const BasicTensor<T>& g, const BasicTensor<T>&) const {
+  // Recorded: the same rule in recorded ops on [N, C, S], with [1, C, 1] per-channel vectors. In
+  // training the statistics are recomputed on the tape (they depend on x); in evaluation they
+  // are constants and xh = (x - x0) invstd + xh0 (x0, xh0: the saved values, constants) has
+  // xh's value and its derivative invstd.
+  const long n = static_cast<long>(L.n), c = static_cast<long>(L.c), s = static_cast<long>(L.s);
+  const std::vector<long> block{n, c, s}, channel{1, c, 1};
+  const Shape& shape = x->value.shape();
+  const BasicTensor<T> x3 = reshape(BasicTensor<T>(x), block);
+  const BasicTensor<T> g3 = reshape(g, block);
+  BasicTensor<T> xh3, is3;
+  if (training) {
+    const BasicTensor<T> centred = x3 - mean(x3, {0, 2}, true);
+    is3 = pow(mean(centred * centred, {0, 2}, true) + T(eps), T(-0.5));
+    xh3 = centred * is3;
+  } else {
+    is3 = reshape(BasicTensor<T>(invstd), channel);
+    const BasicTensor<T> x0(x->value), xh0(*xh);
+    xh3 = reshape((BasicTensor<T>(x) - x0), block) * is3 + reshape(xh0, block);
+  }
+  if (x->requires_grad) {
+    // dx = a (g - mean(g) - xh mean(g xh)) in training, a g in evaluation; a = weight invstd.
+    const BasicTensor<T> a =
+        weight ? reshape(BasicTensor<T>(weight), channel) * is3 : BasicTensor<T>(is3);
+    const BasicTensor<T> inner =
+        training ? g3 - mean(g3, {0, 2}, true) - xh3 * mean(g3 * xh3, {0, 2}, true) : g3;
+    detail::add_grad(x, reshape(a * inner, std::vector<long>(shape.begin(), shape.end())));
+  }
+  if (weight && weight->requires_grad) detail::add_grad(weight, sum(g3 * xh3, {0, 2}));
+  if (bias && bias->requires_grad) detail::add_grad(bias, sum(g3, {0, 2}));
+}
+
 /// layer_norm's backward: the inputs, the normalised input and the statistics it reads, and its
 /// rule.
 template <class T>
@@ -263,7 +302,9 @@ struct LayerNormBackward {
   std::shared_ptr<xt::xarray<T>> xh;               // the normalised input
   std::shared_ptr<std::vector<T>> invstd;          // per row
   std::size_t rows, d;
+  double eps;  // read by the recorded backward only, which recomputes the statistics
   void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+  void operator()(const BasicTensor<T>& g, const BasicTensor<T>& out) const;
 };
 
 template <class T>
@@ -328,7 +369,7 @@ BasicTensor<T> layer_norm(const BasicTensor<T>& x, const std::vector<std::size_t
   return make_result<T>(
       "layer_norm", std::move(out), present<T>({&x, &weight, &bias}),
       LayerNormBackward<T>{x.impl_ptr(), weight.defined() ? weight.impl_ptr() : nullptr,
-                           bias.defined() ? bias.impl_ptr() : nullptr, xh, invstd, rows, d});
+                           bias.defined() ? bias.impl_ptr() : nullptr, xh, invstd, rows, d, eps});
 }
 
 template <class T>
@@ -376,6 +417,32 @@ void LayerNormBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T
     }
     accumulate_grad(*bias, std::move(db));
   }
+}
+
+template <class T>
+void LayerNormBackward<T>::operator()(const BasicTensor<T>& g, const BasicTensor<T>&) const {
+  // Recorded: the same rule in recorded ops on [rows, D], the statistics recomputed on the tape.
+  const std::vector<long> block{static_cast<long>(rows), static_cast<long>(d)};
+  const BasicTensor<T> x2 = reshape(BasicTensor<T>(x), block);
+  const BasicTensor<T> g2 = reshape(g, block);
+  const BasicTensor<T> centred = x2 - mean(x2, {1}, true);
+  const BasicTensor<T> is = pow(mean(centred * centred, {1}, true) + T(eps), T(-0.5));
+  const BasicTensor<T> h = centred * is;
+  if (x->requires_grad) {
+    const BasicTensor<T> gw =
+        weight ? g2 * reshape(BasicTensor<T>(weight), {static_cast<long>(d)}) : g2;
+    const Shape& shape = x->value.shape();
+    detail::add_grad(x, reshape(is * (gw - mean(gw, {1}, true) - h * mean(gw * h, {1}, true)),
+                                std::vector<long>(shape.begin(), shape.end())));
+  }
+  const auto param_shape = [](const TensorImpl<T>& p) {
+    return std::vector<long>(p.value.shape().begin(), p.value.shape().end());
+  };
+  if (weight && weight->requires_grad) {
+    detail::add_grad(weight, reshape(sum(g2 * h, {0}), param_shape(*weight)));
+  }
+  if (bias && bias->requires_grad)
+    detail::add_grad(bias, reshape(sum(g2, {0}), param_shape(*bias)));
 }
 
 AXON_INSTANTIATE_OPS(batch_norm, layer_norm)

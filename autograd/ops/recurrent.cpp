@@ -8,15 +8,24 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "axon/autograd/blas.hpp"
+#include "axon/autograd/operators.hpp"
+#include "axon/autograd/ops/activations.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/linalg.hpp"
+#include "axon/autograd/ops/shape.hpp"
+#include "axon/autograd/ops/windows.hpp"
 #include "axon/autograd/vector_math.hpp"
 
 namespace axon::autograd {
 
 namespace {
 
+using detail::placed;
+using detail::window;
 using vector_math::sigmoid_n;
 using vector_math::tanh_n;
 
@@ -97,6 +106,24 @@ void lstm_output_grad_row(const T* __restrict dh, const T* __restrict ao, const 
   }
 }
 
+/// Column block k (of width h) of gates [B, blocks*h].
+template <class T>
+BasicTensor<T> gate(const BasicTensor<T>& gates, std::size_t k, std::size_t h) {
+  return window(gates, 0, gates.shape()[0], k * h, h);
+}
+
+/// Blocks d[k] [B, h] (undefined: zero) placed side by side as gates [B, d.size()*h].
+template <class T>
+BasicTensor<T> gates_of(const std::vector<BasicTensor<T>>& d, std::size_t batch, std::size_t h) {
+  BasicTensor<T> sum;
+  for (std::size_t k = 0; k < d.size(); ++k) {
+    if (!d[k].defined()) continue;
+    BasicTensor<T> p = placed(d[k], 0, k * h, batch, d.size() * h);
+    sum = sum.defined() ? sum + p : p;
+  }
+  return sum;
+}
+
 }  // namespace
 
 template <class T>
@@ -107,8 +134,13 @@ BasicTensor<T> sequence_step(const BasicTensor<T>& sequence, std::size_t step, s
   std::copy_n(sequence.data_ptr() + offset, count, out.data());
   auto is = sequence.impl_ptr();
   return make_result<T>("sequence_step", std::move(out), {&sequence},
-                        [is, offset, count](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          accumulate_step_grad(*is, offset, count, g.data());
+                        [is, offset, count](const auto& g, const auto&) -> void {
+                          if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+                            const Shape& s = is->value.shape();
+                            detail::add_grad(is, placed(g, offset / s[1], 0, s[0], s[1]));
+                          } else {
+                            accumulate_step_grad(*is, offset, count, g.data());
+                          }
                         });
 }
 
@@ -118,6 +150,7 @@ struct RecurrentGatesBackward {
   std::shared_ptr<TensorImpl<T>> sequence_gates, h, weight;
   std::size_t offset, batch, hidden, width;
   void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+  void operator()(const BasicTensor<T>& g, const BasicTensor<T>& out) const;  // recorded
 };
 
 template <class T>
@@ -169,6 +202,17 @@ void RecurrentGatesBackward<T>::operator()(const xt::xarray<T>& g, const xt::xar
   }
 }
 
+template <class T>
+void RecurrentGatesBackward<T>::operator()(const BasicTensor<T>& g, const BasicTensor<T>&) const {
+  if (h->requires_grad) detail::add_grad(h, matmul(g, BasicTensor<T>(weight)));
+  if (weight->requires_grad)
+    detail::add_grad(weight, matmul(transpose(g, 0, 1), BasicTensor<T>(h)));
+  if (sequence_gates->requires_grad) {
+    const Shape& s = sequence_gates->value.shape();
+    detail::add_grad(sequence_gates, placed(g, offset / width, 0, s[0], s[1]));
+  }
+}
+
 /// lstm_cell_state's backward: the inputs and the activated gates it reads, and its rule.
 template <class T>
 struct LstmCellStateBackward {
@@ -176,6 +220,7 @@ struct LstmCellStateBackward {
   xt::xarray<T> act;  // per row: the activated i, f, g, [B,3H]
   std::size_t batch, hidden;
   void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+  void operator()(const BasicTensor<T>& g, const BasicTensor<T>& out) const;  // recorded
 };
 
 template <class T>
@@ -241,6 +286,20 @@ void LstmCellStateBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarr
   }
 }
 
+template <class T>
+void LstmCellStateBackward<T>::operator()(const BasicTensor<T>& g, const BasicTensor<T>&) const {
+  // The activated gates recomputed on the tape from the pre-activations.
+  const BasicTensor<T> pre(gates);
+  const BasicTensor<T> i = sigmoid(gate(pre, 0, hidden)), f = sigmoid(gate(pre, 1, hidden));
+  if (gates->requires_grad) {
+    const BasicTensor<T> cell = tanh(gate(pre, 2, hidden)), cp(c_prev);
+    detail::add_grad(gates, gates_of<T>({g * cell * i * (T(1) - i), g * cp * f * (T(1) - f),
+                                         g * i * (T(1) - cell * cell), BasicTensor<T>()},
+                                        batch, hidden));
+  }
+  if (c_prev->requires_grad) detail::add_grad(c_prev, g * f);
+}
+
 /// lstm_cell_output's backward: the inputs and the activations it reads, and its rule.
 template <class T>
 struct LstmCellOutputBackward {
@@ -248,6 +307,7 @@ struct LstmCellOutputBackward {
   xt::xarray<T> act;  // per row: the activated o gate, then tanh(c), [B,2H]
   std::size_t batch, hidden;
   void operator()(const xt::xarray<T>& g, const xt::xarray<T>& out) const;
+  void operator()(const BasicTensor<T>& g, const BasicTensor<T>& out) const;  // recorded
 };
 
 template <class T>
@@ -304,6 +364,18 @@ void LstmCellOutputBackward<T>::operator()(const xt::xarray<T>& g, const xt::xar
   }
 }
 
+template <class T>
+void LstmCellOutputBackward<T>::operator()(const BasicTensor<T>& g, const BasicTensor<T>&) const {
+  const BasicTensor<T> o = sigmoid(gate(BasicTensor<T>(gates), 3, hidden));
+  const BasicTensor<T> tc = tanh(BasicTensor<T>(c));
+  if (gates->requires_grad) {
+    const BasicTensor<T> none;
+    detail::add_grad(gates,
+                     gates_of<T>({none, none, none, g * tc * o * (T(1) - o)}, batch, hidden));
+  }
+  if (c->requires_grad) detail::add_grad(c, g * o * (T(1) - tc * tc));
+}
+
 /// gru_cell's backward: the inputs and the activated gates it reads, and its rule (the header
 /// gives the derivative).
 template <class T>
@@ -312,6 +384,7 @@ struct GruCellBackward {
   xt::xarray<T> act;  // per row: the activated r, z, n, [B,3H]
   std::size_t batch, hidden;
   void operator()(const xt::xarray<T>& g, const xt::xarray<T>& h) const;
+  void operator()(const BasicTensor<T>& g, const BasicTensor<T>& h) const;  // recorded
 };
 
 template <class T>
@@ -399,6 +472,26 @@ void GruCellBackward<T>::operator()(const xt::xarray<T>& g, const xt::xarray<T>&
     accumulate_grad(*hidden_gates, std::move(dhg));
   }
   if (input_gates->requires_grad) accumulate_grad(*input_gates, std::move(dx));
+}
+
+template <class T>
+void GruCellBackward<T>::operator()(const BasicTensor<T>& g, const BasicTensor<T>&) const {
+  // The gates recomputed on the tape: r, z, n from the input and hidden gates.
+  const BasicTensor<T> x(input_gates), hg(hidden_gates), hp(h_prev);
+  const BasicTensor<T> hn = gate(hg, 2, hidden);
+  const BasicTensor<T> r = sigmoid(gate(x, 0, hidden) + gate(hg, 0, hidden));
+  const BasicTensor<T> z = sigmoid(gate(x, 1, hidden) + gate(hg, 1, hidden));
+  const BasicTensor<T> n = tanh(gate(x, 2, hidden) + r * hn);
+  const BasicTensor<T> dn = g * (T(1) - z) * (T(1) - n * n);
+  const BasicTensor<T> dz = g * (hp - n) * z * (T(1) - z);
+  const BasicTensor<T> dr = dn * hn * r * (T(1) - r);
+  if (h_prev->requires_grad) detail::add_grad(h_prev, g * z);
+  if (hidden_gates->requires_grad) {
+    detail::add_grad(hidden_gates, gates_of<T>({dr, dz, dn * r}, batch, hidden));
+  }
+  if (input_gates->requires_grad) {
+    detail::add_grad(input_gates, gates_of<T>({dr, dz, dn}, batch, hidden));
+  }
 }
 
 AXON_INSTANTIATE_OPS(sequence_step, recurrent_gates, lstm_cell_state, lstm_cell_output, gru_cell)

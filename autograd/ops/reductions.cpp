@@ -9,7 +9,9 @@
 
 #include "axon/autograd/kernels.hpp"
 #include "axon/autograd/operators.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/pointwise.hpp"
 #include "axon/autograd/ops/reduction_plan.hpp"
 #include "axon/autograd/ops/shape.hpp"
 
@@ -18,6 +20,15 @@ namespace axon::autograd {
 namespace {
 
 using namespace reduction_plan;
+using detail::constant_map;
+
+/// A reduction's gradient `g` (of the result's shape) broadcast back over the reduced axes of
+/// `shape`, recorded: the tensor form of the backward of sum and mean.
+template <class T>
+BasicTensor<T> spread_back(const BasicTensor<T>& g, const Reduction& p, const Shape& shape) {
+  return broadcast_to(reshape(g, std::vector<long>(p.keep_shape.begin(), p.keep_shape.end())),
+                      shape);
+}
 
 /// max and min: the result and, for backward, the arg index of each result in block layout.
 template <class T, class Cmp>
@@ -32,27 +43,33 @@ BasicTensor<T> extreme(const char* op, const BasicTensor<T>& x, const std::vecto
   auto ix = x.impl_ptr();
   return make_result<T>(
       op, std::move(out), {&x},
-      [ix, p = std::move(p), arg = std::move(arg)](const xt::xarray<T>& g, const xt::xarray<T>&) {
+      [ix, p = std::move(p), arg = std::move(arg)](const auto& g, const auto&) -> void {
         // dx is g at each result's (first) arg element, 0 elsewhere.
-        const T* pg = g.data();
-        accumulate_grad(*ix, input_grad<T>(p, ix->value.shape(), [&](T* d) {
-          std::fill(d, d + ix->value.size(), T(0));
-          for (std::size_t o = 0; o < p.outer; ++o) {
-            for (std::size_t i = 0; i < p.inner; ++i) {
-              const std::size_t j = o * p.inner + i;
-              d[(o * p.reduced + arg[j]) * p.inner + i] = pg[j];
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          // Recorded: g spread over the reduced axes times the constant one-hot of the arg
+          // elements (linear in g; its own derivative in x is 0 almost everywhere).
+          const BasicTensor<T> onehot(input_grad<T>(p, ix->value.shape(), [&](T* d) {
+            std::fill(d, d + ix->value.size(), T(0));
+            for (std::size_t o = 0; o < p.outer; ++o) {
+              for (std::size_t i = 0; i < p.inner; ++i) {
+                d[(o * p.reduced + arg[o * p.inner + i]) * p.inner + i] = T(1);
+              }
             }
-          }
-        }));
+          }));
+          detail::add_grad(ix, spread_back(g, p, ix->value.shape()) * onehot);
+        } else {
+          const T* pg = g.data();
+          accumulate_grad(*ix, input_grad<T>(p, ix->value.shape(), [&](T* d) {
+            std::fill(d, d + ix->value.size(), T(0));
+            for (std::size_t o = 0; o < p.outer; ++o) {
+              for (std::size_t i = 0; i < p.inner; ++i) {
+                const std::size_t j = o * p.inner + i;
+                d[(o * p.reduced + arg[j]) * p.inner + i] = pg[j];
+              }
+            }
+          }));
+        }
       });
-}
-
-/// A reduction's gradient `g` (of the result's shape) broadcast back over the reduced axes of
-/// `shape`, recorded: the tensor form of the backward of sum and mean.
-template <class T>
-BasicTensor<T> spread_back(const BasicTensor<T>& g, const Reduction& p, const Shape& shape) {
-  return broadcast_to(reshape(g, std::vector<long>(p.keep_shape.begin(), p.keep_shape.end())),
-                      shape);
 }
 
 /// sum (average false) and mean (average true).
@@ -112,20 +129,35 @@ BasicTensor<T> spread(const char* op, const BasicTensor<T>& x, const std::vector
   return make_result<T>(
       op, std::move(out), {&x},
       [ix, root, dof = static_cast<T>(dof), p = std::move(p), mean = std::move(mean)](
-          const xt::xarray<T>& g, const xt::xarray<T>& o) {
+          const auto& g, const auto& o) -> void {
         // var: dx[o,r,i] = g 2 (x - mean) / dof.  std: dx = g (x - mean) / (dof std), taken as
         // 0 where std is 0 (all elements equal: sqrt is not differentiable there, x - mean is 0).
-        std::vector<T> scale(o.size());
-        for (std::size_t j = 0; j < o.size(); ++j) {
-          const T gj = g.data()[j], sj = o.data()[j];
-          scale[j] = !root ? T(2) * gj / dof : (sj == T(0) ? T(0) : gj / (dof * sj));
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          // Recorded: the mean recomputed on the tape (x - mean depends on every x of the row).
+          const BasicTensor<T> x(ix);
+          const Shape& shape = ix->value.shape();
+          const BasicTensor<T> centred = x - sum_to(x, p.keep_shape) / static_cast<T>(p.reduced);
+          BasicTensor<T> scale = g * (T(2) / dof);
+          if (root) {
+            // 1 / std with a std of 0 read as 1 and masked to 0 (no 0 * inf in either pass).
+            const BasicTensor<T> zero =
+                constant_map(o, [](T v) { return v == T(0) ? T(1) : T(0); });
+            scale = g * (T(1) - zero) / ((o + zero) * dof);
+          }
+          detail::add_grad(ix, spread_back(scale, p, shape) * centred);
+        } else {
+          std::vector<T> scale(o.size());
+          for (std::size_t j = 0; j < o.size(); ++j) {
+            const T gj = g.data()[j], sj = o.data()[j];
+            scale[j] = !root ? T(2) * gj / dof : (sj == T(0) ? T(0) : gj / (dof * sj));
+          }
+          std::vector<T> buffer;
+          const T* px = block(p, ix->value, buffer);
+          accumulate_grad(
+              *ix, elementwise_grad<T>(p, ix->value.shape(), [&](std::size_t k, std::size_t j) {
+                return scale[j] * (px[k] - mean[j]);
+              }));
         }
-        std::vector<T> buffer;
-        const T* px = block(p, ix->value, buffer);
-        accumulate_grad(
-            *ix, elementwise_grad<T>(p, ix->value.shape(), [&](std::size_t k, std::size_t j) {
-              return scale[j] * (px[k] - mean[j]);
-            }));
       });
 }
 
@@ -203,17 +235,30 @@ BasicTensor<T> logsumexp(const BasicTensor<T>& x, const std::vector<int>& axes, 
   auto ix = x.impl_ptr();
   return make_result<T>(
       "logsumexp", std::move(out), {&x},
-      [ix, p = std::move(p)](const xt::xarray<T>& g, const xt::xarray<T>& o) {
+      [ix, p = std::move(p)](const auto& g, const auto& o) -> void {
         // dx[o,r,i] = g[o,i] softmax(x)[o,r,i] = g exp(x - out); 0 for an all -inf result.
-        std::vector<T> buffer;
-        const T* px = block(p, ix->value, buffer);
-        const T* pg = g.data();
-        const T* po = o.data();
-        const T neg_inf = -std::numeric_limits<T>::infinity();
-        accumulate_grad(
-            *ix, elementwise_grad<T>(p, ix->value.shape(), [&](std::size_t k, std::size_t j) {
-              return po[j] == neg_inf ? T(0) : pg[j] * std::exp(px[k] - po[j]);
-            }));
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          // Recorded: an all -inf result is replaced by 0 (a constant) before x - out, so
+          // exp(-inf - 0) = 0 there instead of NaN from -inf - -inf.
+          const T neg_inf = -std::numeric_limits<T>::infinity();
+          const BasicTensor<T> dead =
+              constant_map(o, [neg_inf](T v) { return v == neg_inf ? T(1) : T(0); });
+          const BasicTensor<T> safe = where(dead, scalar<T>(0), o);
+          const Shape& shape = ix->value.shape();
+          detail::add_grad(
+              ix, spread_back(g, p, shape) * exp(BasicTensor<T>(ix) - spread_back(safe, p, shape)));
+          return;
+        } else {
+          std::vector<T> buffer;
+          const T* px = block(p, ix->value, buffer);
+          const T* pg = g.data();
+          const T* po = o.data();
+          const T neg_inf = -std::numeric_limits<T>::infinity();
+          accumulate_grad(
+              *ix, elementwise_grad<T>(p, ix->value.shape(), [&](std::size_t k, std::size_t j) {
+                return po[j] == neg_inf ? T(0) : pg[j] * std::exp(px[k] - po[j]);
+              }));
+        }
       });
 }
 

@@ -3,11 +3,16 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "axon/autograd/kernels.hpp"
+#include "axon/autograd/operators.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/reductions.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 namespace axon::autograd {
 
@@ -91,6 +96,20 @@ Shifted<T> shifts(const Rows& b, const T* x) {
   return s;
 }
 
+/// A tensor of the input's shape seen as the [outer, n, inner] block (a recorded reshape).
+template <class T>
+BasicTensor<T> as_block(const BasicTensor<T>& t, const Rows& b) {
+  return reshape(t, std::vector<long>{static_cast<long>(b.outer), static_cast<long>(b.n),
+                                      static_cast<long>(b.inner)});
+}
+
+/// A block-shaped tensor back in the shape of the input `ix`.
+template <class T>
+BasicTensor<T> reshape_like(const BasicTensor<T>& t, const std::shared_ptr<TensorImpl<T>>& ix) {
+  const Shape& shape = ix->value.shape();
+  return reshape(t, std::vector<long>(shape.begin(), shape.end()));
+}
+
 }  // namespace
 
 template <class T>
@@ -109,16 +128,24 @@ BasicTensor<T> softmax(const BasicTensor<T>& x, int axis) {
   });
   auto ix = x.impl_ptr();
   return make_result<T>(
-      "softmax", std::move(out), {&x}, [ix, b](const xt::xarray<T>& g, const xt::xarray<T>& o) {
+      "softmax", std::move(out), {&x}, [ix, b](const auto& g, const auto& o) -> void {
         // dx = s * (g - sum_row(g * s))
-        const T* pg = g.data();
-        const T* po = o.data();
-        const std::vector<T> dot =
-            row_sums<T>(b, [&](std::size_t k, std::size_t) { return pg[k] * po[k]; });
-        xt::xarray<T> dx = xt::xarray<T>::from_shape(o.shape());
-        T* d = dx.data();
-        for_each_element(b, [&](std::size_t k, std::size_t j) { d[k] = po[k] * (pg[k] - dot[j]); });
-        accumulate_grad(*ix, std::move(dx));
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          // Recorded, on the [outer, n, inner] view (s is the output: its own backward is this).
+          const BasicTensor<T> gb = as_block(g, b), sb = as_block(o, b);
+          detail::add_grad(ix, reshape_like(sb * (gb - sum(gb * sb, {1}, true)), ix));
+          return;
+        } else {
+          const T* pg = g.data();
+          const T* po = o.data();
+          const std::vector<T> dot =
+              row_sums<T>(b, [&](std::size_t k, std::size_t) { return pg[k] * po[k]; });
+          xt::xarray<T> dx = xt::xarray<T>::from_shape(o.shape());
+          T* d = dx.data();
+          for_each_element(b,
+                           [&](std::size_t k, std::size_t j) { d[k] = po[k] * (pg[k] - dot[j]); });
+          accumulate_grad(*ix, std::move(dx));
+        }
       });
 }
 
@@ -140,17 +167,23 @@ BasicTensor<T> log_softmax(const BasicTensor<T>& x, int axis) {
   });
   auto ix = x.impl_ptr();
   return make_result<T>(
-      "log_softmax", std::move(out), {&x}, [ix, b](const xt::xarray<T>& g, const xt::xarray<T>& o) {
+      "log_softmax", std::move(out), {&x}, [ix, b](const auto& g, const auto& o) -> void {
         // dx = g - exp(out) * sum_row(g)
-        const T* pg = g.data();
-        const T* po = o.data();
-        const std::vector<T> gsum =
-            row_sums<T>(b, [pg](std::size_t k, std::size_t) { return pg[k]; });
-        xt::xarray<T> dx = xt::xarray<T>::from_shape(o.shape());
-        T* d = dx.data();
-        for_each_element(
-            b, [&](std::size_t k, std::size_t j) { d[k] = pg[k] - std::exp(po[k]) * gsum[j]; });
-        accumulate_grad(*ix, std::move(dx));
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          const BasicTensor<T> gb = as_block(g, b);
+          detail::add_grad(ix, reshape_like(gb - exp(as_block(o, b)) * sum(gb, {1}, true), ix));
+          return;
+        } else {
+          const T* pg = g.data();
+          const T* po = o.data();
+          const std::vector<T> gsum =
+              row_sums<T>(b, [pg](std::size_t k, std::size_t) { return pg[k]; });
+          xt::xarray<T> dx = xt::xarray<T>::from_shape(o.shape());
+          T* d = dx.data();
+          for_each_element(
+              b, [&](std::size_t k, std::size_t j) { d[k] = pg[k] - std::exp(po[k]) * gsum[j]; });
+          accumulate_grad(*ix, std::move(dx));
+        }
       });
 }
 

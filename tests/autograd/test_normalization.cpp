@@ -70,6 +70,10 @@ TEST_CASE("normalization: gradients match finite differences (double)") {
   check_gradients(normalization_cases());
 }
 
+TEST_CASE("normalization: second derivatives match finite differences (double)") {
+  check_second_gradients(normalization_cases());
+}
+
 TEST_CASE("normalization: float agrees with double") {
   check_float_matches_double(normalization_cases());
 }

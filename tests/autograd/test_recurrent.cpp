@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <functional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "op_case.hpp"
 
@@ -42,6 +44,20 @@ TensorD block(const TensorD& g, std::size_t k, std::size_t h) {
 
 TEST_CASE("recurrent ops: gradients match finite differences (double)") {
   check_gradients(recurrent_cases());
+}
+
+TEST_CASE("recurrent ops: second derivatives match finite differences (double)") {
+  // Pending: the rows that feed a step's output back through slice wait for slice's recorded
+  // backward (a shape op); every op of this family is covered by the other rows.
+  const std::set<std::string> through_slice = {
+      "recurrent_gates (two steps chained (in-place rows))",
+      "recurrent_gates (recorded weight shared by three steps (in-place dW))"};
+  std::vector<OpCase> rows;
+  for (auto& c : recurrent_cases()) {
+    if (!through_slice.count(c.label())) rows.push_back(std::move(c));
+  }
+  CHECK(rows.size() + through_slice.size() == recurrent_cases().size());
+  check_second_gradients(rows);
 }
 
 TEST_CASE("recurrent ops: float agrees with double") {

@@ -40,6 +40,10 @@ TEST_CASE("softmax: gradients match finite differences (double)") {
   check_gradients(softmax_cases());
 }
 
+TEST_CASE("softmax: second derivatives match finite differences (double)") {
+  check_second_gradients(softmax_cases());
+}
+
 TEST_CASE("softmax: float agrees with double") {
   check_float_matches_double(softmax_cases());
 }

@@ -68,6 +68,10 @@ TEST_CASE("losses: gradients match finite differences for every reduction (doubl
   check_gradients(loss_cases());
 }
 
+TEST_CASE("losses: second derivatives match finite differences for every reduction (double)") {
+  check_second_gradients(loss_cases());
+}
+
 TEST_CASE("losses: float agrees with double") {
   check_float_matches_double(loss_cases());
 }

@@ -48,6 +48,25 @@ TEST_CASE("regularization: gradients match finite differences (double)") {
   }
 }
 
+TEST_CASE("regularization: second derivatives match finite differences (double)") {
+  // l2's Hessian is 2 lambda I; l1's is 0 away from w = 0 (a randn draw is never exactly 0).
+  Generator gen(11);
+  const std::vector<TensorD> params = {randn<double>({3, 4}, gen, 0.0, 1.0, true),
+                                       randn<double>({5}, gen, 0.0, 1.0, true),
+                                       randn<double>({}, gen, 0.0, 1.0, true)};
+  for (const double lambda : {0.0, 0.01, 2.5}) {
+    CAPTURE(lambda);
+    auto l1 = gradgradcheck([lambda](const auto& w) { return l1_penalty(w, lambda); }, params);
+    INFO(l1.message);
+    CHECK(l1.ok);
+    CHECK(l1.comparisons > 0);
+    auto l2 = gradgradcheck([lambda](const auto& w) { return l2_penalty(w, lambda); }, params);
+    INFO(l2.message);
+    CHECK(l2.ok);
+    CHECK(l2.comparisons > 0);
+  }
+}
+
 TEST_CASE("regularization: values and gradients match PyTorch (lambda 0.01)") {
   {
     auto w = golden_params();
