@@ -175,8 +175,8 @@ void check_request(const std::vector<BasicTensor<T>>& outputs,
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const auto& out = outputs[i];
     if (!out.requires_grad()) {
-      throw GraphError("grad: output " + std::to_string(i) + " of shape " +
-                       shape_str(out.shape()) + " does not require a gradient");
+      throw GraphError("grad: output " + std::to_string(i) + " of shape " + shape_str(out.shape()) +
+                       " does not require a gradient");
     }
     if (!out.is_leaf() && out.impl().graph_id != tape.id()) {
       throw GraphError("grad: output " + std::to_string(i) +
@@ -344,15 +344,14 @@ std::vector<BasicTensor<T>> grad(const std::vector<BasicTensor<T>>& outputs,
   return result;
 }
 
-#define AXON_INSTANTIATE(T)                                                                   \
-  template class detail::RecordingPass<T>;                                                    \
-  template detail::RecordingPass<T>*& detail::current_recording_pass<T>();                    \
-  template void detail::add_grad<T>(const std::shared_ptr<TensorImpl<T>>&,                    \
-                                    const BasicTensor<T>&);                                   \
-  template void detail::recorded_output_hooks<T>(TensorImpl<T>&, BasicTensor<T>&);            \
-  template void detail::backward_recording<T>(const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template std::vector<BasicTensor<T>> grad<T>(                                               \
-      const std::vector<BasicTensor<T>>&, const std::vector<BasicTensor<T>>&,                 \
+#define AXON_INSTANTIATE(T)                                                                        \
+  template class detail::RecordingPass<T>;                                                         \
+  template detail::RecordingPass<T>*& detail::current_recording_pass<T>();                         \
+  template void detail::add_grad<T>(const std::shared_ptr<TensorImpl<T>>&, const BasicTensor<T>&); \
+  template void detail::recorded_output_hooks<T>(TensorImpl<T>&, BasicTensor<T>&);                 \
+  template void detail::backward_recording<T>(const BasicTensor<T>&, const BasicTensor<T>&);       \
+  template std::vector<BasicTensor<T>> grad<T>(                                                    \
+      const std::vector<BasicTensor<T>>&, const std::vector<BasicTensor<T>>&,                      \
       const std::vector<BasicTensor<T>>&, const GradOptions&);
 
 AXON_INSTANTIATE(float)

@@ -39,7 +39,7 @@ TEST_CASE("grad: first, second and third derivatives of x^3") {
 TEST_CASE("grad: leaves every .grad() untouched and returns the gradient of non-leaves too") {
   TensorD x = vec({1.0, 2.0});
   TensorD w = vec({3.0, -1.0});
-  TensorD h = x * w;       // non-leaf input
+  TensorD h = x * w;        // non-leaf input
   TensorD y = sum(exp(h));  // dy/dh = exp(h)
   auto gs = grad<double>({y}, {h, x});
   CHECK_FALSE(x.has_grad());
@@ -122,10 +122,9 @@ TEST_CASE("grad: Hessian-vector products through an MLP match finite differences
     return mean(h * h * in[3]);
   };
   axon::autograd::Generator gen(3);
-  std::vector<TensorD> in = {randn<double>({4, 3}, gen, 0, 1, true),
-                             randn<double>({3}, gen, 0, 1, true),
-                             randn<double>({4}, gen, 0, 1, true),
-                             randn<double>({4}, gen, 0, 1, true)};
+  std::vector<TensorD> in = {
+      randn<double>({4, 3}, gen, 0, 1, true), randn<double>({3}, gen, 0, 1, true),
+      randn<double>({4}, gen, 0, 1, true), randn<double>({4}, gen, 0, 1, true)};
   auto r = gradgradcheck(loss, in);
   INFO(r.message);
   CHECK(r.ok);
