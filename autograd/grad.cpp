@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 #include "axon/autograd/grad_sink.hpp"
 #include "axon/autograd/ops/elementwise.hpp"
@@ -106,7 +107,7 @@ void recorded_output_hooks(TensorImpl<T>& out, BasicTensor<T>& g) {
   }
   if (!h.retain) return;
   if (!h.has_retained) {
-    h.retained = g.data();
+    h.retained = std::as_const(g).data();
     h.has_retained = true;
     return;
   }
@@ -152,7 +153,7 @@ void backward_recording(const BasicTensor<T>& out, const BasicTensor<T>& seed) {
     } else {
       kept = g;
     }
-    add_into_grad(leaf, xt::xarray<T>(g.data()));
+    add_into_grad(leaf, xt::xarray<T>(std::as_const(g).data()));
   }
 }
 
@@ -290,7 +291,8 @@ std::vector<BasicTensor<T>> grad_arrays(const std::vector<BasicTensor<T>>& outpu
   {
     GradSinkScope<T> scope(sink);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-      accumulate_grad(outputs[i].impl(), xt::xarray<T>(seed_of(outputs, grad_outputs, i).data()));
+      const BasicTensor<T> seed = seed_of(outputs, grad_outputs, i);
+      accumulate_grad(outputs[i].impl(), xt::xarray<T>(seed.data()));
     }
     std::size_t next = r.last;  // the next node to run
     for (const auto& [node, k] : order) {
