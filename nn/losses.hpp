@@ -9,7 +9,9 @@
 #include "axon/autograd/tensor.hpp"
 
 /// Loss functions with PyTorch's semantics (torch.nn.functional), each one fused primitive with a
-/// hand-written, numerically stable backward. See docs/LOSSES.md for the choices made.
+/// hand-written, numerically stable backward. See docs/LOSSES.md for the choices made. Under
+/// create_graph the same backward runs in recorded ops, so a loss's gradient can be differentiated
+/// again (gradient penalties, Hessians).
 ///
 /// Scalar options are std::type_identity_t<T> so they take no part in deduction: passing 0.5 to a
 /// float loss works. Every loss takes a Reduction: None returns the per-element (or per-sample)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Normalisation ops, each a fused forward with a hand-written closed-form backward: batch_norm
 // (statistics per channel over the batch and spatial axes) and layer_norm (statistics per sample
-// over the trailing axes).
+// over the trailing axes). Under create_graph the backward runs in recorded ops instead, the
+// statistics recomputed on the tape in training mode, so it can be differentiated again.
 #pragma once
 
 #include <vector>

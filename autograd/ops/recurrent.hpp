@@ -7,9 +7,9 @@
 /// hand-written backward, instead of a dozen small elementwise ops per time step. Gate layouts are
 /// PyTorch's: LSTM [i, f, g, o] and GRU [r, z, n] blocks of H columns each. In float, sigmoid and
 /// tanh use a vectorisable exp (a Cephes-style polynomial, within a few 1e-7 of libm); in double,
-/// libm's. nn/rnn.cpp builds
-/// the LSTM and GRU layers from them. ShapeError (naming the op and the shapes) for operands that
-/// do not fit.
+/// libm's. nn/rnn.cpp builds the LSTM and GRU layers from them. ShapeError (naming the op and the
+/// shapes) for operands that do not fit. Under create_graph each backward runs in recorded ops
+/// (the gates recomputed on the tape from the pre-activations), so it can be differentiated again.
 namespace axon::autograd {
 
 /// Rows [step*batch, (step+1)*batch) of a time-major sequence [T*batch, F], as [batch, F]: one
