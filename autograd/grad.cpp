@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 #include "axon/autograd/grad_sink.hpp"
 #include "axon/autograd/ops/elementwise.hpp"
@@ -106,7 +107,7 @@ void recorded_output_hooks(TensorImpl<T>& out, BasicTensor<T>& g) {
   }
   if (!h.retain) return;
   if (!h.has_retained) {
-    h.retained = g.data();
+    h.retained = std::as_const(g).data();
     h.has_retained = true;
     return;
   }
@@ -152,7 +153,7 @@ void backward_recording(const BasicTensor<T>& out, const BasicTensor<T>& seed) {
     } else {
       kept = g;
     }
-    add_into_grad(leaf, xt::xarray<T>(g.data()));
+    add_into_grad(leaf, xt::xarray<T>(std::as_const(g).data()));
   }
 }
 
@@ -175,8 +176,8 @@ void check_request(const std::vector<BasicTensor<T>>& outputs,
   for (std::size_t i = 0; i < outputs.size(); ++i) {
     const auto& out = outputs[i];
     if (!out.requires_grad()) {
-      throw GraphError("grad: output " + std::to_string(i) + " of shape " +
-                       shape_str(out.shape()) + " does not require a gradient");
+      throw GraphError("grad: output " + std::to_string(i) + " of shape " + shape_str(out.shape()) +
+                       " does not require a gradient");
     }
     if (!out.is_leaf() && out.impl().graph_id != tape.id()) {
       throw GraphError("grad: output " + std::to_string(i) +
@@ -290,7 +291,8 @@ std::vector<BasicTensor<T>> grad_arrays(const std::vector<BasicTensor<T>>& outpu
   {
     GradSinkScope<T> scope(sink);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-      accumulate_grad(outputs[i].impl(), xt::xarray<T>(seed_of(outputs, grad_outputs, i).data()));
+      const BasicTensor<T> seed = seed_of(outputs, grad_outputs, i);
+      accumulate_grad(outputs[i].impl(), xt::xarray<T>(seed.data()));
     }
     std::size_t next = r.last;  // the next node to run
     for (const auto& [node, k] : order) {
@@ -344,15 +346,14 @@ std::vector<BasicTensor<T>> grad(const std::vector<BasicTensor<T>>& outputs,
   return result;
 }
 
-#define AXON_INSTANTIATE(T)                                                                   \
-  template class detail::RecordingPass<T>;                                                    \
-  template detail::RecordingPass<T>*& detail::current_recording_pass<T>();                    \
-  template void detail::add_grad<T>(const std::shared_ptr<TensorImpl<T>>&,                    \
-                                    const BasicTensor<T>&);                                   \
-  template void detail::recorded_output_hooks<T>(TensorImpl<T>&, BasicTensor<T>&);            \
-  template void detail::backward_recording<T>(const BasicTensor<T>&, const BasicTensor<T>&);  \
-  template std::vector<BasicTensor<T>> grad<T>(                                               \
-      const std::vector<BasicTensor<T>>&, const std::vector<BasicTensor<T>>&,                 \
+#define AXON_INSTANTIATE(T)                                                                        \
+  template class detail::RecordingPass<T>;                                                         \
+  template detail::RecordingPass<T>*& detail::current_recording_pass<T>();                         \
+  template void detail::add_grad<T>(const std::shared_ptr<TensorImpl<T>>&, const BasicTensor<T>&); \
+  template void detail::recorded_output_hooks<T>(TensorImpl<T>&, BasicTensor<T>&);                 \
+  template void detail::backward_recording<T>(const BasicTensor<T>&, const BasicTensor<T>&);       \
+  template std::vector<BasicTensor<T>> grad<T>(                                                    \
+      const std::vector<BasicTensor<T>>&, const std::vector<BasicTensor<T>>&,                      \
       const std::vector<BasicTensor<T>>&, const GradOptions&);
 
 AXON_INSTANTIATE(float)

@@ -36,7 +36,8 @@ std::vector<BasicTensor<T>> grad(const std::vector<BasicTensor<T>>& outputs,
                                  const std::vector<BasicTensor<T>>& grad_outputs = {},
                                  const GradOptions& options = {});
 
-/// The one-output, one-input form: d(sum(grad_output * output)) / d(input).
+/// The one-output, one-input form: d(sum(grad_output * output)) / d(input). Note that braces
+/// around single tensors (`grad<T>({y}, {x})`) pick this form, which returns a tensor.
 template <class T>
 BasicTensor<T> grad(const BasicTensor<T>& output, const BasicTensor<T>& input,
                     const BasicTensor<T>& grad_output = {}, const GradOptions& options = {}) {

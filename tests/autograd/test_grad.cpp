@@ -39,7 +39,7 @@ TEST_CASE("grad: first, second and third derivatives of x^3") {
 TEST_CASE("grad: leaves every .grad() untouched and returns the gradient of non-leaves too") {
   TensorD x = vec({1.0, 2.0});
   TensorD w = vec({3.0, -1.0});
-  TensorD h = x * w;       // non-leaf input
+  TensorD h = x * w;        // non-leaf input
   TensorD y = sum(exp(h));  // dy/dh = exp(h)
   auto gs = grad<double>({y}, {h, x});
   CHECK_FALSE(x.has_grad());
@@ -122,10 +122,9 @@ TEST_CASE("grad: Hessian-vector products through an MLP match finite differences
     return mean(h * h * in[3]);
   };
   axon::autograd::Generator gen(3);
-  std::vector<TensorD> in = {randn<double>({4, 3}, gen, 0, 1, true),
-                             randn<double>({3}, gen, 0, 1, true),
-                             randn<double>({4}, gen, 0, 1, true),
-                             randn<double>({4}, gen, 0, 1, true)};
+  std::vector<TensorD> in = {
+      randn<double>({4, 3}, gen, 0, 1, true), randn<double>({3}, gen, 0, 1, true),
+      randn<double>({4}, gen, 0, 1, true), randn<double>({4}, gen, 0, 1, true)};
   auto r = gradgradcheck(loss, in);
   INFO(r.message);
   CHECK(r.ok);
@@ -152,4 +151,36 @@ TEST_CASE("grad: hooks see the recorded gradient, and a wrong second derivative 
     return sum(in[0] * c * in[0]);
   };
   CHECK(gradcheck(wrong, {vec({0.5, 1.5})}).ok == false);
+}
+
+TEST_CASE("version counter: writing in place into a value an op used is a GraphError at backward") {
+  // The third silent case of issue 18: y = x * x, then x overwritten, gave 100 instead of 2.
+  TensorD x = vec({1.0, 2.0});
+  TensorD y = sum(x * x);
+  x.data_ptr()[0] = 50.0;
+  CHECK_THROWS_WITH_AS(y.backward(), doctest::Contains("backward of 'mul': input 0"), GraphError);
+
+  // A write before the op is fine, and so is reading through a const handle.
+  TensorD z = vec({1.0, 2.0});
+  z.data_ptr()[0] = 3.0;
+  TensorD w = sum(z * z);
+  const TensorD& view = z;
+  CHECK(view.data()(0) == 3.0);
+  w.backward();
+  CHECK(z.grad().data_ptr()[0] == doctest::Approx(6.0));
+
+  // exp saves its result: writing into the result is refused too.
+  TensorD a = vec({0.5});
+  TensorD e = exp(a);
+  TensorD s = sum(e);
+  e.data()(0) = 3.0;
+  CHECK_THROWS_WITH_AS(s.backward(), doctest::Contains("its result"), GraphError);
+
+  // An optimizer-style update after backward(retain_graph), then a second backward through the
+  // old graph: refused, as in PyTorch.
+  TensorD p = vec({1.0, -1.0});
+  TensorD loss = sum(p * p);
+  loss.backward(true);
+  p.data_ptr()[0] -= 0.1;
+  CHECK_THROWS_AS(loss.backward(), GraphError);
 }
