@@ -10,6 +10,7 @@
 #include <string>
 
 #include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/flat_index.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
 
 namespace axon::autograd {
@@ -78,18 +79,28 @@ BasicTensor<T> embedding_impl(std::vector<std::size_t> indices, const Shape& sha
   // dW[idx[i], :] += g[i, :] in index order (deterministic).
   auto backward = [iw = weight.impl_ptr(),
                    saved = std::make_shared<const std::vector<std::size_t>>(std::move(indices)),
-                   padding_idx, d](const xt::xarray<T>& g, const xt::xarray<T>&) {
-    xt::xarray<T> dw = xt::zeros<T>(iw->value.shape());
-    const T* pg = g.data();
-    T* pd = dw.data();
+                   padding_idx, d](const auto& g, const auto&) -> void {
     const std::vector<std::size_t>& idx = *saved;
-    for (std::size_t i = 0; i < idx.size(); ++i) {
-      if (padding_idx && idx[i] == *padding_idx) continue;
-      T* row = pd + idx[i] * d;
-      const T* gr = pg + i * d;
-      for (std::size_t j = 0; j < d; ++j) row[j] += gr[j];
+    if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+      // Recorded: the same scatter as a put_flat (whose own gradient is the row gather again).
+      auto at = std::make_shared<std::vector<std::size_t>>(idx.size() * d, detail::kNoElement);
+      for (std::size_t i = 0; i < idx.size(); ++i) {
+        if (padding_idx && idx[i] == *padding_idx) continue;
+        for (std::size_t j = 0; j < d; ++j) (*at)[i * d + j] = idx[i] * d + j;
+      }
+      detail::add_grad(iw, detail::put_flat(g, at, iw->value.shape()));
+    } else {
+      xt::xarray<T> dw = xt::zeros<T>(iw->value.shape());
+      const T* pg = g.data();
+      T* pd = dw.data();
+      for (std::size_t i = 0; i < idx.size(); ++i) {
+        if (padding_idx && idx[i] == *padding_idx) continue;
+        T* row = pd + idx[i] * d;
+        const T* gr = pg + i * d;
+        for (std::size_t j = 0; j < d; ++j) row[j] += gr[j];
+      }
+      accumulate_grad(*iw, std::move(dw));
     }
-    accumulate_grad(*iw, std::move(dw));
   };
   return make_result<T>("embedding", std::move(out), {&weight}, std::move(backward));
 }

@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "axon/autograd/operators.hpp"
+#include "axon/autograd/ops/flat_index.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
 #include "axon/autograd/ops/max_pool_kernels.hpp"
 #include "axon/autograd/parallel_for.hpp"
@@ -129,17 +131,28 @@ BasicTensor<T> max_pool(const char* op, const BasicTensor<T>& x, PoolGeom g,
   });
   // dx: each output's gradient goes to its window's (first) arg max, plane by plane.
   auto backward = [ix = x.impl_ptr(), planes = g.planes, in_plane, out_plane,
-                   argmax = std::move(argmax)](const xt::xarray<T>& grad, const xt::xarray<T>&) {
-    xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
-    T* pd = dx.data();
-    const T* pg = grad.data();
-    for (std::size_t pl = 0; pl < planes; ++pl) {
-      T* plane = pd + pl * in_plane;
-      const std::uint32_t* at = argmax.data() + pl * out_plane;
-      const T* gp = pg + pl * out_plane;
-      for (std::size_t o = 0; o < out_plane; ++o) plane[at[o]] += gp[o];
+                   argmax = std::move(argmax)](const auto& grad, const auto&) -> void {
+    if constexpr (detail::is_tensor_v<std::decay_t<decltype(grad)>>) {
+      // Recorded: the same scatter as a put_flat (its gradient gathers at the arg maxes).
+      auto at = std::make_shared<std::vector<std::size_t>>(planes * out_plane);
+      for (std::size_t pl = 0; pl < planes; ++pl) {
+        for (std::size_t o = 0; o < out_plane; ++o) {
+          (*at)[pl * out_plane + o] = pl * in_plane + argmax[pl * out_plane + o];
+        }
+      }
+      detail::add_grad(ix, detail::put_flat(grad, at, ix->value.shape()));
+    } else {
+      xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+      T* pd = dx.data();
+      const T* pg = grad.data();
+      for (std::size_t pl = 0; pl < planes; ++pl) {
+        T* plane = pd + pl * in_plane;
+        const std::uint32_t* at = argmax.data() + pl * out_plane;
+        const T* gp = pg + pl * out_plane;
+        for (std::size_t o = 0; o < out_plane; ++o) plane[at[o]] += gp[o];
+      }
+      accumulate_grad(*ix, std::move(dx));
     }
-    accumulate_grad(*ix, std::move(dx));
   };
   return make_result<T>(op, std::move(out), {&x}, std::move(backward));
 }
@@ -147,6 +160,39 @@ BasicTensor<T> max_pool(const char* op, const BasicTensor<T>& x, PoolGeom g,
 /// Divisor of output (row bin r, column bin c).
 std::size_t divisor(const Bin& r, const Bin& c, bool count_include_pad) {
   return count_include_pad ? r.full * c.full : (r.hi - r.lo) * (c.hi - c.lo);
+}
+
+/// The gradient of an average pool, recorded: one (output, input) pair per element a window
+/// reads, dx = put_flat(take_flat(g, outputs) * (1 / divisor), inputs). Linear in g, and its own
+/// gradient is the same pairs read the other way (take_flat and put_flat swap).
+template <class T>
+BasicTensor<T> avg_pool_recorded_grad(const BasicTensor<T>& grad, const PoolGeom& g,
+                                      bool count_include_pad, const Shape& x_shape) {
+  auto outputs = std::make_shared<std::vector<std::size_t>>();
+  auto inputs = std::make_shared<std::vector<std::size_t>>();
+  std::vector<T> weights;
+  for (std::size_t pl = 0; pl < g.planes; ++pl) {
+    std::size_t o = pl * g.out_plane();
+    for (const Bin& r : g.rows) {
+      for (const Bin& c : g.cols) {
+        const T w = T(1) / static_cast<T>(divisor(r, c, count_include_pad));
+        for (std::size_t i = r.lo; i < r.hi; ++i) {
+          for (std::size_t j = c.lo; j < c.hi; ++j) {
+            outputs->push_back(o);
+            inputs->push_back(pl * g.in_plane() + i * g.w + j);
+            weights.push_back(w);
+          }
+        }
+        ++o;
+      }
+    }
+  }
+  const Shape pairs{weights.size()};
+  xt::xarray<T> wa = xt::xarray<T>::from_shape(pairs);
+  std::copy(weights.begin(), weights.end(), wa.data());
+  const BasicTensor<T> shares =
+      detail::take_flat(grad, outputs, pairs) * BasicTensor<T>(std::move(wa));
+  return detail::put_flat(shares, inputs, x_shape);
 }
 
 template <class T>
@@ -176,28 +222,33 @@ BasicTensor<T> avg_pool(const char* op, const BasicTensor<T>& x, PoolGeom g, con
   auto ix = x.impl_ptr();
   return make_result<T>(
       op, std::move(out), {&x},
-      [ix, g = std::move(g), count_include_pad](const xt::xarray<T>& grad, const xt::xarray<T>&) {
-        const std::size_t out_plane = g.out_plane(), in_plane = g.in_plane();
-        xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
-        T* pd = dx.data();
-        const T* pg = grad.data();
-        for_plane_chunks(g, [&](std::size_t begin, std::size_t end) {
-          for (std::size_t pl = begin; pl < end; ++pl) {
-            T* plane = pd + pl * in_plane;
-            const T* gp = pg + pl * out_plane;
-            std::size_t o = 0;
-            for (const Bin& r : g.rows) {
-              for (const Bin& c : g.cols) {
-                const T share = gp[o++] / static_cast<T>(divisor(r, c, count_include_pad));
-                for (std::size_t i = r.lo; i < r.hi; ++i) {
-                  T* row = plane + i * g.w;
-                  for (std::size_t j = c.lo; j < c.hi; ++j) row[j] += share;
+      [ix, g = std::move(g), count_include_pad](const auto& grad, const auto&) -> void {
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(grad)>>) {
+          detail::add_grad(ix,
+                           avg_pool_recorded_grad(grad, g, count_include_pad, ix->value.shape()));
+        } else {
+          const std::size_t out_plane = g.out_plane(), in_plane = g.in_plane();
+          xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+          T* pd = dx.data();
+          const T* pg = grad.data();
+          for_plane_chunks(g, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t pl = begin; pl < end; ++pl) {
+              T* plane = pd + pl * in_plane;
+              const T* gp = pg + pl * out_plane;
+              std::size_t o = 0;
+              for (const Bin& r : g.rows) {
+                for (const Bin& c : g.cols) {
+                  const T share = gp[o++] / static_cast<T>(divisor(r, c, count_include_pad));
+                  for (std::size_t i = r.lo; i < r.hi; ++i) {
+                    T* row = plane + i * g.w;
+                    for (std::size_t j = c.lo; j < c.hi; ++j) row[j] += share;
+                  }
                 }
               }
             }
-          }
-        });
-        accumulate_grad(*ix, std::move(dx));
+          });
+          accumulate_grad(*ix, std::move(dx));
+        }
       });
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "axon/autograd/kernels.hpp"
+#include "axon/autograd/ops/flat_index.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
 #include "axon/autograd/ops/reductions.hpp"
 #include "axon/autograd/strided_copy.hpp"
@@ -118,12 +119,18 @@ BasicTensor<T> slice_op(const char* name, const BasicTensor<T>& x, std::size_t a
                out_shape);
   auto ix = x.impl_ptr();
   return make_result<T>(name, std::move(out), {&x},
-                        [ix, src_strides, offset](const xt::xarray<T>& g, const xt::xarray<T>&) {
+                        [ix, src_strides, offset](const auto& g, const auto&) -> void {
                           // dx: zeros with g written back at the sliced positions.
-                          xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
-                          strided_copy(g.data(), contiguous_strides(g.shape()), 0, dx.data(),
-                                       src_strides, offset, g.shape());
-                          accumulate_grad(*ix, std::move(dx));
+                          if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+                            auto at = std::make_shared<const std::vector<std::size_t>>(
+                                detail::strided_positions(g.shape(), src_strides, offset));
+                            detail::add_grad(ix, detail::put_flat(g, at, ix->value.shape()));
+                          } else {
+                            xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+                            strided_copy(g.data(), contiguous_strides(g.shape()), 0, dx.data(),
+                                         src_strides, offset, g.shape());
+                            accumulate_grad(*ix, std::move(dx));
+                          }
                         });
 }
 
@@ -146,15 +153,24 @@ BasicTensor<T> join_op(const char* name, const std::vector<BasicTensor<T>>& xs, 
   for (const auto& x : xs) impls.push_back(x.impl_ptr());
   return make_result<T>(
       name, std::move(out), xs,
-      [impls = std::move(impls), inner, outer, row](const xt::xarray<T>& g, const xt::xarray<T>&) {
+      [impls = std::move(impls), inner, outer, row](const auto& g, const auto&) -> void {
         // dx_i = the columns of g that input i filled.
         for (std::size_t i = 0, pos = 0; i < impls.size(); pos += inner[i], ++i) {
           if (!impls[i]->requires_grad) continue;
-          xt::xarray<T> dx = xt::xarray<T>::from_shape(impls[i]->value.shape());
-          for (std::size_t o = 0; o < outer; ++o) {
-            std::copy_n(g.data() + o * row + pos, inner[i], dx.data() + o * inner[i]);
+          if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+            auto at = std::make_shared<std::vector<std::size_t>>(outer * inner[i]);
+            for (std::size_t o = 0; o < outer; ++o) {
+              for (std::size_t e = 0; e < inner[i]; ++e)
+                (*at)[o * inner[i] + e] = o * row + pos + e;
+            }
+            detail::add_grad(impls[i], detail::take_flat(g, at, impls[i]->value.shape()));
+          } else {
+            xt::xarray<T> dx = xt::xarray<T>::from_shape(impls[i]->value.shape());
+            for (std::size_t o = 0; o < outer; ++o) {
+              std::copy_n(g.data() + o * row + pos, inner[i], dx.data() + o * inner[i]);
+            }
+            accumulate_grad(*impls[i], std::move(dx));
           }
-          accumulate_grad(*impls[i], std::move(dx));
         }
       });
 }
@@ -324,21 +340,34 @@ BasicTensor<T> index_select(const BasicTensor<T>& x, int axis,
     }
   }
   auto ix = x.impl_ptr();
-  return make_result<T>(
-      "index_select", std::move(out), {&x},
-      [ix, indices, outer, inner, extent](const xt::xarray<T>& g, const xt::xarray<T>&) {
-        // dx: each row of g added into the row it was picked from (repeats accumulate).
-        xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
-        const std::size_t k = indices.size();
-        for (std::size_t o = 0; o < outer; ++o) {
-          for (std::size_t j = 0; j < k; ++j) {
-            const T* src = g.data() + (o * k + j) * inner;
-            T* dst = dx.data() + (o * extent + indices[j]) * inner;
-            for (std::size_t e = 0; e < inner; ++e) dst[e] += src[e];
-          }
-        }
-        accumulate_grad(*ix, std::move(dx));
-      });
+  return make_result<T>("index_select", std::move(out), {&x},
+                        [ix, indices, outer, inner, extent](const auto& g, const auto&) -> void {
+                          // dx: each row of g added into the row it was picked from (repeats
+                          // accumulate).
+                          const std::size_t k = indices.size();
+                          if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+                            auto at = std::make_shared<std::vector<std::size_t>>(outer * k * inner);
+                            for (std::size_t o = 0; o < outer; ++o) {
+                              for (std::size_t j = 0; j < k; ++j) {
+                                for (std::size_t e = 0; e < inner; ++e) {
+                                  (*at)[(o * k + j) * inner + e] =
+                                      (o * extent + indices[j]) * inner + e;
+                                }
+                              }
+                            }
+                            detail::add_grad(ix, detail::put_flat(g, at, ix->value.shape()));
+                          } else {
+                            xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+                            for (std::size_t o = 0; o < outer; ++o) {
+                              for (std::size_t j = 0; j < k; ++j) {
+                                const T* src = g.data() + (o * k + j) * inner;
+                                T* dst = dx.data() + (o * extent + indices[j]) * inner;
+                                for (std::size_t e = 0; e < inner; ++e) dst[e] += src[e];
+                              }
+                            }
+                            accumulate_grad(*ix, std::move(dx));
+                          }
+                        });
 }
 
 template <class T>
@@ -376,17 +405,27 @@ BasicTensor<T> gather(const BasicTensor<T>& x, int axis, const xt::xarray<std::s
   auto ix = x.impl_ptr();
   return make_result<T>(
       "gather", std::move(out), {&x},
-      [ix, index, base, axis_stride](const xt::xarray<T>& g, const xt::xarray<T>&) {
+      [ix, index, base, axis_stride](const auto& g, const auto&) -> void {
         // dx: g scatter-added to the positions it was read from.
-        xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
-        const T* pg = g.data();
-        const std::size_t* pi = index.data();
-        T* pd = dx.data();
-        kernels::for_each_broadcast(g.shape(), base, base,
-                                    [&](std::size_t i, std::size_t xb, std::size_t) {
-                                      pd[xb + pi[i] * axis_stride] += pg[i];
-                                    });
-        accumulate_grad(*ix, std::move(dx));
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          auto at = std::make_shared<std::vector<std::size_t>>(g.numel());
+          const std::size_t* pi = index.data();
+          kernels::for_each_broadcast(g.shape(), base, base,
+                                      [&](std::size_t i, std::size_t xb, std::size_t) {
+                                        (*at)[i] = xb + pi[i] * axis_stride;
+                                      });
+          detail::add_grad(ix, detail::put_flat(g, at, ix->value.shape()));
+        } else {
+          xt::xarray<T> dx = xt::zeros<T>(ix->value.shape());
+          const T* pg = g.data();
+          const std::size_t* pi = index.data();
+          T* pd = dx.data();
+          kernels::for_each_broadcast(g.shape(), base, base,
+                                      [&](std::size_t i, std::size_t xb, std::size_t) {
+                                        pd[xb + pi[i] * axis_stride] += pg[i];
+                                      });
+          accumulate_grad(*ix, std::move(dx));
+        }
       });
 }
 
@@ -474,15 +513,21 @@ BasicTensor<T> pad(const BasicTensor<T>& x,
   out.fill(value);
   strided_copy(x.data_ptr(), contiguous_strides(in), 0, out.data(), out_strides, offset, in);
   auto ix = x.impl_ptr();
-  return make_result<T>("pad", std::move(out), {&x},
-                        [ix, offset](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          // dx = the interior of g
-                          const Shape& xs = ix->value.shape();
-                          xt::xarray<T> dx = xt::xarray<T>::from_shape(xs);
-                          strided_copy(g.data(), contiguous_strides(g.shape()), offset, dx.data(),
-                                       contiguous_strides(xs), 0, xs);
-                          accumulate_grad(*ix, std::move(dx));
-                        });
+  return make_result<T>(
+      "pad", std::move(out), {&x}, [ix, offset](const auto& g, const auto&) -> void {
+        // dx = the interior of g
+        const Shape& xs = ix->value.shape();
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          auto at = std::make_shared<const std::vector<std::size_t>>(
+              detail::strided_positions(xs, contiguous_strides(g.shape()), offset));
+          detail::add_grad(ix, detail::take_flat(g, at, xs));
+        } else {
+          xt::xarray<T> dx = xt::xarray<T>::from_shape(xs);
+          strided_copy(g.data(), contiguous_strides(g.shape()), offset, dx.data(),
+                       contiguous_strides(xs), 0, xs);
+          accumulate_grad(*ix, std::move(dx));
+        }
+      });
 }
 
 AXON_INSTANTIATE_OPS(reshape, view, flatten, transpose, permute, squeeze, unsqueeze, broadcast_to,

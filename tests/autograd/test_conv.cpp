@@ -175,6 +175,32 @@ TEST_CASE("conv: gradients match finite differences (double)") {
   check_gradients(conv_cases());
 }
 
+TEST_CASE("conv: second derivatives match finite differences (double)") {
+  check_second_gradients(conv_cases());
+}
+
+TEST_CASE("conv: third derivatives: the ops of the recorded backward differentiate again") {
+  // f(x, w, b) = d sum(conv(x, w, b)^2) / d(x, w), recorded: a gradgradcheck of f differentiates
+  // the recorded backwards of conv_input_grad and conv_weight_grad (third derivatives of conv).
+  for (int wrt = 0; wrt < 2; ++wrt) {
+    CAPTURE(wrt);
+    const auto f = [wrt](const std::vector<TensorD>& in) {
+      EnableGradGuard on;  // gradcheck's finite differences run with recording off
+      TensorD y = conv2d(in[0], in[1], in[2], {2, 1}, 1, {1, 2}, 2);
+      return grad(sum(y * y), in[static_cast<std::size_t>(wrt)], {},
+                  GradOptions().create_graph(true));
+    };
+    Generator gen(11);
+    std::vector<TensorD> in = {randn<double>({2, 4, 5, 6}, gen, 0, 1, true),
+                               randn<double>({4, 2, 3, 2}, gen, 0, 1, true),
+                               randn<double>({4}, gen, 0, 1, true)};
+    auto r = gradgradcheck(f, in);
+    INFO(r.message);
+    CHECK(r.ok);
+    CHECK(r.comparisons > 100);
+  }
+}
+
 TEST_CASE("conv: float agrees with double") {
   check_float_matches_double(conv_cases());
 }

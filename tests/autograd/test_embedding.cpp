@@ -41,6 +41,10 @@ TEST_CASE("embedding: gradients match finite differences (double)") {
   check_gradients(embedding_cases());
 }
 
+TEST_CASE("embedding: second derivatives match finite differences (double)") {
+  check_second_gradients(embedding_cases());
+}
+
 TEST_CASE("embedding: float agrees with double") {
   check_float_matches_double(embedding_cases());
 }

@@ -68,6 +68,39 @@ TEST_CASE("pooling: gradients match finite differences (double)") {
   check_gradients(pooling_cases());
 }
 
+TEST_CASE("pooling: second derivatives match finite differences (double)") {
+  check_second_gradients(pooling_cases());
+}
+
+TEST_CASE("pooling: third derivatives: the scatter and gather of the recorded backward") {
+  // f(x) = d sum(pool(x)^3) / dx, recorded (a scatter of 3 pool(x)^2 at the arg maxes or over
+  // the windows): a gradgradcheck of f differentiates that scatter and its gather once more.
+  const std::vector<std::function<TensorD(const TensorD&)>> pools = {
+      [](const TensorD& x) { return max_pool2d(x, 3, 2, 1); },
+      [](const TensorD& x) {
+        return avg_pool2d(x, {3, 2}, Size2{2, 1}, {1, 0}, false);
+      },
+      [](const TensorD& x) { return adaptive_avg_pool1d(x, 3); }};
+  const std::vector<Shape> shapes = {{1, 2, 5, 5}, {1, 2, 5, 4}, {2, 2, 7}};
+  for (std::size_t k = 0; k < pools.size(); ++k) {
+    CAPTURE(k);
+    const auto f = [&, k](const std::vector<TensorD>& in) {
+      EnableGradGuard on;  // gradcheck's finite differences run with recording off
+      TensorD y = pools[k](in[0]);
+      return grad(sum(y * y * y), in[0], {}, GradOptions().create_graph(true));
+    };
+    // Well-separated values (no near-ties between a window's elements): a permutation of a grid.
+    const std::size_t n = shape_numel(shapes[k]);
+    std::vector<double> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = -1.0 + 2.0 * double((i * 11) % n) / double(n);
+    TensorD x = from_vector<double>(v, shapes[k], true);
+    auto r = gradgradcheck(f, {x});
+    INFO(r.message);
+    CHECK(r.ok);
+    CHECK(r.comparisons > 10);
+  }
+}
+
 TEST_CASE("pooling: float agrees with double") {
   check_float_matches_double(pooling_cases());
 }

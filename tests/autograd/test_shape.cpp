@@ -101,6 +101,10 @@ TEST_CASE("shape: gradients match finite differences (double)") {
   check_gradients(shape_cases());
 }
 
+TEST_CASE("shape: second derivatives match finite differences (double)") {
+  check_second_gradients(shape_cases());
+}
+
 TEST_CASE("shape: float agrees with double") {
   check_float_matches_double(shape_cases());
 }
