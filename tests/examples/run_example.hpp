@@ -21,7 +21,8 @@ struct Run {
 };
 
 /// Runs examples/<name> with `flags`; stderr is merged into the output when `merge_stderr`.
-inline Run run_example(const std::string& name, const std::string& flags, bool merge_stderr = false) {
+inline Run run_example(const std::string& name, const std::string& flags,
+                       bool merge_stderr = false) {
   const std::string path = std::string(AXON_BUILD_DIR) + "/examples/" + name;
   REQUIRE_MESSAGE(std::filesystem::exists(path), path,
                   " is missing: build the examples first (ninja -C build)");

@@ -99,9 +99,8 @@ TEST_CASE("hostile files: resuming from an 84 MB checkpoint of a long history st
     reset_peak();
     const double start = status_mib("VmRSS");
     datasets::DataLoader loader(tiny_data(), 2);
-    const train::History h =
-        train::fit(model, sgd, train::cross_entropy_loss(), loader,
-                   train::FitOptions().epochs(2).verbose(0).resume(path));
+    const train::History h = train::fit(model, sgd, train::cross_entropy_loss(), loader,
+                                        train::FitOptions().epochs(2).verbose(0).resume(path));
     std::fprintf(stderr, "resume of a %.0f MiB history: resident memory grew by %.0f MiB at most\n",
                  static_cast<double>(file_bytes) / kMiB, status_mib("VmHWM") - start);
     if (h.names().size() != 4 || h["val_accuracy"].size() != kEpochs) return 2;
