@@ -8,6 +8,8 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -164,9 +166,12 @@ class BasicTensor {
   }
 
   /// Backpropagates from a one-element tensor (seed 1). Releases the graph unless retain_graph.
-  void backward(bool retain_graph = false) const;
+  /// With create_graph the backward pass records its own ops (the graph is then kept): each
+  /// leaf's grad() is a tensor on the tape that can be differentiated again, as in PyTorch.
+  void backward(bool retain_graph = false, bool create_graph = false) const;
   /// Backpropagates with an explicit gradient of this tensor's shape.
-  void backward(const BasicTensor& grad_output, bool retain_graph = false) const;
+  void backward(const BasicTensor& grad_output, bool retain_graph = false,
+                bool create_graph = false) const;
 
   /// The state behind the handle; ValueError when undefined.
   Impl& impl() const {
@@ -257,7 +262,70 @@ struct GradHooks {
   bool retain = false;        ///< keep the gradient of this non-leaf after backward()
   bool has_retained = false;  ///< `retained` holds a gradient
   xt::xarray<T> retained = detail::empty_array<T>();  ///< the kept gradient (retain_grad())
+  /// A leaf's gradient from backward(create_graph): a recorded tensor grad() returns.
+  BasicTensor<T> graph_grad;
 };
+
+namespace detail {
+/// Whether `G` is a tensor (the gradient type inside a recording pass) rather than an array.
+template <class G>
+inline constexpr bool is_tensor_v = false;
+/// A BasicTensor is a tensor.
+template <class T>
+inline constexpr bool is_tensor_v<BasicTensor<T>> = true;
+
+/// The gradients of one recording pass (create_graph), keyed by the tensor they belong to.
+template <class T>
+class RecordingPass final : public GradPass {
+ public:
+  /// One tensor's gradient, with the tensor (kept alive while the pass holds it).
+  struct Entry {
+    std::shared_ptr<TensorImpl<T>> impl;  ///< the tensor
+    BasicTensor<T> grad;                  ///< its gradient so far
+  };
+  /// A pass that keeps the gradients of `keep` (the inputs it was asked about) when their node
+  /// runs; every other tensor's gradient is dropped once its node has passed it on.
+  explicit RecordingPass(std::vector<const TensorImpl<T>*> keep = {})
+      : GradPass(sizeof(T)), keep_(std::move(keep)) {}
+  /// Adds `g` to the gradient of `impl` (a recorded add when one is there already).
+  void add(const std::shared_ptr<TensorImpl<T>>& impl, const BasicTensor<T>& g);
+  /// The gradient of `impl`, or nullptr when it received none.
+  const BasicTensor<T>* find(const TensorImpl<T>* impl) const {
+    auto it = grads_.find(impl);
+    return it == grads_.end() ? nullptr : &it->second.grad;
+  }
+  /// Takes `impl`'s gradient out of the pass (left in place for a kept tensor); undefined when
+  /// none.
+  BasicTensor<T> take(const TensorImpl<T>* impl);
+  /// Every gradient still held (the leaves' after a whole pass).
+  const std::unordered_map<const TensorImpl<T>*, Entry>& entries() const { return grads_; }
+
+ private:
+  std::unordered_map<const TensorImpl<T>*, Entry> grads_;
+  std::vector<const TensorImpl<T>*> keep_;
+};
+
+/// The innermost recording pass running on this thread for element type T (nullptr when none).
+template <class T>
+RecordingPass<T>*& current_recording_pass();
+
+/// Inside an op's recorded backward: adds `g` to the gradient of input `impl`.
+template <class T>
+void add_grad(const std::shared_ptr<TensorImpl<T>>& impl, const BasicTensor<T>& g);
+
+[[noreturn]] void throw_no_recorded_backward(const char* op);
+/// backward(create_graph): a recording pass from `out` seeded with `seed`; leaves get the
+/// gradient's values in .grad and the recorded tensor in GradHooks::graph_grad.
+template <class T>
+void backward_recording(const BasicTensor<T>& out, const BasicTensor<T>& seed);
+/// accumulate_grad's last step (after its checks and a leaf's hooks): into the shard's sink or
+/// the tensor's own gradient.
+template <class T>
+void add_into_grad(TensorImpl<T>& impl, xt::xarray<T>&& g);
+/// A recorded backward's hooks and retain_grad() on the gradient `g` of `out`.
+template <class T>
+void recorded_output_hooks(TensorImpl<T>& out, BasicTensor<T>& g);
+}  // namespace detail
 
 namespace detail {
 /// Runs `impl`'s hooks on its gradient `g` in place (ShapeError when one returns another shape).
@@ -270,6 +338,12 @@ void node_output_hooks(TensorImpl<T>& out);
 
 /// The node type ops push: runs `fn(grad_output, output_value)` when the output received a
 /// gradient, then frees that gradient (intermediate gradients live only during backward).
+///
+/// `fn` may also accept the gradient and the output as tensors (a generic lambda taking
+/// `const auto& g, const auto& o`, with an `if constexpr (detail::is_tensor_v<...>)` branch): that
+/// branch is the op's recorded backward, written in the library's own ops so that a pass with
+/// create_graph records it and its result can be differentiated again. It adds each input's
+/// gradient with detail::add_grad. An op whose `fn` takes arrays only has no recorded backward.
 template <class T, class F>
 class FunctionNode final : public Node {
  public:
@@ -281,6 +355,23 @@ class FunctionNode final : public Node {
     if (out_->hooks) detail::node_output_hooks(*out_);
     fn_(static_cast<const xt::xarray<T>&>(out_->grad),
         static_cast<const xt::xarray<T>&>(out_->value));
+    out_->grad = xt::xarray<T>(detail::empty_array<T>());
+    out_->has_grad = false;
+  }
+  void backward_recorded(GradPass& base) override {
+    if (base.scalar_size() != sizeof(T)) return;  // a pass of the other element type
+    auto& pass = static_cast<detail::RecordingPass<T>&>(base);
+    BasicTensor<T> g = pass.take(out_.get());
+    if (!g.defined()) return;
+    if constexpr (std::is_invocable_v<F&, const BasicTensor<T>&, const BasicTensor<T>&>) {
+      if (out_->hooks) detail::recorded_output_hooks(*out_, g);
+      fn_(static_cast<const BasicTensor<T>&>(g), BasicTensor<T>(out_));
+    } else {
+      detail::throw_no_recorded_backward(name());
+    }
+  }
+  void drop_grad() override {
+    if (!out_->has_grad) return;
     out_->grad = xt::xarray<T>(detail::empty_array<T>());
     out_->has_grad = false;
   }
