@@ -45,9 +45,8 @@ TEST_CASE("optim: LambdaLR sets base_lr times the function of the epoch, per gro
                        ValueError);
   CHECK_THROWS_WITH_AS(LambdaLR(sgd, LambdaLR::Lambda()), "LambdaLR: lr_lambda 0 is empty",
                        ValueError);
-  LambdaLR blows_up(sgd, [](std::int64_t e) {
-    return e < 2 ? 1.0 : std::numeric_limits<double>::infinity();
-  });
+  LambdaLR blows_up(
+      sgd, [](std::int64_t e) { return e < 2 ? 1.0 : std::numeric_limits<double>::infinity(); });
   blows_up.step();
   const double before = sgd.lr(0);
   CHECK_THROWS_WITH_AS(blows_up.step(),
