@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "axon/autograd/error.hpp"
+#include "axon/datasets/dataloader.hpp"
 #include "axon/io/checkpoint.hpp"
 #include "axon/io/safetensors.hpp"
 #include "axon/io/serialize.hpp"
@@ -143,6 +145,16 @@ inline void parse(CLI::App& app, int argc, char** argv, Args& args) {
       args.resumed_epochs = io::parse_u64(epoch->second, args.resume + ": epoch");
     }
   }
+}
+
+/// Fails before training when `loader`, the data an example evaluates on once training is done,
+/// gives no batch (an empty test set): ValueError "<what>: no batch to evaluate on (0 samples,
+/// batch size 1000)". Found at the evaluation, it would come after the whole run, and before
+/// --save.
+inline void check_evaluation_data(const datasets::DataLoader& loader, const std::string& what) {
+  if (loader.num_batches() > 0) return;
+  throw ValueError(what + ": no batch to evaluate on (" + std::to_string(loader.dataset().size()) +
+                   " samples, batch size " + std::to_string(loader.options().batch_size()) + ")");
 }
 
 /// fit's options with --checkpoint (written after every epoch) and --resume applied.

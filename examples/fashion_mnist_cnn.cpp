@@ -41,6 +41,7 @@ int main(int argc, char** argv) try {
   datasets::DataLoader test_loader(datasets::load_fashion_mnist(datasets::Split::Test, args.data),
                                    datasets::DataLoaderOptions(1000));
   test_loader.transform(datasets::scale_to_unit());
+  examples::check_evaluation_data(test_loader, "the test set in " + args.data);
 
   autograd::Generator gen(args.seed);
   nn::Sequential model{

@@ -33,6 +33,7 @@ int main(int argc, char** argv) try {
   examples::add_text(app, "--curves", curves, "PATH", "write the learning curves as SVG to PATH")
       ->capture_default_str();
   examples::parse(app, argc, argv, args);
+  io::check_output_path(curves, "--curves");  // before training, as --save and --checkpoint
 
   // Images stay uint8 in memory; each batch is converted to float and scaled to [0, 1].
   datasets::DataLoader train_loader(
@@ -42,6 +43,7 @@ int main(int argc, char** argv) try {
   datasets::DataLoader test_loader(datasets::load_fashion_mnist(datasets::Split::Test, args.data),
                                    datasets::DataLoaderOptions(1000));
   test_loader.transform(datasets::scale_to_unit());
+  examples::check_evaluation_data(test_loader, "the test set in " + args.data);
 
   autograd::Generator gen(args.seed);
   nn::Sequential model;

@@ -102,6 +102,10 @@ int main(int argc, char** argv) try {
   const auto train_set = parts[0].subset(chosen);
   const auto& val_set = parts[1];
   const auto test_set = datasets::load_fashion_mnist(datasets::Split::Test, args.data);
+  // Checked before the search, which takes hours: the model selection needs validation data and
+  // the final evaluation test data.
+  examples::check_evaluation_data(loader(val_set, 1000, false), "the validation set");
+  examples::check_evaluation_data(loader(test_set, 1000, false), "the test set in " + args.data);
 
   tune::Space space;
   space.real("lr", 1e-4, 1e-1, /*log=*/true)

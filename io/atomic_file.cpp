@@ -22,6 +22,7 @@ namespace axon::io {
 namespace {
 
 std::atomic<unsigned long> temp_counter{0};
+std::atomic<bool> named_temporaries_forced{false};
 
 // ".<pid>.<n>.tmp" takes at most 1 + 10 + 1 + 20 + 4 = 36 bytes; file names are at most 255.
 constexpr std::size_t kMaxName = 255;
@@ -38,6 +39,10 @@ bool process_gone(long pid) {
 }
 
 }  // namespace
+
+bool detail::force_named_temporaries(bool on) {
+  return named_temporaries_forced.exchange(on);
+}
 
 std::string temporary_prefix(const std::string& name) {
   if (name.size() + kSuffixRoom <= kMaxName) return name;
@@ -87,7 +92,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   const bool exists = ::stat(target_.c_str(), &existing) == 0 && S_ISREG(existing.st_mode);
 #ifdef O_TMPFILE
   // linkat() gives the unnamed file a name through /proc/self/fd (no privilege needed).
-  if (::access("/proc/self/fd", X_OK) == 0) {
+  if (!named_temporaries_forced.load() && ::access("/proc/self/fd", X_OK) == 0) {
     fd_ = ::open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
     unnamed_ = fd_ >= 0;
   }

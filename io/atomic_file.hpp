@@ -72,6 +72,13 @@ class AtomicFile {
 /// save that was killed). Returns how many were removed. Errors are ignored.
 std::size_t remove_stale_temporaries(const std::string& dir, const std::string& prefix);
 
+namespace detail {
+/// Test hook: while `on`, AtomicFile does not use O_TMPFILE and names its temporary from the start,
+/// as on a file system without O_TMPFILE, so that the tests run that path on any machine. Returns
+/// the previous setting. Process-wide; not meant for programs.
+bool force_named_temporaries(bool on);
+}  // namespace detail
+
 /// The prefix AtomicFile gives the temporaries of a target named `name` (the file name, no
 /// directory): `name` itself, or a shortened name with a hash when the suffix would not fit.
 std::string temporary_prefix(const std::string& name);

@@ -2,8 +2,10 @@
 #include "axon/optim/lr_scheduler.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <numbers>
+#include <utility>
 
 namespace axon::optim {
 
@@ -28,7 +30,7 @@ void LRScheduler::step() {
   }
   last_lr_.resize(groups);
   for (std::size_t g = 0; g < groups; ++g) {
-    last_lr_[g] = next_lr(optimizer_.lr(g), base_lrs_[g]);
+    last_lr_[g] = group_lr(g, optimizer_.lr(g), base_lrs_[g]);
     optimizer_.set_lr(g, last_lr_[g]);
   }
 }
@@ -42,6 +44,10 @@ std::map<std::string, double> LRScheduler::state_dict() const {
 }
 
 void LRScheduler::load_state_dict(const std::map<std::string, double>& state) {
+  load_state(state, 0);
+}
+
+void LRScheduler::load_state(const std::map<std::string, double>& state, std::int64_t min_epoch) {
   const std::string who = std::string(name_) + ": load_state_dict: ";
   if (state.size() != base_lrs_.size() + 1) {
     throw ValueError(who + "expected last_epoch and " + std::to_string(base_lrs_.size()) +
@@ -58,7 +64,8 @@ void LRScheduler::load_state_dict(const std::map<std::string, double>& state) {
   }
   auto epoch = state.find("last_epoch");
   if (epoch == state.end()) throw ValueError(who + "missing last_epoch");
-  const std::int64_t last_epoch = detail::checked_count(epoch->second, 0, who + "last_epoch");
+  const std::int64_t last_epoch =
+      detail::checked_count(epoch->second, min_epoch, who + "last_epoch");
   base_lrs_ = std::move(base_lrs);
   last_epoch_ = last_epoch;
   last_lr_.resize(base_lrs_.size());
@@ -89,6 +96,14 @@ double MultiStepLR::next_lr(double current_lr, double) const {
   auto it = milestones_.find(last_epoch());
   if (it == milestones_.end()) return current_lr;
   return current_lr * std::pow(gamma_, it->second);
+}
+
+double MultiStepLR::restart_lr(std::size_t, double base_lr) const {
+  int passed = 0;  // milestones at or before epoch 0, each as often as it is listed
+  for (auto it = milestones_.begin(); it != milestones_.end() && it->first <= 0; ++it) {
+    passed += it->second;
+  }
+  return base_lr * std::pow(gamma_, passed);
 }
 
 ExponentialLR::ExponentialLR(OptimizerBase& optimizer, double gamma)
@@ -140,6 +155,10 @@ LinearLR::LinearLR(OptimizerBase& optimizer, double start_factor, double end_fac
   initial_step();
 }
 
+double LinearLR::restart_lr(std::size_t, double base_lr) const {
+  return base_lr * start_factor_;
+}
+
 double LinearLR::next_lr(double current_lr, double) const {
   const std::int64_t epoch = last_epoch();
   if (epoch == 0) return current_lr * start_factor_;
@@ -148,6 +167,171 @@ double LinearLR::next_lr(double current_lr, double) const {
   const double slope = end_factor_ - start_factor_;
   return current_lr * (1 + slope / (static_cast<double>(total_iters_) * start_factor_ +
                                     static_cast<double>(epoch - 1) * slope));
+}
+
+LambdaLR::LambdaLR(OptimizerBase& optimizer, Lambda lr_lambda)
+    : LambdaLR(optimizer, std::vector<Lambda>(optimizer.num_param_groups(), std::move(lr_lambda))) {
+}
+
+LambdaLR::LambdaLR(OptimizerBase& optimizer, std::vector<Lambda> lr_lambdas)
+    : LRScheduler(optimizer, "LambdaLR"), lr_lambdas_(std::move(lr_lambdas)) {
+  if (lr_lambdas_.size() != base_lrs().size()) {
+    throw ValueError("LambdaLR: expected " + std::to_string(base_lrs().size()) +
+                     " lr_lambdas (one per parameter group), got " +
+                     std::to_string(lr_lambdas_.size()));
+  }
+  for (std::size_t g = 0; g < lr_lambdas_.size(); ++g) {
+    if (!lr_lambdas_[g]) throw ValueError("LambdaLR: lr_lambda " + std::to_string(g) + " is empty");
+  }
+  initial_step();
+}
+
+double LambdaLR::lr_at(std::size_t group, std::int64_t epoch, double base_lr) const {
+  const double factor = lr_lambdas_.at(group)(epoch);
+  const double lr = base_lr * factor;
+  if (!(std::isfinite(lr) && lr >= 0)) {
+    throw ValueError("LambdaLR: lr_lambda of group " + std::to_string(group) + " gave " +
+                     std::to_string(factor) + " at epoch " + std::to_string(epoch) + ": the lr " +
+                     std::to_string(lr) + " is not finite and >= 0");
+  }
+  return lr;
+}
+
+double LambdaLR::next_lr(double current_lr, double) const {
+  return current_lr;  // not called: group_lr needs the group's function
+}
+
+double LambdaLR::group_lr(std::size_t group, double, double base_lr) const {
+  return lr_at(group, last_epoch(), base_lr);
+}
+
+double LambdaLR::restart_lr(std::size_t group, double base_lr) const {
+  return lr_at(group, 0, base_lr);
+}
+
+SequentialLR::SequentialLR(OptimizerBase& optimizer,
+                           std::vector<std::reference_wrapper<LRScheduler>> schedulers,
+                           std::vector<std::int64_t> milestones)
+    : LRScheduler(optimizer, "SequentialLR"),
+      schedulers_(std::move(schedulers)),
+      milestones_(std::move(milestones)) {
+  if (schedulers_.empty() || milestones_.size() != schedulers_.size() - 1) {
+    throw ValueError("SequentialLR: expected one milestone fewer than schedulers, got " +
+                     std::to_string(schedulers_.size()) + " schedulers and " +
+                     std::to_string(milestones_.size()) + " milestones");
+  }
+  if (!std::is_sorted(milestones_.begin(), milestones_.end())) {
+    throw ValueError("SequentialLR: the milestones must be in increasing order");
+  }
+  for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+    const LRScheduler& s = schedulers_[i];
+    if (&s.optimizer_ != &optimizer) {
+      throw ValueError("SequentialLR: scheduler " + std::to_string(i) + " (" + s.name_ +
+                       ") sets another optimizer");
+    }
+    if (dynamic_cast<const SequentialLR*>(&s)) {
+      throw ValueError("SequentialLR: scheduler " + std::to_string(i) +
+                       " is a SequentialLR; nesting them is not supported");
+    }
+  }
+  // As PyTorch: back to the base lrs, undo the schedulers' initial steps, then restart the first.
+  for (std::size_t g = 0; g < base_lrs().size(); ++g) optimizer.set_lr(g, base_lrs()[g]);
+  for (LRScheduler& s : schedulers_) --s.last_epoch_;
+  LRScheduler& first = schedulers_.front();
+  first.initial_step();
+  last_epoch_ = 0;
+  last_lr_ = first.last_lr_;
+}
+
+double SequentialLR::next_lr(double current_lr, double) const {
+  return current_lr;  // not called: step() delegates to the schedulers
+}
+
+void SequentialLR::step() {
+  ++last_epoch_;
+  const auto idx = static_cast<std::size_t>(
+      std::upper_bound(milestones_.begin(), milestones_.end(), last_epoch_) - milestones_.begin());
+  LRScheduler& s = schedulers_[idx];
+  if (idx > 0 && milestones_[idx - 1] == last_epoch_) {
+    // PyTorch's step(0): the scheduler restarts at its epoch 0, in closed form.
+    const std::size_t groups = s.optimizer_.num_param_groups();
+    if (groups != s.base_lrs_.size()) {
+      throw ValueError(std::string(s.name_) + ": the optimizer has " + std::to_string(groups) +
+                       " parameter groups but the scheduler was built for " +
+                       std::to_string(s.base_lrs_.size()));
+    }
+    s.last_epoch_ = 0;
+    s.last_lr_.resize(groups);
+    for (std::size_t g = 0; g < groups; ++g) {
+      s.last_lr_[g] = s.restart_lr(g, s.base_lrs_[g]);
+      s.optimizer_.set_lr(g, s.last_lr_[g]);
+    }
+  } else {
+    s.step();
+  }
+  last_lr_ = s.last_lr_;
+}
+
+std::map<std::string, double> SequentialLR::state_dict() const {
+  std::map<std::string, double> state = LRScheduler::state_dict();
+  for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+    for (const auto& [key, value] : schedulers_[i].get().state_dict()) {
+      state[std::to_string(i) + "." + key] = value;
+    }
+  }
+  return state;
+}
+
+namespace {
+
+/// A SequentialLR's state split into its own keys and each scheduler's ("<i>.<key>").
+struct SplitState {
+  std::map<std::string, double> own;
+  std::vector<std::map<std::string, double>> parts;
+};
+
+SplitState split_state(const std::map<std::string, double>& state, std::size_t schedulers) {
+  SplitState out;
+  out.parts.resize(schedulers);
+  for (const auto& [key, value] : state) {
+    const std::size_t dot = key.find('.');
+    if (key.empty() || !std::isdigit(static_cast<unsigned char>(key[0]))) {
+      out.own[key] = value;  // last_epoch, base_lrs.<g>
+      continue;
+    }
+    const std::string index = key.substr(0, std::min(dot, key.size()));
+    if (dot == std::string::npos || index.size() > 6 ||
+        index.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(index) >= schedulers) {
+      throw ValueError("SequentialLR: load_state_dict: unexpected key '" + key + "'");
+    }
+    out.parts[std::stoul(index)][key.substr(dot + 1)] = value;
+  }
+  return out;
+}
+
+}  // namespace
+
+void SequentialLR::load_state_dict(const std::map<std::string, double>& state) {
+  const SplitState next = split_state(state, schedulers_.size());
+  // Restored all or not at all: a scheduler that refuses its state puts back the ones before it.
+  const SplitState before = split_state(state_dict(), schedulers_.size());
+  try {
+    LRScheduler::load_state_dict(next.own);
+    for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+      try {
+        schedulers_[i].get().load_state(next.parts[i], -1);
+      } catch (const ValueError& e) {
+        throw ValueError("SequentialLR: scheduler " + std::to_string(i) + ": " + e.what());
+      }
+    }
+  } catch (const ValueError&) {
+    LRScheduler::load_state_dict(before.own);
+    for (std::size_t i = 0; i < schedulers_.size(); ++i) {
+      schedulers_[i].get().load_state(before.parts[i], -1);
+    }
+    throw;
+  }
 }
 
 }  // namespace axon::optim

@@ -108,6 +108,23 @@ SCHEDULERS = {
     # The cosine's base lr is the lr before the warmup (initial_lr); past t_max it rises again.
     "warmup_then_cosine": lambda o: [S.LinearLR(o, start_factor=0.2, total_iters=3),
                                      S.CosineAnnealingLR(o, T_max=4, eta_min=0.001)],
+    # One function for both groups: a linear warmup to the base lr, then halving every epoch.
+    "lambda_lr": lambda o: [S.LambdaLR(o, lambda e: (e + 1) / 4 if e < 3 else 0.5 ** (e - 3))],
+    # One function per group; LambdaLR sets the lr from the base lr, so the ExponentialLR stepped
+    # before it is overridden (not chained).
+    "lambda_lr_per_group": lambda o: [S.ExponentialLR(o, gamma=0.5),
+                                      S.LambdaLR(o, [lambda e: 0.95 ** e,
+                                                     lambda e: 1.0 / (1.0 + 0.5 * e)])],
+    # SequentialLR steps only itself; the schedulers it holds are not stepped by the loop.
+    "sequential_warmup_cosine": lambda o: [S.SequentialLR(
+        o, [S.LinearLR(o, start_factor=0.2, total_iters=3),
+            S.CosineAnnealingLR(o, T_max=6, eta_min=0.001)], milestones=[3])],
+    "sequential_three": lambda o: [S.SequentialLR(
+        o, [S.ExponentialLR(o, gamma=0.8), S.MultiStepLR(o, milestones=[2, 5, 5], gamma=0.5),
+            S.LambdaLR(o, lambda e: 1.0 / (1.0 + e))], milestones=[3, 9])],
+    "sequential_step_then_linear": lambda o: [S.SequentialLR(
+        o, [S.StepLR(o, step_size=2, gamma=0.5),
+            S.LinearLR(o, start_factor=0.5, end_factor=1.0, total_iters=4)], milestones=[5])],
 }
 PLATEAU_METRICS = [1.0, 0.9, 0.95, 0.91, 0.905, 0.7, 0.71, 0.72, 0.73, 0.69, 0.695, 0.7]
 PLATEAUS = {

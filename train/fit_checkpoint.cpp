@@ -64,18 +64,7 @@ std::string history_to_json(const History& history) {
 }
 
 History history_from_json(const std::string& text, const std::string& path) {
-  History history;
-  try {
-    const auto j = nlohmann::ordered_json::parse(text);
-    for (const auto& [name, series] : j.items()) {
-      for (const auto& v : series) {
-        history.append(name, io::parse_double(v.get<std::string>(), path + ": history"));
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    throw IOError(path + ": the saved history is not valid: " + e.what());
-  }
-  return history;
+  return history_from_series_json(text, path + ": the saved history");
 }
 
 FitCheckpoints::FitCheckpoints(nn::Module& model, optim::Optimizer& optimizer,

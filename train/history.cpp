@@ -2,12 +2,15 @@
 #include "axon/train/history.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "axon/autograd/error.hpp"
+#include "axon/io/checkpoint.hpp"
 
 namespace axon::train {
 
@@ -27,6 +30,87 @@ std::size_t History::epochs() const {
   std::size_t n = 0;
   for (const auto& [name, s] : series_) n = std::max(n, s.size());
   return n;
+}
+
+namespace {
+
+/// nlohmann's SAX events for history_from_series_json: accepts exactly an object of arrays of
+/// strings and appends each parsed value to its series as it arrives (no JSON tree is built).
+class SeriesReader {
+ public:
+  using json = nlohmann::json;
+  SeriesReader(History& history, const std::string& what) : history_(history), what_(what) {}
+
+  bool start_object(std::size_t) {
+    if (depth_ != 0) unexpected("an object");
+    depth_ = 1;
+    return true;
+  }
+  bool key(json::string_t& name) {
+    name_ = std::move(name);
+    index_ = 0;
+    return true;
+  }
+  bool start_array(std::size_t) {
+    if (depth_ != 1) unexpected("an array");
+    depth_ = 2;
+    return true;
+  }
+  bool string(json::string_t& text) {
+    if (depth_ != 2) unexpected("a string");
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [ptr, error] = std::from_chars(text.data(), end, value);
+    // io::parse_double's rules; it builds the message (naming the value) only on failure.
+    if (text.empty() || error != std::errc() || ptr != end) value = io::parse_double(text, where());
+    history_.append(name_, value);
+    ++index_;
+    return true;
+  }
+  bool end_array() {
+    depth_ = 1;  // an empty series adds nothing (a History has none)
+    return true;
+  }
+  bool end_object() {
+    depth_ = 0;
+    return true;
+  }
+  bool null() { return unexpected("null"); }
+  bool boolean(bool) { return unexpected("a boolean"); }
+  bool number_integer(json::number_integer_t) { return unexpected("a bare number"); }
+  bool number_unsigned(json::number_unsigned_t) { return unexpected("a bare number"); }
+  bool number_float(json::number_float_t, const json::string_t&) {
+    return unexpected("a bare number");
+  }
+  bool binary(json::binary_t&) { return unexpected("binary data"); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    throw IOError(what_ + ": not valid JSON: " + e.what());
+  }
+
+ private:
+  std::string where() const {
+    return what_ + " \"" + name_.substr(0, 40) + "\" value " + std::to_string(index_);
+  }
+  [[noreturn]] bool unexpected(const char* found) const {
+    const std::string at = depth_ == 2 ? where() : what_;
+    throw IOError(at + ": expected an object of arrays of numbers written as strings, found " +
+                  found);
+  }
+
+  History& history_;
+  const std::string& what_;
+  std::string name_;
+  std::size_t index_ = 0;
+  int depth_ = 0;  // 0 outside, 1 in the object, 2 in a series
+};
+
+}  // namespace
+
+History history_from_series_json(const std::string& text, const std::string& what) {
+  History history;
+  SeriesReader reader(history, what);
+  nlohmann::json::sax_parse(text, &reader);
+  return history;
 }
 
 std::string History::to_csv() const {

@@ -178,13 +178,13 @@ BasicTensor<T> join_op(const char* name, const std::vector<BasicTensor<T>>& xs, 
 }  // namespace
 
 template <class T>
-BasicTensor<T> reshape(const BasicTensor<T>& x, const std::vector<long>& shape) {
-  return reshape_op("reshape", x, target_shape("reshape", x.shape(), shape));
+BasicTensor<T> reshape(const BasicTensor<T>& x, const ShapeArg& shape) {
+  return reshape_op("reshape", x, target_shape("reshape", x.shape(), shape.extents()));
 }
 
 template <class T>
-BasicTensor<T> view(const BasicTensor<T>& x, const std::vector<long>& shape) {
-  return reshape_op("view", x, target_shape("view", x.shape(), shape));
+BasicTensor<T> view(const BasicTensor<T>& x, const ShapeArg& shape) {
+  return reshape_op("view", x, target_shape("view", x.shape(), shape.extents()));
 }
 
 template <class T>
@@ -531,6 +531,10 @@ BasicTensor<T> pad(const BasicTensor<T>& x,
 }
 
 AXON_INSTANTIATE_OPS(reshape, view, flatten, transpose, permute, squeeze, unsqueeze, broadcast_to,
-                     slice, index_select, gather, concat, stack, split, pad)
+                     slice, index_select, gather, split, pad)
+// concat and stack also have a braced-list overload (inline in the header).
+template <class T>
+using JoinOp = BasicTensor<T>(const std::vector<BasicTensor<T>>&, int);
+AXON_INSTANTIATE_SIGNATURE(JoinOp, concat, stack)
 
 }  // namespace axon::autograd

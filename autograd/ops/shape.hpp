@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <concepts>
 #include <cstddef>
+#include <initializer_list>
+#include <limits>
+#include <ranges>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "axon/autograd/error.hpp"
 #include "axon/autograd/tensor.hpp"
 
 /// Shape ops. Tensors always own contiguous row-major storage, so each op here produces a new
@@ -15,13 +21,57 @@
 /// out of range.
 namespace axon::autograd {
 
+/// The target shape of reshape and view: a braced list of extents of any integer types, so that
+/// `reshape(x, {x.size(0), -1})` needs no cast (size() gives std::size_t, -1 is an int); or any
+/// container of integers: a std::vector<long> (the older spelling), a Shape, a
+/// std::vector<std::size_t>. An unsigned extent above LONG_MAX is a ValueError.
+class ShapeArg {
+ public:
+  /// One extent, from any integer type (-1: inferred from the element count).
+  struct Extent {
+    /// Converts `v`; ValueError when it does not fit a long.
+    template <std::integral I>
+    Extent(I v) : value(to_long(v)) {}  // NOLINT(google-explicit-constructor): braced lists
+    long value;                         ///< the extent
+  };
+  /// `{x.size(0), -1}`, `{2, 3}`.
+  ShapeArg(std::initializer_list<Extent> extents) {
+    for (const Extent& e : extents) extents_.push_back(e.value);
+  }
+  /// A container of integers: std::vector<long>, Shape, std::vector<std::size_t>, ...
+  template <std::ranges::input_range R>
+  requires std::integral<std::ranges::range_value_t<R>> ShapeArg(
+      const R& extents) {  // NOLINT(google-explicit-constructor): the old vector spelling
+    for (const auto& e : extents) extents_.push_back(to_long(e));
+  }
+  /// The extents.
+  const std::vector<long>& extents() const { return extents_; }
+
+ private:
+  template <std::integral I>
+  static long to_long(I v) {
+    if constexpr (std::is_unsigned_v<I>) {
+      if (v > static_cast<std::make_unsigned_t<long>>(std::numeric_limits<long>::max())) {
+        throw ValueError("reshape: extent " + std::to_string(v) + " is too large");
+      }
+    } else if constexpr (sizeof(I) > sizeof(long)) {
+      if (v > std::numeric_limits<long>::max() || v < std::numeric_limits<long>::min()) {
+        throw ValueError("reshape: extent " + std::to_string(v) + " is too large");
+      }
+    }
+    return static_cast<long>(v);
+  }
+  std::vector<long> extents_;
+};
+
 /// Same data, new shape; one extent may be -1 (inferred).  dx = reshape(g, x.shape)
 /// ShapeError when the element counts differ; ValueError for two -1s or another negative.
+/// `reshape(x, {x.size(0), -1})`.
 template <class T>
-BasicTensor<T> reshape(const BasicTensor<T>& x, const std::vector<long>& shape);
+BasicTensor<T> reshape(const BasicTensor<T>& x, const ShapeArg& shape);
 /// Alias of reshape (tensors are always contiguous here).
 template <class T>
-BasicTensor<T> view(const BasicTensor<T>& x, const std::vector<long>& shape);
+BasicTensor<T> view(const BasicTensor<T>& x, const ShapeArg& shape);
 /// Merges axes [start_axis, end_axis] into one (a 0-d tensor becomes [1]).
 /// dx = reshape(g, x.shape)
 template <class T>
@@ -62,9 +112,19 @@ BasicTensor<T> gather(const BasicTensor<T>& x, int axis, const xt::xarray<std::s
 /// list is a ValueError.  dx = slices of g
 template <class T>
 BasicTensor<T> concat(const std::vector<BasicTensor<T>>& xs, int axis = 0);
+/// concat of a braced list, its element type deduced: `concat({a, b}, 1)`.
+template <class T>
+BasicTensor<T> concat(std::initializer_list<BasicTensor<T>> xs, int axis = 0) {
+  return concat(std::vector<BasicTensor<T>>(xs), axis);
+}
 /// Joins equal-shaped tensors along a new axis.  dx = slices of g
 template <class T>
 BasicTensor<T> stack(const std::vector<BasicTensor<T>>& xs, int axis = 0);
+/// stack of a braced list, its element type deduced: `stack({a, b})`.
+template <class T>
+BasicTensor<T> stack(std::initializer_list<BasicTensor<T>> xs, int axis = 0) {
+  return stack(std::vector<BasicTensor<T>>(xs), axis);
+}
 /// Cuts along `axis` into pieces of the given sizes (which must add up to the extent, else
 /// ShapeError). Each piece is its own recorded op (a slice), so an unused piece contributes no
 /// gradient.  dx = g_piece written at the piece's place, zeros elsewhere, summed over pieces

@@ -2,7 +2,9 @@
 // Tests autograd/ops/shape.cpp: the op-case table, float vs double, exact values, the error table.
 #include <doctest/doctest.h>
 
+#include <type_traits>
 #include <typeinfo>
+#include <vector>
 
 #include "op_case.hpp"
 
@@ -96,6 +98,42 @@ TensorD iota(const Shape& shape) {
 }
 
 }  // namespace
+
+TEST_CASE("shape: reshape takes size()'s type without casts; concat and stack deduce theirs") {
+  // reshape took std::vector<long>, so {x.size(0), -1} (std::size_t and int) needed a cast.
+  auto x = iota({2, 3, 4});
+  CHECK(reshape(x, {x.size(0), -1}).shape() == Shape{2, 12});
+  CHECK(view(x, {x.size(2), x.size(1), x.size(0)}).shape() == Shape{4, 3, 2});
+  const int rows = 3;
+  const long cols = -1;
+  CHECK(reshape(x, {rows, cols}).shape() == Shape{3, 8});
+  // The older spellings and other containers of integers.
+  const std::vector<long> old{6, -1};
+  CHECK(reshape(x, old).shape() == Shape{6, 4});
+  CHECK(reshape(x, {4, -1}).shape() == Shape{4, 6});
+  CHECK(reshape(x, std::vector<std::size_t>{24}).shape() == Shape{24});
+  CHECK(reshape(reshape(x, {-1}), x.shape()).data() == x.data());
+  CHECK_THROWS_WITH_AS(reshape(x, {~std::size_t{0}}), doctest::Contains("is too large"),
+                       ValueError);
+  CHECK_THROWS_AS(reshape(x, {x.size(0), 5}), ShapeError);
+
+  auto a = from_vector<double>({1, 2, 3, 4}, {2, 2}, true);
+  auto b = from_vector<double>({5, 6}, {2, 1});
+  auto c = concat({a, b}, 1);  // BasicTensor<double>, deduced from the braced list
+  static_assert(std::is_same_v<decltype(c), BasicTensor<double>>);
+  CHECK(c.data() == xt::xarray<double>({{1, 2, 5}, {3, 4, 6}}));
+  c.backward(from_vector<double>({1, 2, 3, 4, 5, 6}, {2, 3}));
+  CHECK(a.grad().data() == xt::xarray<double>({{1, 2}, {4, 5}}));
+  CHECK(concat({a, a}).shape() == Shape{4, 2});
+  auto f = from_vector<float>({1, 2}, {2});
+  auto st = stack({f, f, f}, 1);
+  static_assert(std::is_same_v<decltype(st), BasicTensor<float>>);
+  CHECK(st.data() == xt::xarray<float>({{1, 1, 1}, {2, 2, 2}}));
+  // The explicit forms still compile and agree.
+  CHECK(concat<double>({a, b}, 1).data() == c.data());
+  CHECK(stack(std::vector{f, f, f}, 1).data() == st.data());
+  CHECK_THROWS_AS(concat<double>({}), ValueError);
+}
 
 TEST_CASE("shape: gradients match finite differences (double)") {
   check_gradients(shape_cases());

@@ -120,7 +120,12 @@ TEST_CASE("hostile targets: every writer refuses what is not a regular file, cha
   }
 }
 
-TEST_CASE("hostile targets: a replaced file keeps its mode; 253-byte names work") {
+namespace {
+
+/// A replaced file keeps its mode; 253-byte names work. With `named`, through the fallback that
+/// names the temporary from the start (no O_TMPFILE).
+void check_modes_and_long_names(bool named) {
+  const bool before = io::detail::force_named_temporaries(named);
   TempDir dir;
   for (const unsigned mode : {0600u, 0640u, 0444u}) {
     CAPTURE(mode);
@@ -145,6 +150,54 @@ TEST_CASE("hostile targets: a replaced file keeps its mode; 253-byte names work"
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path())) ++files;
   CHECK(files == 1);
+  io::detail::force_named_temporaries(before);
+}
+
+/// As root: a replaced file keeps its owner and group (another user's), with or without
+/// `named` temporaries.
+void check_owner_kept(bool named) {
+  const bool before = io::detail::force_named_temporaries(named);
+  TempDir dir;
+  const std::string path = dir.file("theirs.safetensors");
+  kSave(path);
+  REQUIRE(::chown(path.c_str(), 12345, 23456) == 0);
+  REQUIRE(::chmod(path.c_str(), 0640) == 0);
+  kSave(path);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(st.st_uid == 12345u);
+  CHECK(st.st_gid == 23456u);
+  CHECK((st.st_mode & 07777) == 0640u);
+  kWriteIdx(path);
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(st.st_uid == 12345u);
+  CHECK(st.st_gid == 23456u);
+  CHECK(temp_files(dir.path()).empty());
+  io::detail::force_named_temporaries(before);
+}
+
+}  // namespace
+
+TEST_CASE("hostile targets: a replaced file keeps its mode; 253-byte names work") {
+  SUBCASE("unnamed temporaries (O_TMPFILE)") {
+    check_modes_and_long_names(false);
+  }
+  SUBCASE("named temporaries (the fallback)") {
+    check_modes_and_long_names(true);
+  }
+}
+
+TEST_CASE("hostile targets: as root, a replaced file keeps its owner and group") {
+  if (::geteuid() != 0) {
+    MESSAGE("skipped: only root can give a file to another user");
+    return;
+  }
+  SUBCASE("unnamed temporaries (O_TMPFILE)") {
+    check_owner_kept(false);
+  }
+  SUBCASE("named temporaries (the fallback)") {
+    check_owner_kept(true);
+  }
 }
 
 TEST_CASE("hostile targets: temporaries of dead processes are removed by the next save") {
@@ -223,17 +276,23 @@ TEST_CASE("hostile checkpoints: out-of-range values are errors naming the field"
 
 TEST_CASE("hostile targets: a program that catches only axon::Error survives every writer case") {
   const std::vector<WriterCase> cases = writer_cases();
+  // Each case must end in an axon::Error, for a save through either kind of temporary.
   const int code = run_capped(512u << 20, [&]() -> int {
-    for (const Writer& write : {kSave, kWriteIdx, kCheck}) {
-      for (const WriterCase& c : cases) {
-        TempDir dir;
-        try {
-          write(c.make(dir));
-        } catch (const axon::Error&) {
+    std::size_t errors = 0;
+    for (const bool named : {false, true}) {
+      io::detail::force_named_temporaries(named);
+      for (const Writer& write : {kSave, kWriteIdx, kCheck}) {
+        for (const WriterCase& c : cases) {
+          TempDir dir;
+          try {
+            write(c.make(dir));
+          } catch (const axon::Error&) {
+            ++errors;
+          }
         }
       }
     }
-    return 0;
+    return errors == 2 * 3 * cases.size() ? 0 : 1;
   });
   CHECK(code == 0);
 }

@@ -153,13 +153,36 @@ TEST_CASE("optim: float optimizers stay near PyTorch's double trajectory") {
   check_trajectories<float>(1e-3, 1e-4);
 }
 
-using Schedulers = std::vector<std::unique_ptr<LRScheduler>>;
+/// The schedulers of one lr sequence: those the loop steps, and those a SequentialLR holds.
+struct Schedulers {
+  std::vector<std::unique_ptr<LRScheduler>> stepped;
+  std::vector<std::unique_ptr<LRScheduler>> parts;
+};
 
 template <class S, class... Args>
 Schedulers one(OptimizerBase& optimizer, Args... args) {
   Schedulers list;
-  list.push_back(std::make_unique<S>(optimizer, args...));
+  list.stepped.push_back(std::make_unique<S>(optimizer, args...));
   return list;
+}
+
+/// A SequentialLR over `parts` (built in this order, as in the script) with `milestones`.
+Schedulers sequential(OptimizerBase& optimizer, std::vector<std::unique_ptr<LRScheduler>> parts,
+                      std::vector<std::int64_t> milestones) {
+  Schedulers list;
+  list.parts = std::move(parts);
+  std::vector<std::reference_wrapper<LRScheduler>> refs;
+  for (auto& p : list.parts) refs.push_back(*p);
+  list.stepped.push_back(std::make_unique<SequentialLR>(optimizer, refs, milestones));
+  return list;
+}
+
+/// `make(optimizer)` for each scheduler type, in order: the parts of a SequentialLR.
+template <class... Makers>
+std::vector<std::unique_ptr<LRScheduler>> build(OptimizerBase& o, Makers... make) {
+  std::vector<std::unique_ptr<LRScheduler>> out;
+  (out.push_back(make(o)), ...);
+  return out;
 }
 
 // The schedulers of each golden lr sequence, as in scripts/golden_optim.py's SCHEDULERS.
@@ -174,15 +197,53 @@ std::map<std::string, std::function<Schedulers(OptimizerBase&)>> scheduler_facto
     {"linear_warmup_end_factor", [](OptimizerBase& o) { return one<LinearLR>(o, 0.5, 0.8, 6); }},
     {"warmup_then_exponential", [](OptimizerBase& o) {
       Schedulers v;
-      v.push_back(std::make_unique<LinearLR>(o, 0.1, 1.0, 3));
-      v.push_back(std::make_unique<ExponentialLR>(o, 0.9));
+      v.stepped.push_back(std::make_unique<LinearLR>(o, 0.1, 1.0, 3));
+      v.stepped.push_back(std::make_unique<ExponentialLR>(o, 0.9));
       return v;
     }},
     {"warmup_then_cosine", [](OptimizerBase& o) {
       Schedulers v;
-      v.push_back(std::make_unique<LinearLR>(o, 0.2, 1.0, 3));
-      v.push_back(std::make_unique<CosineAnnealingLR>(o, 4, 0.001));
+      v.stepped.push_back(std::make_unique<LinearLR>(o, 0.2, 1.0, 3));
+      v.stepped.push_back(std::make_unique<CosineAnnealingLR>(o, 4, 0.001));
       return v;
+    }},
+    {"lambda_lr", [](OptimizerBase& o) {
+      return one<LambdaLR>(o, LambdaLR::Lambda([](std::int64_t e) {
+        return e < 3 ? static_cast<double>(e + 1) / 4 : std::pow(0.5, static_cast<double>(e - 3));
+      }));
+    }},
+    {"lambda_lr_per_group", [](OptimizerBase& o) {
+      Schedulers v;
+      v.stepped.push_back(std::make_unique<ExponentialLR>(o, 0.5));
+      v.stepped.push_back(std::make_unique<LambdaLR>(o, std::vector<LambdaLR::Lambda>{
+          [](std::int64_t e) { return std::pow(0.95, static_cast<double>(e)); },
+          [](std::int64_t e) { return 1.0 / (1.0 + 0.5 * static_cast<double>(e)); }}));
+      return v;
+    }},
+    {"sequential_warmup_cosine", [](OptimizerBase& o) {
+      return sequential(o, build(o,
+          [](OptimizerBase& p) { return std::make_unique<LinearLR>(p, 0.2, 1.0, 3); },
+          [](OptimizerBase& p) { return std::make_unique<CosineAnnealingLR>(p, 6, 0.001); }),
+          {3});
+    }},
+    {"sequential_three", [](OptimizerBase& o) {
+      return sequential(o, build(o,
+          [](OptimizerBase& p) { return std::make_unique<ExponentialLR>(p, 0.8); },
+          [](OptimizerBase& p) {
+            return std::make_unique<MultiStepLR>(p, std::vector<std::int64_t>{2, 5, 5}, 0.5);
+          },
+          [](OptimizerBase& p) {
+            return std::make_unique<LambdaLR>(p, [](std::int64_t e) {
+              return 1.0 / (1.0 + static_cast<double>(e));
+            });
+          }),
+          {3, 9});
+    }},
+    {"sequential_step_then_linear", [](OptimizerBase& o) {
+      return sequential(o, build(o,
+          [](OptimizerBase& p) { return std::make_unique<StepLR>(p, 2, 0.5); },
+          [](OptimizerBase& p) { return std::make_unique<LinearLR>(p, 0.5, 1.0, 4); }),
+          {5});
     }},
   };
   // clang-format on
@@ -229,10 +290,10 @@ TEST_CASE("optim: schedulers follow PyTorch's lr sequences") {
       for (int epoch = 1; epoch <= golden::kSchedulerSteps; ++epoch) {
         CAPTURE(epoch);
         optimizer.step();
-        for (auto& s : list) s->step();
+        for (auto& s : list.stepped) s->step();
         check_lrs(optimizer, golden.lrs[epoch]);
       }
-      CHECK(list.back()->last_epoch() == golden::kSchedulerSteps);
+      CHECK(list.stepped.back()->last_epoch() == golden::kSchedulerSteps);
     } else if (auto pt = plateaus.find(golden.name); pt != plateaus.end()) {
       ReduceLROnPlateau scheduler(optimizer, pt->second);
       check_lrs(optimizer, golden.lrs[0]);
