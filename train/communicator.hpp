@@ -22,7 +22,8 @@ class Communicator {
   /// Returns once every rank has called it.
   virtual void barrier() const = 0;
   /// Every rank's `bytes`, in rank order (out[r] is rank r's); the lengths may differ by rank.
-  virtual std::vector<std::vector<std::byte>> allgather(const std::vector<std::byte>& bytes) const = 0;
+  virtual std::vector<std::vector<std::byte>> allgather(
+      const std::vector<std::byte>& bytes) const = 0;
   /// Copies rank `root`'s `bytes` bytes at `data` into `data` on every rank (the same length
   /// everywhere).
   virtual void broadcast(void* data, std::size_t bytes, std::size_t root) const = 0;
@@ -33,6 +34,8 @@ class Communicator {
 };
 
 /// Whether `world` is set and has more than one rank.
-inline bool is_distributed(const Communicator* world) { return world && world->size() > 1; }
+inline bool is_distributed(const Communicator* world) {
+  return world && world->size() > 1;
+}
 
 }  // namespace axon::train
