@@ -8,6 +8,14 @@
 //
 // Each rank initialises its model from seed + rank, so only the broadcast from rank 0 makes them
 // agree. Without mpirun it is a world of one: the single-process reference.
+//
+// With --fit 1 it trains the MLP with train::fit instead (1200 synthetic samples, 300 for
+// validation, accuracy) and writes the parameters and the history: --epochs N, --checkpoint PATH,
+// --resume PATH, --seed S (--seed-plus-rank 1: each rank adds its rank, which fit must refuse),
+// --fail-rank R --fail-batch K (rank R throws after its K-th batch), --slow-ms M (each batch
+// sleeps M ms, for a test to kill a rank mid-epoch) and --pid-dir DIR (each rank writes its pid
+// to DIR/<rank>.pid).
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -16,8 +24,12 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <unistd.h>
+
+#include "axon/datasets/dataloader.hpp"
 #include "axon/distributed/world.hpp"
 #include "axon/nn/activation.hpp"
 #include "axon/nn/conv.hpp"
@@ -37,6 +49,10 @@ namespace {
 struct Options {
   std::string out, model = "both";
   std::size_t steps = 20, threads = 1, batch = 100, shard = 16;
+  bool fit = false, seed_plus_rank = false;
+  std::size_t epochs = 2, seed = 0, slow_ms = 0;
+  long fail_rank = -1, fail_batch = 0;
+  std::string checkpoint, resume, pid_dir;
 };
 
 Options parse(int argc, char** argv) {
@@ -55,6 +71,26 @@ Options parse(int argc, char** argv) {
       o.batch = std::stoul(value);
     } else if (flag == "--shard") {
       o.shard = std::stoul(value);
+    } else if (flag == "--fit") {
+      o.fit = value == "1";
+    } else if (flag == "--epochs") {
+      o.epochs = std::stoul(value);
+    } else if (flag == "--seed") {
+      o.seed = std::stoul(value);
+    } else if (flag == "--seed-plus-rank") {
+      o.seed_plus_rank = value == "1";
+    } else if (flag == "--slow-ms") {
+      o.slow_ms = std::stoul(value);
+    } else if (flag == "--fail-rank") {
+      o.fail_rank = std::stol(value);
+    } else if (flag == "--fail-batch") {
+      o.fail_batch = std::stol(value);
+    } else if (flag == "--checkpoint") {
+      o.checkpoint = value;
+    } else if (flag == "--resume") {
+      o.resume = value;
+    } else if (flag == "--pid-dir") {
+      o.pid_dir = value;
     } else {
       throw ValueError("mpi_train: unknown flag " + flag);
     }
@@ -117,6 +153,73 @@ void train_model(const std::string& name, const Options& o, const distributed::W
   }
 }
 
+/// Sleeps after each batch (--slow-ms) and throws on one rank (--fail-rank, --fail-batch).
+class Injector : public train::Callback {
+ public:
+  Injector(const Options& o, std::size_t rank) : o_(o), rank_(rank) {}
+  void on_batch_end(std::size_t, double, train::TrainContext&) override {
+    ++batches_;
+    if (o_.slow_ms) std::this_thread::sleep_for(std::chrono::milliseconds(o_.slow_ms));
+    if (o_.fail_rank == static_cast<long>(rank_) && batches_ == o_.fail_batch) {
+      throw ValueError("injected failure after batch " + std::to_string(batches_));
+    }
+  }
+
+ private:
+  const Options& o_;
+  std::size_t rank_;
+  long batches_ = 0;
+};
+
+/// `rows` synthetic samples (28x28 in [0, 1), labels 0..9) from `seed`.
+datasets::Dataset synthetic_data(std::size_t rows, std::uint64_t seed) {
+  autograd::Generator gen(seed);
+  std::vector<float> x(rows * 784);
+  std::vector<std::size_t> labels(rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    labels[r] = gen.next_u64() % 10;
+    // A learnable signal: the label's band of rows is brighter.
+    for (std::size_t i = 0; i < 784; ++i) {
+      const float noise = static_cast<float>(gen.next_u64() >> 40) / static_cast<float>(1 << 24);
+      x[r * 784 + i] = (i / 784.0 * 10 >= labels[r] && i / 784.0 * 10 < labels[r] + 1)
+                           ? 0.5f + 0.5f * noise
+                           : 0.5f * noise;
+    }
+  }
+  return datasets::Dataset::classification(std::move(x), {28, 28}, std::move(labels), 10);
+}
+
+/// --fit 1: train::fit over the world; appends the parameters and the history to `out`.
+void fit_model(const Options& o, const distributed::World& world, std::string& out) {
+  if (!o.pid_dir.empty()) {
+    std::ofstream(o.pid_dir + "/" + std::to_string(world.rank()) + ".pid") << getpid() << "\n";
+  }
+  auto model = make_model("mlp", 7 + world.rank());
+  optim::Adam adam(model->parameters(), optim::AdamOptions(1e-3));
+  datasets::DataLoader train_loader(
+      synthetic_data(1200, 11), datasets::DataLoaderOptions(o.batch).shuffle(true).seed(o.seed));
+  datasets::DataLoader val_loader(synthetic_data(300, 12), datasets::DataLoaderOptions(64));
+  auto options = train::FitOptions()
+                     .epochs(o.epochs)
+                     .metrics({"accuracy"})
+                     .seed(o.seed + (o.seed_plus_rank ? world.rank() : 0))
+                     .shard_size(o.shard)
+                     .verbose(0)
+                     .callback(std::make_shared<Injector>(o, world.rank()))
+                     .distributed(world);
+  if (!o.checkpoint.empty()) options.checkpoint(o.checkpoint);
+  if (!o.resume.empty()) options.resume(o.resume);
+  const train::History history =
+      train::fit(*model, adam, train::cross_entropy_loss(), train_loader, options, &val_loader);
+  for (const auto& p : model->parameters()) {
+    out.append(reinterpret_cast<const char*>(p.data_ptr()), sizeof(float) * p.numel());
+  }
+  for (const auto& name : history.names()) {
+    out += name;
+    for (double v : history[name]) out.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -124,17 +227,20 @@ int main(int argc, char** argv) try {
   const Options o = parse(argc, argv);
   train::set_num_threads(o.threads);
   std::string out;
-  for (const char* name : {"mlp", "cnn"}) {
-    if (o.model == "both" || o.model == name) train_model(name, o, world, out);
+  if (o.fit) {
+    fit_model(o, world, out);
+  } else {
+    for (const char* name : {"mlp", "cnn"}) {
+      if (o.model == "both" || o.model == name) train_model(name, o, world, out);
+    }
   }
   if (world.rank() == 0) {
     std::ofstream file(o.out, std::ios::binary | std::ios::trunc);
     file.write(out.data(), static_cast<std::streamsize>(out.size()));
     if (!file) throw IOError("mpi_train: cannot write " + o.out);
   }
-  std::printf("rank %zu of %zu: %zu bytes, %.3f s in %llu MPI calls\n", world.rank(),
-              world.size(), out.size(), world.mpi_seconds(),
-              static_cast<unsigned long long>(world.mpi_calls()));
+  std::printf("rank %zu of %zu: %zu bytes, %.3f s in %llu MPI calls\n", world.rank(), world.size(),
+              out.size(), world.mpi_seconds(), static_cast<unsigned long long>(world.mpi_calls()));
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "mpi_train: error: %s\n", e.what());

@@ -6,6 +6,12 @@
 #include <doctest/doctest.h>
 
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
 
 #include <cstdio>
 #include <filesystem>
@@ -72,11 +78,22 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
+/// Waits up to `seconds` for `path` to exist.
+bool wait_for(const std::filesystem::path& path, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!std::filesystem::exists(path)) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 }  // namespace
 
-TEST_CASE("distributed step: 20 steps of the MLP and the CNN have one process's bits for any "
-          "ranks x threads" *
-          doctest::skip(!AXON_WITH_MPI) * doctest::description(kNoMpi) * doctest::timeout(600)) {
+TEST_CASE(
+    "distributed step: 20 steps of the MLP and the CNN have one process's bits for any "
+    "ranks x threads" *
+    doctest::skip(!AXON_WITH_MPI) * doctest::description(kNoMpi) * doctest::timeout(600)) {
   TempDir dir("step");
   const std::string train = program("mpi_train");
   auto out = [&](const std::string& name) { return (dir.path / (name + ".bin")).string(); };
@@ -103,6 +120,95 @@ TEST_CASE("distributed step: 20 steps of the MLP and the CNN have one process's 
   const Result other = run(train + " --steps 20 --shard 32 --out " + out("shard32"));
   REQUIRE_MESSAGE(other.status == 0, other.output);
   CHECK(read_file(out("shard32")) != expected);
+}
+
+TEST_CASE(
+    "distributed fit: losses, metrics, history and parameters of one process; a checkpoint "
+    "written by 2 ranks resumes on 3 with the uninterrupted bits" *
+    doctest::skip(!AXON_WITH_MPI) * doctest::description(kNoMpi) * doctest::timeout(600)) {
+  TempDir dir("fit");
+  const std::string fit = program("mpi_train") + " --fit 1 ";
+  auto out = [&](const std::string& name) { return (dir.path / (name + ".bin")).string(); };
+  const Result ref = run(fit + "--epochs 4 --out " + out("ref"));
+  REQUIRE_MESSAGE(ref.status == 0, ref.output);
+  const std::string expected = read_file(out("ref"));
+  REQUIRE(expected.find("val_accuracy") != std::string::npos);
+  for (int ranks : {2, 3}) {
+    CAPTURE(ranks);
+    const std::string name = "np" + std::to_string(ranks);
+    const Result r = run(mpirun(ranks) + fit + "--epochs 4 --out " + out(name));
+    REQUIRE_MESSAGE(r.status == 0, r.output);
+    CHECK(read_file(out(name)) == expected);
+  }
+  const std::string checkpoint = (dir.path / "run.safetensors").string();
+  const Result first =
+      run(mpirun(2) + fit + "--epochs 2 --checkpoint " + checkpoint + " --out " + out("first"));
+  REQUIRE_MESSAGE(first.status == 0, first.output);
+  const Result rest =
+      run(mpirun(3) + fit + "--epochs 4 --resume " + checkpoint + " --out " + out("rest"));
+  REQUIRE_MESSAGE(rest.status == 0, rest.output);
+  CHECK(read_file(out("rest")) == expected);
+}
+
+TEST_CASE(
+    "distributed fit: ranks with different seeds are refused with a message naming the "
+    "field; an exception on one rank ends the job with its rank and error" *
+    doctest::skip(!AXON_WITH_MPI) * doctest::description(kNoMpi) * doctest::timeout(300)) {
+  TempDir dir("refuse");
+  const std::string fit = program("mpi_train") + " --fit 1 --out " + (dir.path / "x").string();
+  const Result seeds = run(mpirun(2) + fit + " --seed-plus-rank 1");
+  CHECK(seeds.status != 0);
+  CHECK_MESSAGE(seeds.output.find("the ranks disagree on the seed: rank 1 has 1, rank 0 has 0") !=
+                    std::string::npos,
+                seeds.output);
+  const auto start = std::chrono::steady_clock::now();
+  const Result failed = run(mpirun(2) + fit + " --epochs 50 --fail-rank 1 --fail-batch 5");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(failed.status != 0);
+  CHECK_MESSAGE(
+      failed.output.find("axon: rank 1 of 2: injected failure after batch 5") != std::string::npos,
+      failed.output);
+  CHECK(seconds < 60);  // 50 epochs would take far longer: the job ended at the failure
+}
+
+TEST_CASE(
+    "distributed fit: a rank killed with SIGKILL mid-epoch ends mpirun, the last checkpoint "
+    "is intact and resuming it on another rank count gives the uninterrupted bits" *
+    doctest::skip(!AXON_WITH_MPI) * doctest::description(kNoMpi) * doctest::timeout(600)) {
+  TempDir dir("kill");
+  const std::string fit = program("mpi_train") + " --fit 1 --epochs 6 ";
+  auto path = [&](const std::string& name) { return (dir.path / name).string(); };
+  const Result ref = run(fit + "--out " + path("ref.bin"));
+  REQUIRE_MESSAGE(ref.status == 0, ref.output);
+
+  // Batches of 100 samples, 12 per epoch, 50 ms each: an epoch takes about 0.6 s.
+  const std::string checkpoint = path("run.safetensors");
+  const std::string job = mpirun(2) + fit + "--slow-ms 50 --checkpoint " + checkpoint +
+                          " --pid-dir " + dir.path.string() + " --out " + path("killed.bin");
+  const std::string status = path("status");
+  REQUIRE(std::system(
+              ("(" + job + "; echo $? > " + status + ") > " + path("log") + " 2>&1 &").c_str()) ==
+          0);
+  REQUIRE_MESSAGE(wait_for(checkpoint, 120), read_file(path("log")));
+  REQUIRE(wait_for(path("1.pid"), 10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));  // into the next epoch
+  const pid_t victim = std::stoi(read_file(path("1.pid")));
+  REQUIRE(::kill(victim, SIGKILL) == 0);
+  const auto killed_at = std::chrono::steady_clock::now();
+  REQUIRE_MESSAGE(wait_for(status, 60), read_file(path("log")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the status is written
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  MESSAGE("mpirun ended ", seconds, " s after the SIGKILL");
+  CHECK(std::stoi(read_file(status)) != 0);
+  CHECK_FALSE(std::filesystem::exists(path("killed.bin")));  // it did not finish
+
+  // The checkpoint is whole: resuming from it on 3 ranks finishes with the uninterrupted bits.
+  const Result resumed =
+      run(mpirun(3) + fit + "--resume " + checkpoint + " --out " + path("resumed.bin"));
+  REQUIRE_MESSAGE(resumed.status == 0, resumed.output);
+  CHECK(read_file(path("resumed.bin")) == read_file(path("ref.bin")));
 }
 
 }  // namespace axon::test
