@@ -81,8 +81,14 @@ void World::barrier() const {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
-std::vector<std::vector<std::byte>> World::allgather(const std::vector<std::byte>& bytes) const {
-  if (!active_) return {bytes};
+void World::allgather(const std::vector<std::byte>& bytes, std::vector<std::byte>& out,
+                      std::vector<std::size_t>& offsets) const {
+  offsets.assign(size_ + 1, 0);
+  if (!active_) {
+    out = bytes;
+    offsets[1] = bytes.size();
+    return;
+  }
   if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
     throw ValueError("distributed::World::allgather: " + std::to_string(bytes.size()) +
                      " bytes, at most " + std::to_string(INT_MAX) + " per rank");
@@ -91,24 +97,17 @@ std::vector<std::vector<std::byte>> World::allgather(const std::vector<std::byte
   const int mine = static_cast<int>(bytes.size());
   std::vector<int> counts(size_), displs(size_);
   MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  long long total = 0;
   for (std::size_t r = 0; r < size_; ++r) {
-    if (total > INT_MAX) break;
-    displs[r] = static_cast<int>(total);
-    total += counts[r];
+    offsets[r + 1] = offsets[r] + static_cast<std::size_t>(counts[r]);
   }
-  if (total > INT_MAX) {
-    throw ValueError("distributed::World::allgather: " + std::to_string(total) +
+  if (offsets[size_] > static_cast<std::size_t>(INT_MAX)) {
+    throw ValueError("distributed::World::allgather: " + std::to_string(offsets[size_]) +
                      " bytes in all, at most " + std::to_string(INT_MAX));
   }
-  std::vector<std::byte> all(static_cast<std::size_t>(total));
-  MPI_Allgatherv(bytes.data(), mine, MPI_BYTE, all.data(), counts.data(), displs.data(), MPI_BYTE,
+  for (std::size_t r = 0; r < size_; ++r) displs[r] = static_cast<int>(offsets[r]);
+  out.resize(offsets[size_]);
+  MPI_Allgatherv(bytes.data(), mine, MPI_BYTE, out.data(), counts.data(), displs.data(), MPI_BYTE,
                  MPI_COMM_WORLD);
-  std::vector<std::vector<std::byte>> out(size_);
-  for (std::size_t r = 0; r < size_; ++r) {
-    out[r].assign(all.begin() + displs[r], all.begin() + displs[r] + counts[r]);
-  }
-  return out;
 }
 
 void World::broadcast(void* data, std::size_t bytes, std::size_t root) const {

@@ -32,9 +32,11 @@ class World : public train::Communicator {
   std::size_t size() const override { return size_; }  ///< processes in the job
   /// MPI_Barrier.
   void barrier() const override;
-  /// MPI_Allgather of the lengths, then MPI_Allgatherv of the bytes. ValueError when a message
-  /// exceeds what MPI counts in an int (2 GiB).
-  std::vector<std::vector<std::byte>> allgather(const std::vector<std::byte>& bytes) const override;
+  /// MPI_Allgather of the lengths, then MPI_Allgatherv of the bytes. ValueError when the
+  /// messages exceed what MPI counts in an int (2 GiB).
+  void allgather(const std::vector<std::byte>& bytes, std::vector<std::byte>& out,
+                 std::vector<std::size_t>& offsets) const override;
+  using train::Communicator::allgather;
   /// MPI_Bcast, in pieces of at most 1 GiB.
   void broadcast(void* data, std::size_t bytes, std::size_t root) const override;
   /// Prints "axon: rank R of N: <message>" to stderr, then MPI_Abort (std::exit in a world of

@@ -21,9 +21,25 @@ class Communicator {
   virtual std::size_t size() const = 0;
   /// Returns once every rank has called it.
   virtual void barrier() const = 0;
-  /// Every rank's `bytes`, in rank order (out[r] is rank r's); the lengths may differ by rank.
-  virtual std::vector<std::vector<std::byte>> allgather(
-      const std::vector<std::byte>& bytes) const = 0;
+  /// Every rank's `bytes` concatenated in rank order into `out`, rank r's at
+  /// [offsets[r], offsets[r + 1]); the lengths may differ by rank. `out` and `offsets` are resized;
+  /// reusing them across calls keeps MPI's buffers in place (fresh large buffers made OpenMPI's
+  /// shared-memory transport 100x slower here, docs/DISTRIBUTED.md).
+  virtual void allgather(const std::vector<std::byte>& bytes, std::vector<std::byte>& out,
+                         std::vector<std::size_t>& offsets) const = 0;
+  /// Every rank's `bytes`, in rank order (out[r] is rank r's): allgather() into fresh vectors, for
+  /// small messages.
+  std::vector<std::vector<std::byte>> allgather(const std::vector<std::byte>& bytes) const {
+    std::vector<std::byte> all;
+    std::vector<std::size_t> offsets;
+    allgather(bytes, all, offsets);
+    std::vector<std::vector<std::byte>> out(size());
+    for (std::size_t r = 0; r < out.size(); ++r) {
+      out[r].assign(all.begin() + static_cast<long>(offsets[r]),
+                    all.begin() + static_cast<long>(offsets[r + 1]));
+    }
+    return out;
+  }
   /// Copies rank `root`'s `bytes` bytes at `data` into `data` on every rank (the same length
   /// everywhere).
   virtual void broadcast(void* data, std::size_t bytes, std::size_t root) const = 0;

@@ -38,16 +38,20 @@ class MessageWriter {
 /// early: the ranks did not run the same model or data.
 class MessageReader {
  public:
-  /// Reads `in` (which must outlive the reader), the message rank `rank` sent.
+  /// Reads the `size` bytes at `data` (which must outlive the reader), the message rank `rank`
+  /// sent.
+  MessageReader(const std::byte* data, std::size_t size, std::size_t rank, std::string who)
+      : data_(data), size_(size), rank_(rank), who_(std::move(who)) {}
+  /// Reads `in` (which must outlive the reader).
   MessageReader(const std::vector<std::byte>& in, std::size_t rank, std::string who)
-      : in_(in), rank_(rank), who_(std::move(who)) {}
+      : MessageReader(in.data(), in.size(), rank, std::move(who)) {}
   /// Copies the next `n` bytes to `data`.
   void bytes(void* data, std::size_t n) {
-    if (in_.size() - pos_ < n) {
+    if (size_ - pos_ < n) {
       throw ValueError(who_ + ": the message from rank " + std::to_string(rank_) +
                        " is shorter than expected (do all ranks run the same model and data?)");
     }
-    if (n) std::memcpy(data, in_.data() + pos_, n);
+    if (n) std::memcpy(data, data_ + pos_, n);
     pos_ += n;
   }
   /// The next value of type V.
@@ -58,10 +62,11 @@ class MessageReader {
     return v;
   }
   /// Whether every byte has been read.
-  bool done() const { return pos_ == in_.size(); }
+  bool done() const { return pos_ == size_; }
 
  private:
-  const std::vector<std::byte>& in_;
+  const std::byte* data_;
+  std::size_t size_;
   std::size_t rank_;
   std::string who_;
   std::size_t pos_ = 0;

@@ -25,8 +25,8 @@ using Writer = MessageWriter;
 /// A reader of the step's messages.
 class Reader : public MessageReader {
  public:
-  Reader(const std::vector<std::byte>& in, std::size_t rank)
-      : MessageReader(in, rank, "distributed step") {}
+  Reader(const std::byte* data, std::size_t bytes, std::size_t rank)
+      : MessageReader(data, bytes, rank, "distributed step") {}
 };
 
 /// One subtree of this rank's run for one parameter: its plan over the shards' sinks.
@@ -79,9 +79,9 @@ std::vector<LocalSum<T>> reduce_local(std::vector<autograd::BasicTensor<T>>& par
 /// This rank's message: its shards' losses and outputs, then per parameter and subtree a
 /// presence byte, the pending root weight and the partial sum.
 template <class T>
-std::vector<std::byte> pack(const BasicStepResult<T>& local, LeafRange run,
-                            const std::vector<LocalSum<T>>& sums) {
-  std::vector<std::byte> out;
+void pack(const BasicStepResult<T>& local, LeafRange run, const std::vector<LocalSum<T>>& sums,
+          std::vector<std::byte>& out) {
+  out.clear();
   Writer w(out);
   for (std::size_t s = run.begin; s < run.end; ++s) {
     w.value(local.shard_losses[s]);
@@ -98,18 +98,17 @@ std::vector<std::byte> pack(const BasicStepResult<T>& local, LeafRange run,
     w.value(static_cast<std::uint64_t>(sum.size));
     w.bytes(sum.buffers[sum.plan.root], sizeof(T) * sum.size);
   }
-  return out;
 }
 
 /// Reads rank `rank`'s message into the result (its shards' losses, outputs and rows) and into
 /// the partial sums placed at their subtrees' first leaves.
 template <class T>
-void unpack(const std::vector<std::byte>& message, std::size_t rank, LeafRange run,
+void unpack(const std::byte* data, std::size_t bytes, std::size_t rank, LeafRange run,
             std::vector<autograd::BasicTensor<T>>& params, const std::vector<LeafRange>& shards,
             const datasets::Batch& batch, BasicStepResult<T>& result,
             std::deque<xt::xarray<T>>& storage, std::vector<std::vector<std::optional<T>>>& leaves,
             std::vector<std::vector<xt::xarray<T>*>>& arrays) {
-  Reader r(message, rank);
+  Reader r(data, bytes, rank);
   const std::size_t count = shards.size();
   for (std::size_t s = run.begin; s < run.end; ++s) {
     result.shard_losses[s] = r.value<double>();
@@ -172,7 +171,8 @@ BasicStepResult<T> rank_step(nn::BasicModule<T>& model, const BasicLossFunction<
   BasicStepResult<T> result = run_shards(model, loss, batch, shards, mine, root, step, buffers);
   std::vector<autograd::BasicTensor<T>> params = model.parameters();
   const std::vector<LocalSum<T>> sums = reduce_local(params, buffers.sinks, shards, mine);
-  const auto messages = world.allgather(pack(result, mine, sums));
+  pack(result, mine, sums, buffers.sent);
+  world.allgather(buffers.sent, buffers.received, buffers.offsets);
 
   // Every rank's partial sums, placed at their subtrees' first leaves.
   std::deque<xt::xarray<T>> storage;
@@ -181,8 +181,9 @@ BasicStepResult<T> rank_step(nn::BasicModule<T>& model, const BasicLossFunction<
   std::vector<std::vector<xt::xarray<T>*>> arrays(params.size(),
                                                   std::vector<xt::xarray<T>*>(count, nullptr));
   for (std::size_t r = 0; r < ranks; ++r) {
-    unpack(messages[r], r, rank_run(count, ranks, r), params, shards, batch, result, storage,
-           leaves, arrays);
+    unpack(buffers.received.data() + buffers.offsets[r],
+           buffers.offsets[r + 1] - buffers.offsets[r], r, rank_run(count, ranks, r), params,
+           shards, batch, result, storage, leaves, arrays);
   }
   result.loss = weighted_loss(result.shard_losses, shards, LeafRange{0, count});
 
@@ -296,7 +297,7 @@ void check_same_setup(const Communicator& world, const std::vector<SetupField>& 
   }
   const auto all = world.allgather(mine);
   auto read = [](const std::vector<std::byte>& message, std::size_t rank) {
-    Reader r(message, rank);
+    Reader r(message.data(), message.size(), rank);
     std::vector<SetupField> out(r.value<std::uint64_t>());
     for (auto& f : out) {
       for (std::string* text : {&f.name, &f.value}) {
