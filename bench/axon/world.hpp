@@ -22,7 +22,9 @@ inline const axon::train::Communicator* world() {
 }
 
 /// The number of ranks (1 without MPI).
-inline int ranks() { return world() ? static_cast<int>(world()->size()) : 1; }
+inline int ranks() {
+  return world() ? static_cast<int>(world()->size()) : 1;
+}
 
 /// Seconds this process has spent in MPI collectives so far (0 without MPI).
 inline double mpi_seconds() {
