@@ -120,8 +120,9 @@ TEST_CASE("rank_run: contiguous runs covering the shards in order, as split_leav
   CHECK_THROWS_AS(train::rank_run(8, 3, 3), IndexError);
 }
 
-TEST_CASE("distributed step over 1 to 9 thread ranks: the losses, outputs and parameters of one "
-          "process") {
+TEST_CASE(
+    "distributed step over 1 to 9 thread ranks: the losses, outputs and parameters of one "
+    "process") {
   const std::string expected = train_steps(0, nullptr);
   // 23 samples in shards of 3: 8 shards (the last of 2), so 9 ranks leave one idle.
   for (std::size_t ranks = 1; ranks <= 9; ++ranks) {
