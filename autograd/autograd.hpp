@@ -3,6 +3,8 @@
 
 /// Everything in the engine: tensors, the tape, every op family, operators and gradcheck.
 #include "axon/autograd/error.hpp"
+#include "axon/autograd/functional.hpp"
+#include "axon/autograd/grad.hpp"
 #include "axon/autograd/gradcheck.hpp"
 #include "axon/autograd/operators.hpp"
 #include "axon/autograd/ops/activations.hpp"

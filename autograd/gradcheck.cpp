@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "axon/autograd/grad.hpp"
+
 namespace axon::autograd {
 
 namespace {
@@ -166,6 +168,52 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<TensorD>
     }
   }
   return check.result;
+}
+
+GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<TensorD>& inputs,
+                              const GradcheckOptions& options) {
+  Inputs xs = copy_inputs(inputs);
+  Shape out_shape;
+  {
+    NoGradGuard guard;
+    out_shape = f(xs).shape();
+  }
+  Generator gen(options.seed_ ^ 0x9e3779b97f4a7c15ull);
+  TensorD v = randn<double>(out_shape, gen, 0.0, 1.0, true);
+  const std::size_t n = xs.size();
+  Inputs all = xs;
+  all.push_back(v);
+  GradcheckResult total;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!xs[k].requires_grad()) continue;
+    // The gradient with respect to input k, as a function of every input and of v. Under
+    // gradcheck's finite differences (recording off) it is a first-order grad(); when gradcheck
+    // differentiates it, grad() records (create_graph).
+    const GradcheckFunction first = [&f, n, k](const std::vector<TensorD>& args) -> TensorD {
+      const bool record = grad_enabled();
+      EnableGradGuard on;
+      const Inputs ins(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(n));
+      TensorD y = f(ins);
+      if (!y.requires_grad()) return zeros<double>(ins[k].shape());
+      TensorD g =
+          grad<double>(y, ins[k], args[n], GradOptions().create_graph(record).allow_unused(true));
+      return g.defined() ? g : zeros<double>(ins[k].shape());
+    };
+    GradcheckResult r;
+    try {
+      r = gradcheck(first, all, options);
+    } catch (const Error& e) {
+      r.ok = false;
+      r.message = std::string("gradgradcheck: ") + e.what();
+    }
+    total.max_abs_error = std::max(total.max_abs_error, r.max_abs_error);
+    total.comparisons += r.comparisons;
+    if (!r.ok && total.ok) {
+      total.ok = false;
+      total.message = "gradgradcheck: gradient of input " + std::to_string(k) + ": " + r.message;
+    }
+  }
+  return total;
 }
 
 }  // namespace axon::autograd

@@ -52,7 +52,18 @@ using GradcheckFunction = std::function<TensorD(const std::vector<TensorD>&)>;
 
 /// Compares the tape's gradients of `f` with central differences, for every input that
 /// requires a gradient (the others are held constant). The inputs are copied, never modified.
+/// The finite differences call `f` with recording off (NoGradGuard); a function that takes
+/// gradients inside (grad(), a gradient penalty) turns it back on with an EnableGradGuard.
 GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<TensorD>& inputs,
                           const GradcheckOptions& options = {});
+
+/// Checks second derivatives, as PyTorch's gradgradcheck: for a random seed v of f's output shape
+/// (drawn from `options.seed`), runs gradcheck on each function (inputs, v) -> the gradient of
+/// sum(v * f(inputs)) with respect to input k, computed by grad() with create_graph. That compares
+/// the recorded backward's own gradients (with respect to the inputs and to v) with central
+/// differences of the first-order gradient. Fails with the op's GraphError message when an op on
+/// the path has no recorded backward.
+GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<TensorD>& inputs,
+                              const GradcheckOptions& options = {});
 
 }  // namespace axon::autograd

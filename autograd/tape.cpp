@@ -77,8 +77,12 @@ void* Tape::allocate(std::size_t size, std::size_t align) {
 }
 
 void Tape::run_backward(std::size_t last) {
+  run_backward(last, 0);
+}
+
+void Tape::run_backward(std::size_t last, std::size_t stop) {
   try {
-    for (std::size_t i = last + 1; i-- > 0;) {
+    for (std::size_t i = last + 1; i-- > stop;) {
       running_name = nodes_[i]->name();
       nodes_[i]->backward();
     }
@@ -88,6 +92,26 @@ void Tape::run_backward(std::size_t last) {
     throw;
   }
   running_name = "";
+}
+
+void Tape::run_recorded(std::size_t last, std::size_t stop, GradPass& pass) {
+  const char* outer = running_name;  // a recorded backward may run a nested pass
+  try {
+    // nodes_ grows while the pass records; index it afresh every step.
+    for (std::size_t i = last + 1; i-- > stop;) {
+      running_name = nodes_[i]->name();
+      nodes_[i]->backward_recorded(pass);
+    }
+  } catch (...) {
+    running_name = "";
+    release();
+    throw;
+  }
+  running_name = outer;
+}
+
+void Tape::drop_grads(std::size_t last) {
+  for (std::size_t i = last + 1; i-- > 0;) nodes_[i]->drop_grad();
 }
 
 void Tape::release() {
@@ -141,6 +165,13 @@ NoGradGuard::NoGradGuard() : previous_(recording) {
   recording = false;
 }
 NoGradGuard::~NoGradGuard() {
+  recording = previous_;
+}
+
+EnableGradGuard::EnableGradGuard() : previous_(recording) {
+  recording = true;
+}
+EnableGradGuard::~EnableGradGuard() {
   recording = previous_;
 }
 

@@ -29,6 +29,22 @@
 /// land on thread B's tape.
 namespace axon::autograd {
 
+/// State of one gradient pass that records its own ops (create_graph; autograd/grad.hpp). Nodes
+/// read their output's gradient from it and add their inputs' gradients into it, as tensors.
+class GradPass {
+ public:
+  /// A pass over nodes of element size `scalar_size` (sizeof(float) or sizeof(double)).
+  explicit GradPass(std::size_t scalar_size) : scalar_size_(scalar_size) {}
+  GradPass(const GradPass&) = delete;
+  GradPass& operator=(const GradPass&) = delete;
+  virtual ~GradPass() = default;
+  /// sizeof the element type whose gradients this pass carries.
+  std::size_t scalar_size() const { return scalar_size_; }
+
+ private:
+  std::size_t scalar_size_;
+};
+
 /// One recorded op. `backward()` reads its output's gradient and accumulates into its inputs'.
 class Node {
  public:
@@ -39,6 +55,12 @@ class Node {
   virtual ~Node() = default;
   /// Propagates the output gradient to the inputs (no-op when the output received none).
   virtual void backward() = 0;
+  /// The same inside a recording pass: the gradients are tensors held by `pass`, and the op's
+  /// backward is itself recorded so it can be differentiated again (GraphError for an op without
+  /// a recorded backward).
+  virtual void backward_recorded(GradPass& pass) = 0;
+  /// Drops the gradient its output received without propagating it (a pass that stops early).
+  virtual void drop_grad() = 0;
   /// The op's name, as used in error messages ("matmul", "log_softmax").
   const char* name() const { return name_; }
 
@@ -120,6 +142,13 @@ class Tape {
   /// Runs nodes [0, last] in reverse order. On an exception the tape is released and the
   /// exception propagates.
   void run_backward(std::size_t last);
+  /// Runs nodes [stop, last] in reverse order; on an exception the tape is released.
+  void run_backward(std::size_t last, std::size_t stop);
+  /// Runs backward_recorded(pass) on nodes [stop, last] in reverse order. Nodes the pass records
+  /// are appended after `last` and are not visited. On an exception the tape is released.
+  void run_recorded(std::size_t last, std::size_t stop, GradPass& pass);
+  /// Calls drop_grad() on nodes [0, last].
+  void drop_grads(std::size_t last);
 
   /// Destroys every node (freeing what they captured) and starts a new recording id.
   void release();
@@ -177,6 +206,19 @@ class NoGradGuard {
   ~NoGradGuard();
   NoGradGuard(const NoGradGuard&) = delete;
   NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+/// Turns recording back on in this thread for the guard's lifetime (inside a NoGradGuard), as
+/// torch.enable_grad.
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
 
  private:
   bool previous_;

@@ -49,6 +49,9 @@ bool BasicTensor<T>::has_grad() const {
 template <class T>
 BasicTensor<T> BasicTensor<T>::grad() const {
   const Impl& s = impl();
+  if (s.graph_id == 0 && s.has_grad && s.hooks && s.hooks->graph_grad.defined()) {
+    return s.hooks->graph_grad;  // from backward(create_graph): differentiable
+  }
   const xt::xarray<T>* g = s.has_grad ? &s.grad : nullptr;
   if (s.graph_id != 0) {
     if (!retains_grad()) {
@@ -108,7 +111,10 @@ template <class T>
 void BasicTensor<T>::zero_grad() {
   impl().has_grad = false;
   impl().grad = xt::xarray<T>::from_shape({0});
-  if (impl().hooks) impl().hooks->has_retained = false;
+  if (impl().hooks) {
+    impl().hooks->has_retained = false;
+    impl().hooks->graph_grad = BasicTensor();
+  }
 }
 
 template <class T>
@@ -117,17 +123,18 @@ BasicTensor<T> BasicTensor<T>::detach() const {
 }
 
 template <class T>
-void BasicTensor<T>::backward(bool retain_graph) const {
+void BasicTensor<T>::backward(bool retain_graph, bool create_graph) const {
   if (numel() != 1) {
     throw GraphError("backward: called without a gradient on a tensor of shape " +
                      shape_str(shape()) +
                      "; pass grad_output, or reduce to one element (e.g. sum) first");
   }
-  backward(BasicTensor(xt::xarray<T>(xt::ones<T>(shape()))), retain_graph);
+  backward(BasicTensor(xt::xarray<T>(xt::ones<T>(shape()))), retain_graph, create_graph);
 }
 
 template <class T>
-void BasicTensor<T>::backward(const BasicTensor& grad_output, bool retain_graph) const {
+void BasicTensor<T>::backward(const BasicTensor& grad_output, bool retain_graph,
+                              bool create_graph) const {
   Impl& s = impl();
   if (!s.requires_grad) {
     throw GraphError("backward: tensor of shape " + shape_str(shape()) +
@@ -137,6 +144,10 @@ void BasicTensor<T>::backward(const BasicTensor& grad_output, bool retain_graph)
   if (grad_output.shape() != shape()) {
     throw ShapeError("backward: grad_output of shape " + shape_str(grad_output.shape()) +
                      " does not match the tensor's shape " + shape_str(shape()));
+  }
+  if (create_graph) {  // the graph is kept: its recorded gradients refer to it
+    detail::backward_recording(*this, grad_output);
+    return;
   }
   if (s.graph_id == 0) {  // a leaf: the gradient is the seed itself
     accumulate_grad(s, xt::xarray<T>(grad_output.data()));
@@ -174,9 +185,15 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
       }
     }
   }
+  if (impl.graph_id == 0 && impl.hooks) detail::run_hooks(impl, g);
+  detail::add_into_grad(impl, std::move(g));
+}
+
+namespace detail {
+template <class T>
+void add_into_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
+  // A leaf (parameter) while a shard of a batch-parallel step runs: into the shard's buffer.
   if (impl.graph_id == 0) {
-    if (impl.hooks) detail::run_hooks(impl, g);
-    // A leaf (parameter) while a shard of a batch-parallel step runs: into the shard's buffer.
     if (LeafGradients<T>* sink = detail::leaf_sink<T>()) {
       sink->add(impl, std::move(g));
       return;
@@ -196,6 +213,9 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
   const std::size_t n = g.size();
   for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
+template void add_into_grad<float>(TensorImpl<float>&, xt::xarray<float>&&);
+template void add_into_grad<double>(TensorImpl<double>&, xt::xarray<double>&&);
+}  // namespace detail
 
 namespace detail {
 void throw_grad_shape(const std::string& who, const Shape& grad, const Shape& value) {
@@ -208,8 +228,24 @@ void throw_grad_input(const char* op, std::size_t input) {
   throw GraphError(std::string(op) + ": input " + std::to_string(input) +
                    " holds values read from a gradient (grad()), which are a constant here: no "
                    "gradient flows through them, so a loss built from them (a gradient penalty) "
-                   "gets a wrong gradient. Gradients of gradients (create_graph) are not "
-                   "supported yet; detach() the values if a constant is meant");
+                   "gets a wrong gradient. Compute the gradient with autograd::grad(outputs, "
+                   "inputs, {}, GradOptions().create_graph(true)) (or backward(retain_graph, "
+                   "create_graph=true)) to differentiate through it, or detach() the values if "
+                   "a constant is meant");
+}
+
+void throw_modified_input(const char* op, std::size_t input, const Shape& shape) {
+  throw GraphError(std::string("backward of '") + op + "': input " + std::to_string(input) +
+                   " (shape " + shape_str(shape) +
+                   ") was written in place (through data() or data_ptr()) after '" + op +
+                   "' used it, so its gradient would be computed from the new values; write "
+                   "into a copy (detach()) instead, or before the op runs");
+}
+
+void throw_modified_output(const char* op, const Shape& shape) {
+  throw GraphError(std::string("backward of '") + op + "': its result (shape " + shape_str(shape) +
+                   ") was written in place (through data() or data_ptr()) after it was "
+                   "recorded, so the gradient would be wrong; write into a copy (detach())");
 }
 
 void throw_stale_input(const char* op, std::size_t input) {

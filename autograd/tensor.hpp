@@ -8,6 +8,8 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -53,6 +55,9 @@ struct TensorImpl {
   /// Holds values read from a gradient (grad(), and ops of such values run while recording
   /// with no input requiring a gradient): a recorded op refuses it (see make_result).
   bool from_grad = false;
+  /// Counts writes through the mutable data()/data_ptr(): a recorded op notes the versions of
+  /// its inputs, and backward() refuses to use values written since (see detail::SavedVersions).
+  std::uint32_t version = 0;
   /// retain_grad() and register_hook() state; null for almost every tensor.
   std::shared_ptr<GradHooks<T>> hooks;
 };
@@ -106,12 +111,22 @@ class BasicTensor {
   /// Number of elements.
   std::size_t numel() const { return impl().value.size(); }
 
-  /// The values (contiguous, row-major). Writing to them is not recorded.
-  xt::xarray<T>& data() { return impl().value; }
+  /// The values (contiguous, row-major), for writing: writing is not recorded, and counts as an
+  /// in-place change (the version counter), so a recorded op that used the old values refuses
+  /// to run its backward (GraphError). Read through a const tensor to leave the count alone.
+  xt::xarray<T>& data() {
+    Impl& s = impl();
+    ++s.version;
+    return s.value;
+  }
   /// The values, read-only.
   const xt::xarray<T>& data() const { return impl().value; }
-  /// Pointer to the first value.
-  T* data_ptr() { return impl().value.data(); }
+  /// Pointer to the first value, for writing (counts as an in-place change, as data()).
+  T* data_ptr() {
+    Impl& s = impl();
+    ++s.version;
+    return s.value.data();
+  }
   /// Pointer to the first value, read-only.
   const T* data_ptr() const { return impl().value.data(); }
 
@@ -164,9 +179,12 @@ class BasicTensor {
   }
 
   /// Backpropagates from a one-element tensor (seed 1). Releases the graph unless retain_graph.
-  void backward(bool retain_graph = false) const;
+  /// With create_graph the backward pass records its own ops (the graph is then kept): each
+  /// leaf's grad() is a tensor on the tape that can be differentiated again, as in PyTorch.
+  void backward(bool retain_graph = false, bool create_graph = false) const;
   /// Backpropagates with an explicit gradient of this tensor's shape.
-  void backward(const BasicTensor& grad_output, bool retain_graph = false) const;
+  void backward(const BasicTensor& grad_output, bool retain_graph = false,
+                bool create_graph = false) const;
 
   /// The state behind the handle; ValueError when undefined.
   Impl& impl() const {
@@ -257,7 +275,107 @@ struct GradHooks {
   bool retain = false;        ///< keep the gradient of this non-leaf after backward()
   bool has_retained = false;  ///< `retained` holds a gradient
   xt::xarray<T> retained = detail::empty_array<T>();  ///< the kept gradient (retain_grad())
+  /// A leaf's gradient from backward(create_graph): a recorded tensor grad() returns.
+  BasicTensor<T> graph_grad;
 };
+
+namespace detail {
+/// Whether `G` is a tensor (the gradient type inside a recording pass) rather than an array.
+template <class G>
+inline constexpr bool is_tensor_v = false;
+/// A BasicTensor is a tensor.
+template <class T>
+inline constexpr bool is_tensor_v<BasicTensor<T>> = true;
+
+/// The gradients of one recording pass (create_graph), keyed by the tensor they belong to.
+template <class T>
+class RecordingPass final : public GradPass {
+ public:
+  /// One tensor's gradient, with the tensor (kept alive while the pass holds it).
+  struct Entry {
+    std::shared_ptr<TensorImpl<T>> impl;  ///< the tensor
+    BasicTensor<T> grad;                  ///< its gradient so far
+  };
+  /// A pass that keeps the gradients of `keep` (the inputs it was asked about) when their node
+  /// runs; every other tensor's gradient is dropped once its node has passed it on.
+  explicit RecordingPass(std::vector<const TensorImpl<T>*> keep = {})
+      : GradPass(sizeof(T)), keep_(std::move(keep)) {}
+  /// Adds `g` to the gradient of `impl` (a recorded add when one is there already).
+  void add(const std::shared_ptr<TensorImpl<T>>& impl, const BasicTensor<T>& g);
+  /// The gradient of `impl`, or nullptr when it received none.
+  const BasicTensor<T>* find(const TensorImpl<T>* impl) const {
+    auto it = grads_.find(impl);
+    return it == grads_.end() ? nullptr : &it->second.grad;
+  }
+  /// Takes `impl`'s gradient out of the pass (left in place for a kept tensor); undefined when
+  /// none.
+  BasicTensor<T> take(const TensorImpl<T>* impl);
+  /// Every gradient still held (the leaves' after a whole pass).
+  const std::unordered_map<const TensorImpl<T>*, Entry>& entries() const { return grads_; }
+
+ private:
+  std::unordered_map<const TensorImpl<T>*, Entry> grads_;
+  std::vector<const TensorImpl<T>*> keep_;
+};
+
+/// The innermost recording pass running on this thread for element type T (nullptr when none).
+template <class T>
+RecordingPass<T>*& current_recording_pass();
+
+/// Inside an op's recorded backward: adds `g` to the gradient of input `impl`.
+template <class T>
+void add_grad(const std::shared_ptr<TensorImpl<T>>& impl, const BasicTensor<T>& g);
+
+[[noreturn]] void throw_no_recorded_backward(const char* op);
+/// backward(create_graph): a recording pass from `out` seeded with `seed`; leaves get the
+/// gradient's values in .grad and the recorded tensor in GradHooks::graph_grad.
+template <class T>
+void backward_recording(const BasicTensor<T>& out, const BasicTensor<T>& seed);
+/// accumulate_grad's last step (after its checks and a leaf's hooks): into the shard's sink or
+/// the tensor's own gradient.
+template <class T>
+void add_into_grad(TensorImpl<T>& impl, xt::xarray<T>&& g);
+/// A recorded backward's hooks and retain_grad() on the gradient `g` of `out`.
+template <class T>
+void recorded_output_hooks(TensorImpl<T>& out, BasicTensor<T>& g);
+}  // namespace detail
+
+namespace detail {
+[[noreturn]] void throw_modified_input(const char* op, std::size_t input, const Shape& shape);
+[[noreturn]] void throw_modified_output(const char* op, const Shape& shape);
+
+/// The versions of a recorded op's inputs that require a gradient (at most four: the rest are
+/// not checked), as the op saw them. The op's backward captures those inputs, so the pointers
+/// stay valid while the node exists. PyTorch checks only the tensors an op saves; this checks
+/// every input that requires a gradient, which also refuses a write the op would not have
+/// minded (a copy before writing, `detach()`, avoids it).
+template <class T>
+struct SavedVersions {
+  static constexpr std::size_t kMax = 4;  ///< inputs checked
+  const TensorImpl<T>* impl[kMax];        ///< the inputs
+  std::uint32_t version[kMax];            ///< their versions when the op ran
+  std::uint8_t position[kMax];            ///< their positions among the op's inputs
+  std::uint8_t count = 0;                 ///< entries used
+
+  /// Notes input `k` when it requires a gradient and there is room.
+  void note(const TensorImpl<T>& in, std::size_t k) {
+    if (!in.requires_grad || count == kMax || k > 255) return;
+    impl[count] = &in;
+    version[count] = in.version;
+    position[count] = static_cast<std::uint8_t>(k);
+    ++count;
+  }
+  /// GraphError naming `op` when an input (or the output `out`) was written since.
+  void check(const char* op, const TensorImpl<T>& out) const {
+    for (std::uint8_t i = 0; i < count; ++i) {
+      if (impl[i]->version != version[i]) {
+        throw_modified_input(op, position[i], impl[i]->value.shape());
+      }
+    }
+    if (out.version != 0) throw_modified_output(op, out.value.shape());
+  }
+};
+}  // namespace detail
 
 namespace detail {
 /// Runs `impl`'s hooks on its gradient `g` in place (ShapeError when one returns another shape).
@@ -270,17 +388,44 @@ void node_output_hooks(TensorImpl<T>& out);
 
 /// The node type ops push: runs `fn(grad_output, output_value)` when the output received a
 /// gradient, then frees that gradient (intermediate gradients live only during backward).
+///
+/// `fn` may also accept the gradient and the output as tensors (a generic lambda taking
+/// `const auto& g, const auto& o`, with an `if constexpr (detail::is_tensor_v<...>)` branch): that
+/// branch is the op's recorded backward, written in the library's own ops so that a pass with
+/// create_graph records it and its result can be differentiated again. It adds each input's
+/// gradient with detail::add_grad. An op whose `fn` takes arrays only has no recorded backward.
 template <class T, class F>
 class FunctionNode final : public Node {
  public:
-  /// A node for output `out` that runs `fn` in backward; `name` is the op's.
-  FunctionNode(const char* name, std::shared_ptr<TensorImpl<T>> out, F fn)
-      : Node(name), out_(std::move(out)), fn_(std::move(fn)) {}
+  /// A node for output `out` that runs `fn` in backward; `name` is the op's; `saved` the
+  /// versions of its inputs.
+  FunctionNode(const char* name, std::shared_ptr<TensorImpl<T>> out, F fn,
+               const detail::SavedVersions<T>& saved)
+      : Node(name), out_(std::move(out)), fn_(std::move(fn)), saved_(saved) {}
   void backward() override {
     if (!out_->has_grad) return;
+    saved_.check(name(), *out_);
     if (out_->hooks) detail::node_output_hooks(*out_);
     fn_(static_cast<const xt::xarray<T>&>(out_->grad),
         static_cast<const xt::xarray<T>&>(out_->value));
+    out_->grad = xt::xarray<T>(detail::empty_array<T>());
+    out_->has_grad = false;
+  }
+  void backward_recorded(GradPass& base) override {
+    if (base.scalar_size() != sizeof(T)) return;  // a pass of the other element type
+    auto& pass = static_cast<detail::RecordingPass<T>&>(base);
+    BasicTensor<T> g = pass.take(out_.get());
+    if (!g.defined()) return;
+    saved_.check(name(), *out_);
+    if constexpr (std::is_invocable_v<F&, const BasicTensor<T>&, const BasicTensor<T>&>) {
+      if (out_->hooks) detail::recorded_output_hooks(*out_, g);
+      fn_(static_cast<const BasicTensor<T>&>(g), BasicTensor<T>(out_));
+    } else {
+      detail::throw_no_recorded_backward(name());
+    }
+  }
+  void drop_grad() override {
+    if (!out_->has_grad) return;
     out_->grad = xt::xarray<T>(detail::empty_array<T>());
     out_->has_grad = false;
   }
@@ -288,6 +433,7 @@ class FunctionNode final : public Node {
  private:
   std::shared_ptr<TensorImpl<T>> out_;
   F fn_;
+  detail::SavedVersions<T> saved_;
 };
 
 namespace detail {
@@ -329,12 +475,14 @@ BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range&
   Tape& tape = current_tape();
   tape.release_if_abandoned();
   std::size_t k = 0;
+  SavedVersions<T> saved;
   for (const auto& in : inputs) {
     const auto& impl = get(in).impl();
     if (impl.requires_grad && impl.graph_id != 0 && impl.graph_id != tape.id()) {
       throw_stale_input(op, k);
     }
     if (from_grad && impl.from_grad) throw_grad_input(op, k);
+    saved.note(impl, k);
     ++k;
   }
   auto out = std::make_shared<TensorImpl<T>>();
@@ -344,7 +492,7 @@ BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range&
   out->node_index = tape.size();
   out->handle_count = tape.handle_count();
   if (anomaly_enabled()) check_forward_value(tape, op, out->value);
-  tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn));
+  tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn), saved);
   return BasicTensor<T>(std::move(out));
 }
 }  // namespace detail

@@ -6,6 +6,8 @@
 
 #include "axon/autograd/blas.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/reductions.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 namespace axon::autograd {
 
@@ -61,6 +63,37 @@ MatmulPlan plan_matmul(const Shape& sa, const Shape& sb) {
   return p;
 }
 
+/// `shape` as the long list reshape() takes.
+std::vector<long> dims(const Shape& shape) {
+  return std::vector<long>(shape.begin(), shape.end());
+}
+
+/// matmul's recorded backward: every operand seen as a batch of matrices ([batch, rows, cols],
+/// 1-D operands as a row or a column), dA = G . B^T and dB = A^T . G, summed over the batch
+/// where the operand was shared, and reshaped back.
+template <class T>
+void matmul_backward_recorded(const std::shared_ptr<TensorImpl<T>>& ia,
+                              const std::shared_ptr<TensorImpl<T>>& ib, const BasicTensor<T>& g,
+                              std::size_t a_batch, std::size_t b_batch, std::size_t batch,
+                              std::size_t m, std::size_t k, std::size_t n) {
+  const auto as = [](std::size_t b, std::size_t r, std::size_t c) {
+    return std::vector<long>{static_cast<long>(b), static_cast<long>(r), static_cast<long>(c)};
+  };
+  const BasicTensor<T> a = reshape(BasicTensor<T>(ia), as(a_batch, m, k));
+  const BasicTensor<T> b = reshape(BasicTensor<T>(ib), as(b_batch, k, n));
+  const BasicTensor<T> gg = reshape(g, as(batch, m, n));
+  if (ia->requires_grad) {
+    BasicTensor<T> da = matmul(gg, transpose(b, 1, 2));  // [batch, M, K]
+    if (a_batch == 1 && batch != 1) da = sum(da, {0}, true);
+    detail::add_grad(ia, reshape(da, dims(ia->value.shape())));
+  }
+  if (ib->requires_grad) {
+    BasicTensor<T> db = matmul(transpose(a, 1, 2), gg);  // [batch, K, N]
+    if (b_batch == 1 && batch != 1) db = sum(db, {0}, true);
+    detail::add_grad(ib, reshape(db, dims(ib->value.shape())));
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -90,48 +123,53 @@ BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
   return make_result<T>(
       "matmul", std::move(out), {&a, &b},
       [ia, ib, a_batch = p.a.batch, batch = p.batch, m, k, n, stack_a, a_step, b_step](
-          const xt::xarray<T>& g, const xt::xarray<T>&) {
-        const T* pa = ia->value.data();
-        const T* pb = ib->value.data();
-        const T* pg = g.data();
-        if (ia->requires_grad) {
-          if (stack_a) {
-            // dA = dC . B^T   [batch*M,N]x[N,K] -> [batch*M,K]
-            xt::xarray<T> da = xt::xarray<T>::from_shape(ia->value.shape());
-            gemm(Op::none, Op::trans, a_batch * m, k, n, T(1), pg, pb, T(0), da.data());
-            accumulate_grad(*ia, std::move(da));
-          } else if (a_step != 0) {
-            // dA_i = dC_i . B_i^T   [M,N]x[N,K] -> [M,K], one block per batch
-            xt::xarray<T> da = xt::xarray<T>::from_shape(ia->value.shape());
-            for (std::size_t i = 0; i < batch; ++i) {
-              gemm(Op::none, Op::trans, m, k, n, T(1), pg + i * m * n, pb + i * b_step, T(0),
-                   da.data() + i * m * k);
-            }
-            accumulate_grad(*ia, std::move(da));
-          } else {
-            // A broadcast over the batch: dA = sum_i dC_i . B_i^T, summed in batch order.
-            xt::xarray<T> da = xt::zeros<T>(ia->value.shape());
-            for (std::size_t i = 0; i < batch; ++i) {
-              gemm(Op::none, Op::trans, m, k, n, T(1), pg + i * m * n, pb + i * b_step, T(1),
-                   da.data());
-            }
-            accumulate_grad(*ia, std::move(da));
-          }
-        }
-        if (ib->requires_grad) {
-          xt::xarray<T> db = xt::xarray<T>::from_shape(ib->value.shape());
-          if (stack_a) {
-            // B shared: dB = sum_i A_i^T . dC_i = A_stacked^T . dC_stacked
-            //   [K,batch*M]x[batch*M,N] -> [K,N]
-            gemm(Op::trans, Op::none, k, n, a_batch * m, T(1), pa, pg, T(0), db.data());
-          } else {
-            for (std::size_t i = 0; i < batch; ++i) {
-              // dB_i = A_i^T . dC_i   [K,M]x[M,N] -> [K,N]
-              gemm(Op::trans, Op::none, k, n, m, T(1), pa + i * a_step, pg + i * m * n, T(0),
-                   db.data() + i * k * n);
+          const auto& g, const auto&) -> void {
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          matmul_backward_recorded(ia, ib, g, a_batch, b_step == 0 ? 1 : batch, batch, m, k, n);
+          return;
+        } else {
+          const T* pa = ia->value.data();
+          const T* pb = ib->value.data();
+          const T* pg = g.data();
+          if (ia->requires_grad) {
+            if (stack_a) {
+              // dA = dC . B^T   [batch*M,N]x[N,K] -> [batch*M,K]
+              xt::xarray<T> da = xt::xarray<T>::from_shape(ia->value.shape());
+              gemm(Op::none, Op::trans, a_batch * m, k, n, T(1), pg, pb, T(0), da.data());
+              accumulate_grad(*ia, std::move(da));
+            } else if (a_step != 0) {
+              // dA_i = dC_i . B_i^T   [M,N]x[N,K] -> [M,K], one block per batch
+              xt::xarray<T> da = xt::xarray<T>::from_shape(ia->value.shape());
+              for (std::size_t i = 0; i < batch; ++i) {
+                gemm(Op::none, Op::trans, m, k, n, T(1), pg + i * m * n, pb + i * b_step, T(0),
+                     da.data() + i * m * k);
+              }
+              accumulate_grad(*ia, std::move(da));
+            } else {
+              // A broadcast over the batch: dA = sum_i dC_i . B_i^T, summed in batch order.
+              xt::xarray<T> da = xt::zeros<T>(ia->value.shape());
+              for (std::size_t i = 0; i < batch; ++i) {
+                gemm(Op::none, Op::trans, m, k, n, T(1), pg + i * m * n, pb + i * b_step, T(1),
+                     da.data());
+              }
+              accumulate_grad(*ia, std::move(da));
             }
           }
-          accumulate_grad(*ib, std::move(db));
+          if (ib->requires_grad) {
+            xt::xarray<T> db = xt::xarray<T>::from_shape(ib->value.shape());
+            if (stack_a) {
+              // B shared: dB = sum_i A_i^T . dC_i = A_stacked^T . dC_stacked
+              //   [K,batch*M]x[batch*M,N] -> [K,N]
+              gemm(Op::trans, Op::none, k, n, a_batch * m, T(1), pa, pg, T(0), db.data());
+            } else {
+              for (std::size_t i = 0; i < batch; ++i) {
+                // dB_i = A_i^T . dC_i   [K,M]x[M,N] -> [K,N]
+                gemm(Op::trans, Op::none, k, n, m, T(1), pa + i * a_step, pg + i * m * n, T(0),
+                     db.data() + i * k * n);
+              }
+            }
+            accumulate_grad(*ib, std::move(db));
+          }
         }
       });
 }
@@ -182,32 +220,48 @@ BasicTensor<T> linear(const BasicTensor<T>& x, const BasicTensor<T>& weight,
   auto ix = x.impl_ptr();
   auto iw = weight.impl_ptr();
   auto ibias = bias.impl_ptr();  // null without bias
-  auto backward = [ix, iw, ibias, row_count, in_features, out_features](const xt::xarray<T>& g,
-                                                                        const xt::xarray<T>&) {
-    const T* pg = g.data();
-    if (ix->requires_grad) {
-      // dx = g . W   [rows,out]x[out,in] -> [rows,in]
-      xt::xarray<T> dx = xt::xarray<T>::from_shape(ix->value.shape());
-      gemm(Op::none, Op::none, row_count, in_features, out_features, T(1), pg, iw->value.data(),
-           T(0), dx.data());
-      accumulate_grad(*ix, std::move(dx));
-    }
-    if (iw->requires_grad) {
-      // dW = g^T . x   [out,rows]x[rows,in] -> [out,in]
-      xt::xarray<T> dw = xt::xarray<T>::from_shape(iw->value.shape());
-      gemm(Op::trans, Op::none, out_features, in_features, row_count, T(1), pg, ix->value.data(),
-           T(0), dw.data());
-      accumulate_grad(*iw, std::move(dw));
-    }
-    if (ibias && ibias->requires_grad) {
-      // db = column sums of g, added row by row in order (deterministic).
-      xt::xarray<T> db = xt::zeros<T>({out_features});
-      T* pd = db.data();
-      for (std::size_t r = 0; r < row_count; ++r) {
-        const T* row = pg + r * out_features;
-        for (std::size_t j = 0; j < out_features; ++j) pd[j] += row[j];
+  auto backward = [ix, iw, ibias, row_count, in_features, out_features](const auto& g,
+                                                                        const auto&) -> void {
+    if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+      // Recorded: dx = g . W, dW = g^T . x, db = column sums of g (rows = leading axes).
+      const long rows = static_cast<long>(row_count);
+      const BasicTensor<T> g2 = reshape(g, {rows, static_cast<long>(out_features)});
+      if (ix->requires_grad) {
+        detail::add_grad(ix, reshape(matmul(g2, BasicTensor<T>(iw)), dims(ix->value.shape())));
       }
-      accumulate_grad(*ibias, std::move(db));
+      if (iw->requires_grad) {
+        const BasicTensor<T> x2 =
+            reshape(BasicTensor<T>(ix), {rows, static_cast<long>(in_features)});
+        detail::add_grad(iw, matmul(transpose(g2, 0, 1), x2));
+      }
+      if (ibias && ibias->requires_grad) detail::add_grad(ibias, sum(g2, {0}));
+      return;
+    } else {
+      const T* pg = g.data();
+      if (ix->requires_grad) {
+        // dx = g . W   [rows,out]x[out,in] -> [rows,in]
+        xt::xarray<T> dx = xt::xarray<T>::from_shape(ix->value.shape());
+        gemm(Op::none, Op::none, row_count, in_features, out_features, T(1), pg, iw->value.data(),
+             T(0), dx.data());
+        accumulate_grad(*ix, std::move(dx));
+      }
+      if (iw->requires_grad) {
+        // dW = g^T . x   [out,rows]x[rows,in] -> [out,in]
+        xt::xarray<T> dw = xt::xarray<T>::from_shape(iw->value.shape());
+        gemm(Op::trans, Op::none, out_features, in_features, row_count, T(1), pg, ix->value.data(),
+             T(0), dw.data());
+        accumulate_grad(*iw, std::move(dw));
+      }
+      if (ibias && ibias->requires_grad) {
+        // db = column sums of g, added row by row in order (deterministic).
+        xt::xarray<T> db = xt::zeros<T>({out_features});
+        T* pd = db.data();
+        for (std::size_t r = 0; r < row_count; ++r) {
+          const T* row = pg + r * out_features;
+          for (std::size_t j = 0; j < out_features; ++j) pd[j] += row[j];
+        }
+        accumulate_grad(*ibias, std::move(db));
+      }
     }
   };
   if (has_bias) return make_result<T>("linear", std::move(out), {&x, &weight, &bias}, backward);

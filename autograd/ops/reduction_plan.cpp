@@ -44,6 +44,7 @@ Reduction plan(const char* op, const Shape& shape, const std::vector<int>& axes,
 
   Reduction p;
   for (std::size_t d = 0; d < rank; ++d) {
+    p.keep_shape.push_back(reduced[d] ? 1 : shape[d]);
     if (!reduced[d]) {
       p.out_shape.push_back(shape[d]);
     } else if (keepdims) {

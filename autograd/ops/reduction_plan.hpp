@@ -20,7 +20,8 @@ namespace axon::autograd::reduction_plan {
 /// axis of [N,F] is [N,F,1] and the first is [1,N,F]. Otherwise the input is gathered into
 /// [results, reduced, 1] through two offset tables (a transpose by index arithmetic).
 struct Reduction {
-  Shape out_shape;  ///< the result's shape, keepdims applied
+  Shape out_shape;   ///< the result's shape, keepdims applied
+  Shape keep_shape;  ///< the result's shape with keepdims (reduced axes of extent 1)
   ///@{
   /// The block's extents [outer, reduced, inner] (see above).
   std::size_t outer = 1, reduced = 1, inner = 1;

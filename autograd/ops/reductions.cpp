@@ -8,8 +8,10 @@
 #include <string>
 
 #include "axon/autograd/kernels.hpp"
+#include "axon/autograd/operators.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
 #include "axon/autograd/ops/reduction_plan.hpp"
+#include "axon/autograd/ops/shape.hpp"
 
 namespace axon::autograd {
 
@@ -45,6 +47,14 @@ BasicTensor<T> extreme(const char* op, const BasicTensor<T>& x, const std::vecto
       });
 }
 
+/// A reduction's gradient `g` (of the result's shape) broadcast back over the reduced axes of
+/// `shape`, recorded: the tensor form of the backward of sum and mean.
+template <class T>
+BasicTensor<T> spread_back(const BasicTensor<T>& g, const Reduction& p, const Shape& shape) {
+  return broadcast_to(reshape(g, std::vector<long>(p.keep_shape.begin(), p.keep_shape.end())),
+                      shape);
+}
+
 /// sum (average false) and mean (average true).
 template <class T>
 BasicTensor<T> total(const char* op, const BasicTensor<T>& x, const std::vector<int>& axes,
@@ -58,15 +68,19 @@ BasicTensor<T> total(const char* op, const BasicTensor<T>& x, const std::vector<
     for (std::size_t j = 0; j < out.size(); ++j) out.data()[j] /= n;
   }
   auto ix = x.impl_ptr();
-  return make_result<T>(op, std::move(out), {&x},
-                        [ix, n, p = std::move(p)](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          // dx[o,r,i] = g[o,i] / n  (n = 1 for sum)
-                          const T* pg = g.data();
-                          accumulate_grad(*ix, elementwise_grad<T>(p, ix->value.shape(),
-                                                                   [&](std::size_t, std::size_t j) {
-                                                                     return pg[j] / n;
-                                                                   }));
-                        });
+  return make_result<T>(
+      op, std::move(out), {&x}, [ix, n, p = std::move(p)](const auto& g, const auto&) -> void {
+        // dx[o,r,i] = g[o,i] / n  (n = 1 for sum)
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          detail::add_grad(ix, spread_back(g, p, ix->value.shape()) / n);
+          return;
+        } else {
+          const T* pg = g.data();
+          accumulate_grad(
+              *ix, elementwise_grad<T>(p, ix->value.shape(),
+                                       [&](std::size_t, std::size_t j) { return pg[j] / n; }));
+        }
+      });
 }
 
 /// var (root false) and std (root true): sum((x - mean)^2) / (n - correction), two passes so
@@ -120,6 +134,29 @@ BasicTensor<T> spread(const char* op, const BasicTensor<T>& x, const std::vector
 template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& x, const std::vector<int>& axes, bool keepdims) {
   return total("sum", x, axes, keepdims, false);
+}
+
+template <class T>
+BasicTensor<T> sum_to(const BasicTensor<T>& x, const Shape& shape) {
+  const Shape& xs = x.shape();
+  if (xs == shape) return x;
+  const auto bad = [&] {
+    return ShapeError("sum_to: a tensor of shape " + shape_str(xs) +
+                      " is not a broadcast of shape " + shape_str(shape));
+  };
+  if (shape.size() > xs.size()) throw bad();
+  const std::size_t lead = xs.size() - shape.size();
+  std::vector<int> axes;
+  for (std::size_t d = 0; d < xs.size(); ++d) {
+    if (d < lead) {
+      axes.push_back(static_cast<int>(d));
+    } else if (shape[d - lead] != xs[d]) {
+      if (shape[d - lead] != 1) throw bad();
+      axes.push_back(static_cast<int>(d));
+    }
+  }
+  BasicTensor<T> s = sum(x, axes, true);
+  return reshape(s, std::vector<long>(shape.begin(), shape.end()));
 }
 
 template <class T>
@@ -194,6 +231,6 @@ BasicTensor<T> argmax(const BasicTensor<T>& x, int axis, bool keepdims) {
   return BasicTensor<T>(std::move(out));  // indices: never recorded
 }
 
-AXON_INSTANTIATE_OPS(sum, mean, max, min, logsumexp, var, std, argmax)
+AXON_INSTANTIATE_OPS(sum, sum_to, mean, max, min, logsumexp, var, std, argmax)
 
 }  // namespace axon::autograd

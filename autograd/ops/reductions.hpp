@@ -16,6 +16,12 @@ namespace axon::autograd {
 template <class T>
 BasicTensor<T> sum(const BasicTensor<T>& x, const std::vector<int>& axes = {},
                    bool keepdims = false);
+/// The sum of `x` down to `shape`, the shape it was broadcast from (NumPy broadcasting: leading
+/// axes summed away, axes of extent 1 in `shape` summed with keepdims): the adjoint of
+/// broadcast_to, used by the recorded backwards of broadcasting ops. ShapeError when `x`'s shape
+/// does not broadcast from `shape`.
+template <class T>
+BasicTensor<T> sum_to(const BasicTensor<T>& x, const Shape& shape);
 /// Arithmetic mean (NaN over zero elements, as NumPy).  d/dx_i = 1/n
 template <class T>
 BasicTensor<T> mean(const BasicTensor<T>& x, const std::vector<int>& axes = {},

@@ -6,6 +6,7 @@
 
 #include "axon/autograd/kernels.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
+#include "axon/autograd/ops/reductions.hpp"
 #include "axon/autograd/strided_copy.hpp"
 
 namespace axon::autograd {
@@ -75,10 +76,15 @@ using kernels::strided_copy;
 template <class T>
 BasicTensor<T> reshape_op(const char* name, const BasicTensor<T>& x, const Shape& shape) {
   auto ix = x.impl_ptr();
-  return make_result<T>(name, reshaped(x.data(), shape), {&x},
-                        [ix](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          accumulate_grad(*ix, reshaped(g, ix->value.shape()));
-                        });
+  return make_result<T>(
+      name, reshaped(x.data(), shape), {&x}, [ix](const auto& g, const auto&) -> void {
+        const Shape& shape = ix->value.shape();
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          detail::add_grad(ix, reshape(g, std::vector<long>(shape.begin(), shape.end())));
+        } else {
+          accumulate_grad(*ix, reshaped(g, shape));
+        }
+      });
 }
 
 template <class T>
@@ -87,10 +93,15 @@ BasicTensor<T> permute_op(const char* name, const BasicTensor<T>& x,
   std::vector<std::size_t> inverse(axes.size());
   for (std::size_t i = 0; i < axes.size(); ++i) inverse[axes[i]] = i;
   auto ix = x.impl_ptr();
-  return make_result<T>(name, permuted(x.data(), axes), {&x},
-                        [ix, inverse](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          accumulate_grad(*ix, permuted(g, inverse));  // dx = permute(g, axes^-1)
-                        });
+  return make_result<T>(
+      name, permuted(x.data(), axes), {&x}, [ix, inverse](const auto& g, const auto&) -> void {
+        // dx = permute(g, axes^-1)
+        if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+          detail::add_grad(ix, permute(g, std::vector<int>(inverse.begin(), inverse.end())));
+        } else {
+          accumulate_grad(*ix, permuted(g, inverse));
+        }
+      });
 }
 
 /// Elements begin, begin+step, ... (count of them) along axis `ax`.
@@ -261,8 +272,12 @@ BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape) {
                0, shape);
   auto ix = x.impl_ptr();
   return make_result<T>("broadcast_to", std::move(out), {&x},
-                        [ix](const xt::xarray<T>& g, const xt::xarray<T>&) {
-                          accumulate_grad(*ix, kernels::sum_to_shape(g, ix->value.shape()));
+                        [ix](const auto& g, const auto&) -> void {
+                          if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
+                            detail::add_grad(ix, sum_to(g, ix->value.shape()));
+                          } else {
+                            accumulate_grad(*ix, kernels::sum_to_shape(g, ix->value.shape()));
+                          }
                         });
 }
 

@@ -54,6 +54,11 @@ std::vector<TensorD> make_inputs(const OpCase& c, std::uint64_t seed);
 /// Runs gradcheck on every row; reports each failing row with its message.
 void check_gradients(const std::vector<OpCase>& table);
 
+/// Runs gradgradcheck on every row whose op is not in `pending` (second derivatives: the op's
+/// recorded backward differentiated again, against finite differences of its gradient).
+void check_second_gradients(const std::vector<OpCase>& table,
+                            const std::set<std::string>& pending = {});
+
 /// Checks float results agree with double results within 2e-3 relative on the same inputs.
 void check_float_matches_double(const std::vector<OpCase>& table);
 

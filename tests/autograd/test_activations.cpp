@@ -137,6 +137,10 @@ TEST_CASE("activations: gradients match finite differences (double)") {
   check_gradients(activation_cases());
 }
 
+TEST_CASE("activations: second derivatives match finite differences (double)") {
+  check_second_gradients(activation_cases());
+}
+
 TEST_CASE("activations: float agrees with double") {
   check_float_matches_double(activation_cases());
 }

@@ -52,6 +52,10 @@ TEST_CASE("elementwise: gradients match finite differences (double)") {
   check_gradients(elementwise_cases());
 }
 
+TEST_CASE("elementwise: second derivatives match finite differences (double)") {
+  check_second_gradients(elementwise_cases());
+}
+
 TEST_CASE("elementwise: float agrees with double") {
   check_float_matches_double(elementwise_cases());
 }

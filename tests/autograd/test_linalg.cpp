@@ -106,6 +106,10 @@ TEST_CASE("linalg: gradients match finite differences (double)") {
   check_gradients(linalg_cases());
 }
 
+TEST_CASE("linalg: second derivatives match finite differences (double)") {
+  check_second_gradients(linalg_cases());
+}
+
 TEST_CASE("linalg: float agrees with double") {
   check_float_matches_double(linalg_cases());
 }

@@ -18,6 +18,7 @@ std::vector<OpCase> reduction_cases() {
   // clang-format off
   return {
     {"sum", "all axes", {{3, 4}}, [](const auto& x) { return sum(x[0]); }},
+    {"sum_to", "leading and unit axes", {{2, 3, 4}}, [](const auto& x) { return sum_to(x[0], {3, 1}); }},
     {"sum", "last axis of [N,F]", {{5, 4}}, [](const auto& x) { return sum(x[0], {1}); }},
     {"sum", "first axis of [N,F] (bias gradient)", {{5, 4}}, [](const auto& x) { return sum(x[0], {0}); }},
     {"sum", "negative axis", {{2, 3, 4}}, [](const auto& x) { return sum(x[0], {-2}); }},
@@ -87,6 +88,11 @@ void require_error(const std::function<void()>& call, const std::vector<std::str
 
 TEST_CASE("reductions: gradients match finite differences (double)") {
   check_gradients(reduction_cases());
+}
+
+TEST_CASE("reductions: second derivatives match finite differences (double)") {
+  // Pending a recorded backward: the ops below.
+  check_second_gradients(reduction_cases(), {"max", "min", "var", "std", "logsumexp"});
 }
 
 TEST_CASE("reductions: float agrees with double") {

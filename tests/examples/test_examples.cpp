@@ -534,4 +534,22 @@ TEST_CASE("examples at their default settings reach their targets" * doctest::sk
   CHECK(number(text, "val_loss") < number(text, "unigram_loss"));
 }
 
+TEST_CASE("examples/pinn: second derivatives of the network solve u'' = -pi^2 sin(pi x)") {
+  const Run run = run_example("pinn", "");
+  INFO("output:\n", run.output);
+  check_json(run, "pinn");
+  CHECK(run.exit_code == 0);
+  CHECK(number(run, "relative_l2_error") < 1e-2);  // issue 18's target
+  CHECK(number(run, "boundary_loss") < 1e-4);
+}
+
+TEST_CASE("examples/gradient_penalty: the WGAN-GP critic trains and its input gradients near 1") {
+  const Run run = run_example("gradient_penalty", "");
+  INFO("output:\n", run.output);
+  check_json(run, "gradient_penalty");
+  CHECK(run.exit_code == 0);
+  CHECK(std::abs(number(run, "mean_input_grad_norm") - 1.0) < 0.15);
+  CHECK(number(run, "wasserstein_estimate") > 0.2);  // the critic separates real from fake
+}
+
 }  // namespace axon::test
