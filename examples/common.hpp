@@ -22,6 +22,9 @@
 #include "axon/io/serialize.hpp"
 #include "axon/train/fit.hpp"
 #include "axon/train/parallel.hpp"
+#if AXON_WITH_MPI
+#include "axon/distributed/world.hpp"
+#endif
 
 /// What every example shares: the standard flags on a CLI11 app (docs/ARCHITECTURE.md,
 /// "Interfaces the project keeps stable"), --save/--checkpoint/--resume, a stopwatch and the
@@ -40,6 +43,23 @@ enum Flag : unsigned {
   kResume = 1u << 7,      ///< --resume PATH (continue from such a checkpoint)
   kAllFlags = (1u << 8) - 1,
 };
+
+/// The processes this example runs in: under `mpirun -np N` (a build with MPI) the N ranks of the
+/// job, which fit() trains over (docs/DISTRIBUTED.md); else nullptr, one process. Made by parse(),
+/// it lives until the program ends.
+inline const train::Communicator* world() {
+#if AXON_WITH_MPI
+  static distributed::World w;
+  return &w;
+#else
+  return nullptr;
+#endif
+}
+
+/// Whether this process prints and writes files: rank 0, or the only process.
+inline bool is_lead() {
+  return !world() || world()->rank() == 0;
+}
 
 /// The standard flags' values; an example sets its defaults before add_flags.
 struct Args {
@@ -124,7 +144,12 @@ inline void add_flags(CLI::App& app, Args& args, unsigned flags) {
 /// line (an unknown flag, a missing or bad value) prints "<program>: error: <what>" and the usage
 /// to stderr and exits 2. Then applies --threads (train::set_num_threads), checks that --save and
 /// --checkpoint can be written (now, not after training) and reads the epoch of --resume.
+/// Under mpirun, joins the job first; every rank but 0 then prints nothing to stdout.
 inline void parse(CLI::App& app, int argc, char** argv, Args& args) {
+  if (!is_lead() && !std::freopen("/dev/null", "w", stdout)) {
+    std::fprintf(stderr, "%s: cannot silence rank %zu's output\n", app.get_name().c_str(),
+                 world()->rank());
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -157,8 +182,10 @@ inline void check_evaluation_data(const datasets::DataLoader& loader, const std:
                    " samples, batch size " + std::to_string(loader.options().batch_size()) + ")");
 }
 
-/// fit's options with --checkpoint (written after every epoch) and --resume applied.
+/// fit's options with --checkpoint (written after every epoch) and --resume applied, and under
+/// mpirun the job's ranks (FitOptions::distributed).
 inline train::FitOptions with_checkpoints(const Args& args, train::FitOptions options) {
+  if (world()) options.distributed(*world());
   if (!args.checkpoint.empty()) options.checkpoint(args.checkpoint, 1);
   if (!args.resume.empty()) {
     options.resume(args.resume);
@@ -197,7 +224,7 @@ void save_checkpoint(const Args& args, const nn::BasicModule<T>& model,
 /// state_dict(), and says so.
 template <class T>
 void save_parameters(const Args& args, const nn::BasicModule<T>& model) {
-  if (args.save.empty()) return;
+  if (args.save.empty() || !is_lead()) return;
   io::save(model, args.save);
   std::printf("saved the parameters to %s\n", args.save.c_str());
 }
@@ -209,8 +236,10 @@ inline double samples_per_second(const Args& args, std::size_t samples_per_epoch
   return trained > 0 ? static_cast<double>(samples_per_epoch * trained) / seconds : std::nan("");
 }
 
-/// For main's catch: prints the error and returns the exit code 1.
+/// For main's catch: prints the error and returns the exit code 1. Under mpirun with several
+/// ranks, ends the whole job instead, naming this rank (the others may be waiting for it).
 inline int report_error(const std::exception& e) {
+  if (train::is_distributed(world())) world()->abort(std::string("error: ") + e.what(), 1);
   std::fprintf(stderr, "error: %s\n", e.what());
   return 1;
 }

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 # The library's folders (meson.build: axon_folders). A folder added there is added here too.
 folders=(autograd nn optim datasets train io tune distributed)
 # Generated into the build tree (datasets/meson.build), never installed: stays as it is.
-generated='datasets/data_dir\.hpp'
+generated='datasets/data_dir\.hpp|train/version\.hpp'
 
 alternation=$(
   IFS='|'

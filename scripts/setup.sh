@@ -13,6 +13,7 @@ PACKAGES=(
   libcli11-dev                              # the examples' command-line flags
   cmake doxygen                             # tests/install's CMake consumer, scripts/docs.sh
   dataset-fashion-mnist                     # the flagship example's data
+  libopenmpi-dev openmpi-bin                # distributed/: training over MPI
   python3-numpy python3-torch               # interop tests, golden generators, PyTorch figures
 )
 

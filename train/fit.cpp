@@ -10,8 +10,10 @@
 #include "axon/autograd/shape.hpp"
 #include "axon/nn/losses.hpp"
 #include "axon/train/fit_checkpoint.hpp"
+#include "axon/train/message.hpp"
 #include "axon/train/metrics.hpp"
 #include "axon/train/progress.hpp"
+#include "axon/train/rank_step.hpp"
 
 namespace axon::train {
 
@@ -136,7 +138,8 @@ Values train_epoch(EpochRun& run, datasets::DataLoader& train, std::size_t epoch
 
 /// The validation loss and metrics, as "val_loss", "val_<metric>" in the metrics' order.
 Values validate(EpochRun& run, datasets::DataLoader& validation) {
-  const EpochLogs v = evaluate(run.model, run.loss, validation, run.options.metrics_, "val_");
+  const EpochLogs v =
+      evaluate(run.model, run.loss, validation, run.options.metrics_, "val_", run.options.world_);
   Values values{{"val_loss", v.at("val_loss")}};
   for (auto& m : run.metrics) values.emplace_back("val_" + m->name(), v.at("val_" + m->name()));
   return values;
@@ -171,9 +174,27 @@ FitOptions& FitOptions::scheduler(optim::ReduceLROnPlateau& s, std::string monit
   return *this;
 }
 
-History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
-            datasets::DataLoader& train, const FitOptions& user_options,
-            datasets::DataLoader* validation) {
+namespace {
+
+/// Before distributed training: the same setup on every rank (else ValueError naming the field),
+/// and rank 0's parameters everywhere.
+void join_ranks(nn::Module& model, const FitOptions& options, const datasets::DataLoader& train) {
+  const Communicator& world = *options.world_;
+  if (!options.parallel_) {
+    throw ValueError("fit: distributed training needs the batch-parallel step (parallel(true))");
+  }
+  std::vector<SetupField> fields =
+      setup_fingerprint(model, options.seed_, options.shard_size_, train.options().batch_size());
+  fields.push_back({"training samples", std::to_string(train.dataset().size())});
+  fields.push_back({"epochs", std::to_string(options.epochs_)});
+  fields.push_back({"resume path", options.resume_path_});
+  check_same_setup(world, fields, "fit");
+  broadcast_model(model, world);
+}
+
+History fit_here(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
+                 datasets::DataLoader& train, const FitOptions& user_options,
+                 datasets::DataLoader* validation) {
   // The user's options with a TerminateOnNaN ahead of their callbacks (unless turned off).
   FitOptions options = user_options;
   if (options.terminate_on_nan_) {
@@ -186,9 +207,13 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
                      "validation loader");
   }
   check_fit_arguments(options, loss, validation);
+  const Communicator* world = options.world_;
+  const bool lead = !world || world->rank() == 0;  // prints and writes checkpoints
+  if (is_distributed(world)) join_ranks(model, options, train);
+  if (!lead) options.verbose_ = 0;
   std::ostream& out = options.out_ ? *options.out_ : std::cout;
-  const bool interactive = options.out_ == nullptr && stdout_is_terminal();
-  ShardedStep sharded(options.shard_size_, options.seed_);
+  const bool interactive = lead && options.out_ == nullptr && stdout_is_terminal();
+  ShardedStep sharded(options.shard_size_, options.seed_, world);
   FitCheckpoints checkpoints(model, optimizer, options);
   FitProgress progress = checkpoints.resume(sharded);
   TrainContext ctx{model, optimizer, progress.history, options.epochs_};
@@ -217,6 +242,23 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   }
   for (auto& cb : options.callbacks_) cb->on_train_end(ctx);
   return progress.history;
+}
+
+}  // namespace
+
+History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
+            datasets::DataLoader& train, const FitOptions& options,
+            datasets::DataLoader* validation) {
+  if (!is_distributed(options.world_)) {
+    return fit_here(model, optimizer, loss, train, options, validation);
+  }
+  try {
+    return fit_here(model, optimizer, loss, train, options, validation);
+  } catch (const std::exception& e) {
+    // The other ranks may be waiting in a collective for this one: end them all.
+    options.world_->abort(e.what(), 1);
+    throw;  // not reached
+  }
 }
 
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss,
@@ -251,18 +293,54 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
 }
 
 EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLoader& data,
-                   const std::vector<std::string>& metric_names, const std::string& prefix) {
+                   const std::vector<std::string>& metric_names, const std::string& prefix,
+                   const Communicator* world) {
   ModeGuard mode(model);
   model.eval();
   autograd::NoGradGuard no_grad;
   auto metrics = make_metrics(metric_names, data.dataset().num_classes());
   double loss_sum = 0;
   std::size_t seen = 0;
-  for (datasets::Batch& batch : data.epoch(0)) {
-    Tensor output = model.forward(batch.inputs);
-    if (loss) loss_sum += static_cast<double>(loss(output, batch).item()) * batch.size();
-    seen += batch.size();
-    update_metrics(metrics, output, batch);
+  if (!is_distributed(world)) {
+    for (datasets::Batch& batch : data.epoch(0)) {
+      Tensor output = model.forward(batch.inputs);
+      if (loss) loss_sum += static_cast<double>(loss(output, batch).item()) * batch.size();
+      seen += batch.size();
+      update_metrics(metrics, output, batch);
+    }
+  } else {
+    // Rank r runs batches r, r + size, ...; every rank then adds every batch up in order, as one
+    // process would.
+    const std::size_t ranks = world->size();
+    std::vector<datasets::Batch> batches;  // without their inputs
+    std::vector<std::byte> mine;
+    MessageWriter w(mine);
+    for (datasets::Batch& batch : data.epoch(0)) {
+      if (batches.size() % ranks == world->rank()) {
+        const Tensor output = model.forward(batch.inputs);
+        w.value(loss ? static_cast<double>(loss(output, batch).item()) : 0.0);
+        w.value(static_cast<std::uint64_t>(output.dim()));
+        for (std::size_t d : output.shape()) w.value(static_cast<std::uint64_t>(d));
+        w.bytes(output.data_ptr(), sizeof(float) * output.numel());
+      }
+      if (batch.indices.empty()) batch.indices.resize(batch.size());  // keeps size() without inputs
+      batch.inputs = Tensor();
+      batches.push_back(std::move(batch));
+    }
+    const auto messages = world->allgather(mine);
+    std::vector<MessageReader> readers;
+    for (std::size_t r = 0; r < ranks; ++r) readers.emplace_back(messages[r], r, "evaluate");
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      MessageReader& r = readers[i % ranks];
+      const double batch_loss = r.value<double>();
+      autograd::Shape shape(r.value<std::uint64_t>());
+      for (auto& d : shape) d = static_cast<std::size_t>(r.value<std::uint64_t>());
+      auto value = xt::xarray<float>::from_shape(shape);
+      r.bytes(value.data(), sizeof(float) * value.size());
+      if (loss) loss_sum += batch_loss * batches[i].size();
+      seen += batches[i].size();
+      update_metrics(metrics, Tensor(std::move(value)), batches[i]);
+    }
   }
   // No batch (an empty data set, or drop_last with a batch larger than it): there is no loss to
   // report, and a 0 would pass for a perfect one (Keras also refuses to evaluate no data).

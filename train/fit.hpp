@@ -15,6 +15,7 @@
 #include "axon/nn/module.hpp"
 #include "axon/optim/optimizer.hpp"
 #include "axon/train/callbacks.hpp"
+#include "axon/train/communicator.hpp"
 #include "axon/train/history.hpp"
 #include "axon/train/parallel.hpp"
 
@@ -68,6 +69,7 @@ struct FitOptions {
   std::size_t checkpoint_every_ = 1;       ///< every this many epochs, and after the last one
   std::string resume_path_;                ///< training checkpoint to resume from ("": start fresh)
   std::vector<SchedulerHook> schedulers_;  ///< stepped after each epoch, saved in checkpoints
+  const Communicator* world_ = nullptr;    ///< the ranks training together (nullptr: this one)
 
   /// Number of epochs (default 1).
   FitOptions& epochs(std::size_t v) { return epochs_ = v, *this; }
@@ -113,6 +115,16 @@ struct FitOptions {
   /// Steps `s` with the epoch's value of `monitor` ("val_loss") after each epoch; ValueError
   /// naming `monitor` when an epoch's logs lack it.
   FitOptions& scheduler(optim::ReduceLROnPlateau& s, std::string monitor = "val_loss");
+  /// Trains over the ranks of `world` (distributed::World under mpirun; docs/DISTRIBUTED.md),
+  /// which must outlive fit. Every rank runs fit with the same model, loaders and options; each
+  /// batch's shards are split over the ranks and the result has the bits of one process: the
+  /// parameters, the losses, the metrics and the history are the same on every rank and equal to
+  /// a single-process run's. Rank 0's initial parameters are copied to every rank. Only rank 0
+  /// prints and writes checkpoints; every rank reads --resume's checkpoint. The ranks' seeds,
+  /// shard sizes, batch sizes, models and library versions are compared first (ValueError naming
+  /// the field). An exception on one rank ends every rank (Communicator::abort). A world of one
+  /// changes nothing.
+  FitOptions& distributed(const Communicator& world) { return world_ = &world, *this; }
 };
 
 /// Trains `model` for options.epochs passes over `train` and returns the per-epoch history
@@ -131,9 +143,12 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
 
 /// Loss and metrics of `model` on `data` in eval mode without recording; keys are prefixed with
 /// `prefix` ("val_"). The model's train/eval mode is restored afterwards. ValueError when the
-/// loader produces no batch.
+/// loader produces no batch. With a `world` of several ranks (every rank calls it with the same
+/// model and loader), rank r runs the forward passes of batches r, r + size, ... and the outputs
+/// are exchanged, so that every rank gets the logs of one process, bit for bit.
 EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLoader& data,
-                   const std::vector<std::string>& metrics = {}, const std::string& prefix = "");
+                   const std::vector<std::string>& metrics = {}, const std::string& prefix = "",
+                   const Communicator* world = nullptr);
 
 /// The model's outputs for every sample of `data`, in loader order, stacked along axis 0.
 Tensor predict(nn::Module& model, datasets::DataLoader& data);

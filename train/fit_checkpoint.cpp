@@ -79,7 +79,10 @@ FitCheckpoints::FitCheckpoints(nn::Module& model, optim::Optimizer& optimizer,
 FitProgress FitCheckpoints::resume(ShardedStep& sharded) {
   FitProgress progress;
   // Fail before training, not after it: an unwritable checkpoint path loses no trained epoch.
-  if (!options_.checkpoint_path_.empty()) io::check_output_path(options_.checkpoint_path_, "fit");
+  const bool lead = !options_.world_ || options_.world_->rank() == 0;
+  if (lead && !options_.checkpoint_path_.empty()) {
+    io::check_output_path(options_.checkpoint_path_, "fit");
+  }
   if (options_.resume_path_.empty()) return progress;
   const io::TrainingState state = io::load_training_checkpoint(
       options_.resume_path_, model_, optimizer_, [&](const io::TrainingState& s) {
@@ -101,6 +104,8 @@ void FitCheckpoints::after_epoch(std::size_t epoch, bool last, const FitProgress
                                  const ShardedStep& sharded) {
   if (options_.checkpoint_path_.empty()) return;
   if (epoch % options_.checkpoint_every_ != 0 && !last) return;
+  // In distributed training every rank has the same state; rank 0 writes it.
+  if (options_.world_ && options_.world_->rank() != 0) return;
   io::TrainingState state;
   state.epoch = epoch;
   state.step = progress.global_step;

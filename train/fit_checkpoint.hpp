@@ -40,7 +40,7 @@ class FitCheckpoints {
   FitProgress resume(ShardedStep& sharded);
 
   /// Writes a checkpoint after `epoch` when options ask for one (every checkpoint_every_ epochs,
-  /// and after the `last` epoch).
+  /// and after the `last` epoch); in distributed training rank 0 only.
   void after_epoch(std::size_t epoch, bool last, const FitProgress& progress,
                    const ShardedStep& sharded);
 

@@ -22,6 +22,7 @@
 #include "axon/autograd/error.hpp"
 #include "axon/autograd/parallel_for.hpp"
 #include "axon/autograd/shape.hpp"
+#include "axon/train/rank_step.hpp"
 #include "axon/train/shard_scopes.hpp"
 
 namespace axon::train {
@@ -154,12 +155,25 @@ BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction
                               const datasets::Batch& batch, const std::vector<LeafRange>& shards,
                               const autograd::Generator& root, std::uint64_t step,
                               ShardBuffers<T>& buffers) {
+  return run_shards(model, loss, batch, shards, LeafRange{0, shards.size()}, root, step, buffers);
+}
+
+template <class T>
+BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
+                              const datasets::Batch& batch, const std::vector<LeafRange>& shards,
+                              LeafRange run, const autograd::Generator& root, std::uint64_t step,
+                              ShardBuffers<T>& buffers) {
   const std::size_t count = shards.size();
+  if (run.begin > run.end || run.end > count) {
+    throw IndexError("run_shards: shards [" + std::to_string(run.begin) + ", " +
+                     std::to_string(run.end) + ") of " + std::to_string(count));
+  }
   buffers.reserve(count);
   BasicStepResult<T> result;
   result.outputs.resize(count);
   result.shards.resize(count);
-  std::vector<double> losses(count, 0.0);
+  result.shard_losses.assign(count, 0.0);
+  std::vector<double>& losses = result.shard_losses;
 
   auto run_shard = [&](std::size_t s) {
     datasets::Batch& rows = result.shards[s];
@@ -177,28 +191,36 @@ BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction
     if (l.requires_grad()) l.backward();
     result.outputs[s] = out;
   };
-  if (count == 1 || num_threads() == 1) {
-    for (std::size_t s = 0; s < count; ++s) run_shard(s);
+  if (run.end - run.begin <= 1 || num_threads() == 1) {
+    for (std::size_t s = run.begin; s < run.end; ++s) run_shard(s);
   } else {
     tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, count, 1),
+        tbb::blocked_range<std::size_t>(run.begin, run.end, 1),
         [&](const tbb::blocked_range<std::size_t>& r) {
           for (std::size_t s = r.begin(); s != r.end(); ++s) run_shard(s);
         },
         tbb::simple_partitioner());
   }
 
-  // Weighted mean loss, summed in shard order.
-  const auto n = static_cast<double>(batch.size());
-  for (std::size_t s = 0; s < count; ++s) {
-    result.loss += losses[s] * static_cast<double>(result.shards[s].size()) / n;
-  }
+  result.loss = weighted_loss(losses, shards, run);
   return result;
 }
 
+double weighted_loss(const std::vector<double>& shard_losses, const std::vector<LeafRange>& shards,
+                     LeafRange run) {
+  // Weighted mean loss, summed in shard order.
+  const auto n = static_cast<double>(shards.empty() ? 0 : shards.back().end);
+  double loss = 0;
+  for (std::size_t s = run.begin; s < run.end; ++s) {
+    loss += shard_losses[s] * static_cast<double>(shards[s].end - shards[s].begin) / n;
+  }
+  return loss;
+}
+
 template <class T>
-BasicShardedStep<T>::BasicShardedStep(std::size_t shard_size, std::uint64_t seed)
-    : shard_size_(shard_size), root_(seed) {
+BasicShardedStep<T>::BasicShardedStep(std::size_t shard_size, std::uint64_t seed,
+                                      const Communicator* world)
+    : shard_size_(shard_size), root_(seed), world_(world) {
   if (shard_size == 0) throw ValueError("ShardedStep: shard_size must be at least 1");
 }
 
@@ -241,9 +263,13 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
     ~ClearOnExit() { buffers.clear(); }
   } clear_on_exit{buffers_};
 
+  const char* who = optimizer ? "ShardedStep::train_step" : "ShardedStep::run";
+  if (is_distributed(world_)) {
+    return run_rank_step(model, loss, batch, shards, root_, step_++, buffers_, *world_, optimizer,
+                         who);
+  }
   BasicStepResult<T> result = run_shards(model, loss, batch, shards, root_, step_++, buffers_);
-  auto reductions = plan_parameter_reductions(
-      model, buffers_.sinks, shards, optimizer ? "ShardedStep::train_step" : "ShardedStep::run");
+  auto reductions = plan_parameter_reductions(model, buffers_.sinks, shards, who);
   if (optimizer) {
     reduce_and_update(reductions, *optimizer);
   } else {
@@ -254,6 +280,15 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
 
 template struct ShardBuffers<float>;
 template struct ShardBuffers<double>;
+template BasicStepResult<float> run_shards(nn::BasicModule<float>&, const BasicLossFunction<float>&,
+                                           const datasets::Batch&, const std::vector<LeafRange>&,
+                                           LeafRange, const autograd::Generator&, std::uint64_t,
+                                           ShardBuffers<float>&);
+template BasicStepResult<double> run_shards(nn::BasicModule<double>&,
+                                            const BasicLossFunction<double>&,
+                                            const datasets::Batch&, const std::vector<LeafRange>&,
+                                            LeafRange, const autograd::Generator&, std::uint64_t,
+                                            ShardBuffers<double>&);
 template BasicStepResult<float> run_shards(nn::BasicModule<float>&, const BasicLossFunction<float>&,
                                            const datasets::Batch&, const std::vector<LeafRange>&,
                                            const autograd::Generator&, std::uint64_t,

@@ -13,6 +13,7 @@
 #include "axon/datasets/dataset.hpp"
 #include "axon/nn/module.hpp"
 #include "axon/optim/optimizer.hpp"
+#include "axon/train/communicator.hpp"
 #include "axon/train/reduction_tree.hpp"
 
 /// Batch-parallel training (docs/ARCHITECTURE.md, properties 7-9).
@@ -78,6 +79,7 @@ datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std
 template <class T>
 struct BasicStepResult {
   double loss = 0;                                ///< mean loss over the batch
+  std::vector<double> shard_losses;               ///< each shard's mean loss, in order
   std::vector<autograd::BasicTensor<T>> outputs;  ///< the model's output per shard, in order
   std::vector<datasets::Batch> shards;            ///< the shards themselves (for metrics)
 };
@@ -93,6 +95,11 @@ template <class T>
 struct ShardBuffers {
   std::vector<std::unique_ptr<autograd::Tape>> tapes;  ///< tapes[s]: shard s records here
   std::vector<autograd::LeafGradients<T>> sinks;       ///< sinks[s]: shard s's parameter gradients
+  /// The distributed step's outgoing message, kept across steps (MPI is much slower on fresh
+  /// large buffers).
+  std::vector<std::byte> sent;
+  std::vector<std::byte> received;   ///< every rank's message, in rank order (kept, as `sent`)
+  std::vector<std::size_t> offsets;  ///< rank r's message: received[offsets[r], offsets[r + 1])
   /// Makes room for `shards` shards.
   void reserve(std::size_t shards);
   /// Forgets every shard's gradients.
@@ -108,6 +115,16 @@ template <class T>
 BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                               const datasets::Batch& batch, const std::vector<LeafRange>& shards,
                               const autograd::Generator& root, std::uint64_t step,
+                              ShardBuffers<T>& buffers);
+
+/// run_shards() on the shards [run.begin, run.end) of `shards` only, the run of one rank of a
+/// distributed step: each keeps its index in the whole batch (its random stream, ShardScope).
+/// The result's outputs, shards and shard_losses are filled at those indices only, and its loss
+/// sums those shards' terms only. IndexError when the run is not within `shards`.
+template <class T>
+BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
+                              const datasets::Batch& batch, const std::vector<LeafRange>& shards,
+                              LeafRange run, const autograd::Generator& root, std::uint64_t step,
                               ShardBuffers<T>& buffers);
 
 /// One parameter's reduction over the shards (part 2 of a step).
@@ -163,12 +180,22 @@ void reduce_and_update(std::vector<ParameterReduction<T>>& reductions,
 ///
 /// train_step() is run() followed by optimizer.step(), bit for bit, in fewer passes over memory.
 /// Call run() and step() separately to look at or change the gradients in between (clipping).
+///
+/// The distributed step: given a Communicator of several ranks (distributed::World under
+/// mpirun), every rank is handed the same global batch and runs only its contiguous run of
+/// shards (split_leaves, aligned to the reduction tree); each rank reduces its own subtrees, the
+/// partial sums are exchanged (train/rank_step.hpp) and every rank finishes the same tree, so the
+/// gradients, the update and the result are bitwise those of one process with the same shard
+/// size, whatever the ranks and threads. An exception on one rank ends the whole job
+/// (Communicator::abort) rather than leave the others waiting.
 template <class T>
 class BasicShardedStep {
  public:
   /// `shard_size`: samples per shard (ValueError when 0). `seed`: the root of the shards' random
-  /// streams.
-  explicit BasicShardedStep(std::size_t shard_size = kDefaultShardSize, std::uint64_t seed = 0);
+  /// streams. `world`: the ranks sharing each batch (nullptr or a world of one: this process
+  /// runs every shard); it must outlive the step.
+  explicit BasicShardedStep(std::size_t shard_size = kDefaultShardSize, std::uint64_t seed = 0,
+                            const Communicator* world = nullptr);
 
   /// Runs forward and backward of every shard (shards of shard_size() samples; a last shard of
   /// one sample is merged into the one before it) and adds the gradient of the batch's mean loss to
@@ -190,6 +217,8 @@ class BasicShardedStep {
   void set_steps(std::uint64_t step) { step_ = step; }
   /// Samples per shard.
   std::size_t shard_size() const { return shard_size_; }
+  /// The ranks sharing each batch (nullptr: none).
+  const Communicator* world() const { return world_; }
 
  private:
   BasicStepResult<T> step(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
@@ -199,6 +228,7 @@ class BasicShardedStep {
   autograd::Generator root_;
   std::uint64_t step_ = 0;
   ShardBuffers<T> buffers_;
+  const Communicator* world_ = nullptr;
 };
 
 using ShardedStep = BasicShardedStep<float>;  ///< float32 elements

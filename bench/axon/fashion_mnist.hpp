@@ -13,6 +13,9 @@
 #include "axon/nn/module.hpp"
 #include "axon/optim/adam.hpp"
 #include "axon/train/parallel.hpp"
+#include "axon/train/rank_step.hpp"
+
+#include "world.hpp"
 
 #include "../harness.hpp"
 
@@ -39,7 +42,10 @@ inline Result time_training(const Options& opt, const axon::datasets::Dataset& d
   datasets::DataLoader loader(data, datasets::DataLoaderOptions(batch).shuffle(true).seed(0));
   loader.transform(datasets::scale_to_unit());
   optim::Adam adam(model.parameters(), optim::AdamOptions(setup.learning_rate));
-  train::ShardedStep step(shard_size);
+  // Under mpirun every rank runs its run of each batch's shards (ranks x threads).
+  if (world()) train::broadcast_model(model, *world());
+  train::ShardedStep step(shard_size, 0, world());
+  std::size_t steps = 0;
   const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {
     return nn::cross_entropy(out, b.labels);
   };
@@ -47,13 +53,20 @@ inline Result time_training(const Options& opt, const axon::datasets::Dataset& d
     for (datasets::Batch& batch : loader) {
       adam.zero_grad();
       step.train_step(model, loss, batch, adam);
+      ++steps;
     }
   };
+  const double mpi0 = mpi_seconds();
   const auto times = repeat(0, opt.reps ? opt.reps : setup.default_reps, pass);
+  const double mpi_per_step = steps ? (mpi_seconds() - mpi0) / static_cast<double>(steps) : 0;
   Result r = training_result(static_cast<int>(train::workers()), data.size(), times,
                              setup.flops_per_sample);
   r.metrics.emplace_back("batch", static_cast<double>(batch));
   r.metrics.emplace_back("shard_size", static_cast<double>(shard_size));
+  // Processes, and the wall time per step each spent inside MPI (waiting for the slowest rank
+  // included).
+  r.metrics.emplace_back("ranks", static_cast<double>(ranks()));
+  r.metrics.emplace_back("mpi_ms_per_step", 1e3 * mpi_per_step);
   return r;
 }
 
