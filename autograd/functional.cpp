@@ -67,10 +67,9 @@ Shape joined(const Shape& a, const Shape& b) {
 }  // namespace
 
 template <class T>
-std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> vjp(const TensorFunction<T>& f,
-                                                           const std::vector<BasicTensor<T>>& inputs,
-                                                           const BasicTensor<T>& v,
-                                                           bool create_graph) {
+std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> vjp(
+    const TensorFunction<T>& f, const std::vector<BasicTensor<T>>& inputs, const BasicTensor<T>& v,
+    bool create_graph) {
   EnableGradGuard on;
   const Tensors<T> xs = prepare(inputs, create_graph, "vjp");
   BasicTensor<T> y = f(xs);
@@ -106,9 +105,9 @@ std::pair<BasicTensor<T>, BasicTensor<T>> jvp(const TensorFunction<T>& f,
     }
   }
   if (used.empty()) return {create_graph ? y : y.detach(), zeros<T>(y.shape())};
-  auto jt = grad<T>(used, {u}, ts,
-                    GradOptions().create_graph(create_graph).retain_graph(create_graph)
-                        .allow_unused(true));
+  auto jt = grad<T>(
+      used, {u}, ts,
+      GradOptions().create_graph(create_graph).retain_graph(create_graph).allow_unused(true));
   BasicTensor<T> out = jt[0].defined() ? jt[0] : zeros<T>(y.shape());
   return {create_graph ? y : y.detach(), out};
 }
@@ -166,10 +165,9 @@ BasicTensor<T> hessian(const std::function<BasicTensor<T>(const BasicTensor<T>&)
 }
 
 template <class T>
-std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> hvp(const TensorFunction<T>& f,
-                                                           const std::vector<BasicTensor<T>>& inputs,
-                                                           const std::vector<BasicTensor<T>>& v,
-                                                           bool create_graph) {
+std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> hvp(
+    const TensorFunction<T>& f, const std::vector<BasicTensor<T>>& inputs,
+    const std::vector<BasicTensor<T>>& v, bool create_graph) {
   EnableGradGuard on;
   const Tensors<T> xs = prepare(inputs, create_graph, "hvp");
   check_like(xs, v, "hvp", "v");
@@ -192,18 +190,18 @@ std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> hvp(const TensorFunction<
   return {create_graph ? y : y.detach(), zeros_for_unused(std::move(hv), xs)};
 }
 
-#define AXON_INSTANTIATE(T)                                                                      \
-  template std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> vjp<T>(                        \
+#define AXON_INSTANTIATE(T)                                                                       \
+  template std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> vjp<T>(                         \
       const TensorFunction<T>&, const std::vector<BasicTensor<T>>&, const BasicTensor<T>&, bool); \
-  template std::pair<BasicTensor<T>, BasicTensor<T>> jvp<T>(                                     \
-      const TensorFunction<T>&, const std::vector<BasicTensor<T>>&,                              \
-      const std::vector<BasicTensor<T>>&, bool);                                                 \
-  template std::vector<BasicTensor<T>> jacobian<T>(const TensorFunction<T>&,                     \
-                                                   const std::vector<BasicTensor<T>>&);          \
+  template std::pair<BasicTensor<T>, BasicTensor<T>> jvp<T>(                                      \
+      const TensorFunction<T>&, const std::vector<BasicTensor<T>>&,                               \
+      const std::vector<BasicTensor<T>>&, bool);                                                  \
+  template std::vector<BasicTensor<T>> jacobian<T>(const TensorFunction<T>&,                      \
+                                                   const std::vector<BasicTensor<T>>&);           \
   template BasicTensor<T> hessian<T>(const std::function<BasicTensor<T>(const BasicTensor<T>&)>&, \
-                                     const BasicTensor<T>&);                                     \
-  template std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> hvp<T>(                        \
-      const TensorFunction<T>&, const std::vector<BasicTensor<T>>&,                              \
+                                     const BasicTensor<T>&);                                      \
+  template std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> hvp<T>(                         \
+      const TensorFunction<T>&, const std::vector<BasicTensor<T>>&,                               \
       const std::vector<BasicTensor<T>>&, bool);
 
 AXON_INSTANTIATE(float)

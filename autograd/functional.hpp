@@ -22,10 +22,9 @@ using TensorFunction = std::function<BasicTensor<T>(const std::vector<BasicTenso
 /// The output and its vector-Jacobian products with `v` (of the output's shape): one gradient
 /// per input, v^T J_k.
 template <class T>
-std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> vjp(const TensorFunction<T>& f,
-                                                           const std::vector<BasicTensor<T>>& inputs,
-                                                           const BasicTensor<T>& v,
-                                                           bool create_graph = false);
+std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> vjp(
+    const TensorFunction<T>& f, const std::vector<BasicTensor<T>>& inputs, const BasicTensor<T>& v,
+    bool create_graph = false);
 
 /// The output and its Jacobian-vector product sum_k J_k t_k (of the output's shape), for tangents
 /// `tangents` (one per input, of its shape). Computed by the double-vjp trick: the vjp with a
@@ -50,9 +49,8 @@ BasicTensor<T> hessian(const std::function<BasicTensor<T>(const BasicTensor<T>&)
 /// The output of a one-element f and its Hessian-vector products H v (one per input), without
 /// forming H: the gradient of <grad f, v>.
 template <class T>
-std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> hvp(const TensorFunction<T>& f,
-                                                           const std::vector<BasicTensor<T>>& inputs,
-                                                           const std::vector<BasicTensor<T>>& v,
-                                                           bool create_graph = false);
+std::pair<BasicTensor<T>, std::vector<BasicTensor<T>>> hvp(
+    const TensorFunction<T>& f, const std::vector<BasicTensor<T>>& inputs,
+    const std::vector<BasicTensor<T>>& v, bool create_graph = false);
 
 }  // namespace axon::autograd

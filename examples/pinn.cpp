@@ -63,10 +63,8 @@ int main(int argc, char** argv) try {
 
   autograd::Generator gen(args.seed);
   nn::BasicSequential<double> u{
-      std::make_shared<nn::LinearD>(nn::LinearOptions(1, 32), gen),
-      std::make_shared<nn::TanhD>(),
-      std::make_shared<nn::LinearD>(nn::LinearOptions(32, 32), gen),
-      std::make_shared<nn::TanhD>(),
+      std::make_shared<nn::LinearD>(nn::LinearOptions(1, 32), gen), std::make_shared<nn::TanhD>(),
+      std::make_shared<nn::LinearD>(nn::LinearOptions(32, 32), gen), std::make_shared<nn::TanhD>(),
       std::make_shared<nn::LinearD>(nn::LinearOptions(32, 1), gen)};
   optim::BasicAdam<double> optimizer(u.parameters(), optim::AdamOptions(3e-3));
 

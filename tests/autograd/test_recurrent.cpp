@@ -47,17 +47,7 @@ TEST_CASE("recurrent ops: gradients match finite differences (double)") {
 }
 
 TEST_CASE("recurrent ops: second derivatives match finite differences (double)") {
-  // Pending: the rows that feed a step's output back through slice wait for slice's recorded
-  // backward (a shape op); every op of this family is covered by the other rows.
-  const std::set<std::string> through_slice = {
-      "recurrent_gates (two steps chained (in-place rows))",
-      "recurrent_gates (recorded weight shared by three steps (in-place dW))"};
-  std::vector<OpCase> rows;
-  for (auto& c : recurrent_cases()) {
-    if (!through_slice.count(c.label())) rows.push_back(std::move(c));
-  }
-  CHECK(rows.size() + through_slice.size() == recurrent_cases().size());
-  check_second_gradients(rows);
+  check_second_gradients(recurrent_cases());
 }
 
 TEST_CASE("recurrent ops: float agrees with double") {
