@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <sstream>
-#include <utility>
 
 #include "axon/autograd/grad_sink.hpp"
 #include "axon/autograd/ops/elementwise.hpp"
@@ -107,7 +106,7 @@ void recorded_output_hooks(TensorImpl<T>& out, BasicTensor<T>& g) {
   }
   if (!h.retain) return;
   if (!h.has_retained) {
-    h.retained = std::as_const(g).data();
+    h.retained = g.data();
     h.has_retained = true;
     return;
   }
@@ -153,7 +152,7 @@ void backward_recording(const BasicTensor<T>& out, const BasicTensor<T>& seed) {
     } else {
       kept = g;
     }
-    add_into_grad(leaf, xt::xarray<T>(std::as_const(g).data()));
+    add_into_grad(leaf, xt::xarray<T>(g.data()));
   }
 }
 
@@ -291,8 +290,7 @@ std::vector<BasicTensor<T>> grad_arrays(const std::vector<BasicTensor<T>>& outpu
   {
     GradSinkScope<T> scope(sink);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-      const BasicTensor<T> seed = seed_of(outputs, grad_outputs, i);
-      accumulate_grad(outputs[i].impl(), xt::xarray<T>(seed.data()));
+      accumulate_grad(outputs[i].impl(), xt::xarray<T>(seed_of(outputs, grad_outputs, i).data()));
     }
     std::size_t next = r.last;  // the next node to run
     for (const auto& [node, k] : order) {

@@ -234,20 +234,6 @@ void throw_grad_input(const char* op, std::size_t input) {
                    "a constant is meant");
 }
 
-void throw_modified_input(const char* op, std::size_t input, const Shape& shape) {
-  throw GraphError(std::string("backward of '") + op + "': input " + std::to_string(input) +
-                   " (shape " + shape_str(shape) +
-                   ") was written in place (through data() or data_ptr()) after '" + op +
-                   "' used it, so its gradient would be computed from the new values; write "
-                   "into a copy (detach()) instead, or before the op runs");
-}
-
-void throw_modified_output(const char* op, const Shape& shape) {
-  throw GraphError(std::string("backward of '") + op + "': its result (shape " + shape_str(shape) +
-                   ") was written in place (through data() or data_ptr()) after it was "
-                   "recorded, so the gradient would be wrong; write into a copy (detach())");
-}
-
 void throw_stale_input(const char* op, std::size_t input) {
   throw GraphError(std::string(op) + ": input " + std::to_string(input) +
                    " belongs to a graph that was already released by backward(); detach() it "

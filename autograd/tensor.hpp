@@ -55,9 +55,6 @@ struct TensorImpl {
   /// Holds values read from a gradient (grad(), and ops of such values run while recording
   /// with no input requiring a gradient): a recorded op refuses it (see make_result).
   bool from_grad = false;
-  /// Counts writes through the mutable data()/data_ptr(): a recorded op notes the versions of
-  /// its inputs, and backward() refuses to use values written since (see detail::SavedVersions).
-  std::uint32_t version = 0;
   /// retain_grad() and register_hook() state; null for almost every tensor.
   std::shared_ptr<GradHooks<T>> hooks;
 };
@@ -111,22 +108,12 @@ class BasicTensor {
   /// Number of elements.
   std::size_t numel() const { return impl().value.size(); }
 
-  /// The values (contiguous, row-major), for writing: writing is not recorded, and counts as an
-  /// in-place change (the version counter), so a recorded op that used the old values refuses
-  /// to run its backward (GraphError). Read through a const tensor to leave the count alone.
-  xt::xarray<T>& data() {
-    Impl& s = impl();
-    ++s.version;
-    return s.value;
-  }
+  /// The values (contiguous, row-major). Writing to them is not recorded.
+  xt::xarray<T>& data() { return impl().value; }
   /// The values, read-only.
   const xt::xarray<T>& data() const { return impl().value; }
-  /// Pointer to the first value, for writing (counts as an in-place change, as data()).
-  T* data_ptr() {
-    Impl& s = impl();
-    ++s.version;
-    return s.value.data();
-  }
+  /// Pointer to the first value.
+  T* data_ptr() { return impl().value.data(); }
   /// Pointer to the first value, read-only.
   const T* data_ptr() const { return impl().value.data(); }
 
@@ -341,43 +328,6 @@ void recorded_output_hooks(TensorImpl<T>& out, BasicTensor<T>& g);
 }  // namespace detail
 
 namespace detail {
-[[noreturn]] void throw_modified_input(const char* op, std::size_t input, const Shape& shape);
-[[noreturn]] void throw_modified_output(const char* op, const Shape& shape);
-
-/// The versions of a recorded op's inputs that require a gradient (at most four: the rest are
-/// not checked), as the op saw them. The op's backward captures those inputs, so the pointers
-/// stay valid while the node exists. PyTorch checks only the tensors an op saves; this checks
-/// every input that requires a gradient, which also refuses a write the op would not have
-/// minded (a copy before writing, `detach()`, avoids it).
-template <class T>
-struct SavedVersions {
-  static constexpr std::size_t kMax = 4;  ///< inputs checked
-  const TensorImpl<T>* impl[kMax];        ///< the inputs
-  std::uint32_t version[kMax];            ///< their versions when the op ran
-  std::uint8_t position[kMax];            ///< their positions among the op's inputs
-  std::uint8_t count = 0;                 ///< entries used
-
-  /// Notes input `k` when it requires a gradient and there is room.
-  void note(const TensorImpl<T>& in, std::size_t k) {
-    if (!in.requires_grad || count == kMax || k > 255) return;
-    impl[count] = &in;
-    version[count] = in.version;
-    position[count] = static_cast<std::uint8_t>(k);
-    ++count;
-  }
-  /// GraphError naming `op` when an input (or the output `out`) was written since.
-  void check(const char* op, const TensorImpl<T>& out) const {
-    for (std::uint8_t i = 0; i < count; ++i) {
-      if (impl[i]->version != version[i]) {
-        throw_modified_input(op, position[i], impl[i]->value.shape());
-      }
-    }
-    if (out.version != 0) throw_modified_output(op, out.value.shape());
-  }
-};
-}  // namespace detail
-
-namespace detail {
 /// Runs `impl`'s hooks on its gradient `g` in place (ShapeError when one returns another shape).
 template <class T>
 void run_hooks(const TensorImpl<T>& impl, xt::xarray<T>& g);
@@ -397,14 +347,11 @@ void node_output_hooks(TensorImpl<T>& out);
 template <class T, class F>
 class FunctionNode final : public Node {
  public:
-  /// A node for output `out` that runs `fn` in backward; `name` is the op's; `saved` the
-  /// versions of its inputs.
-  FunctionNode(const char* name, std::shared_ptr<TensorImpl<T>> out, F fn,
-               const detail::SavedVersions<T>& saved)
-      : Node(name), out_(std::move(out)), fn_(std::move(fn)), saved_(saved) {}
+  /// A node for output `out` that runs `fn` in backward; `name` is the op's.
+  FunctionNode(const char* name, std::shared_ptr<TensorImpl<T>> out, F fn)
+      : Node(name), out_(std::move(out)), fn_(std::move(fn)) {}
   void backward() override {
     if (!out_->has_grad) return;
-    saved_.check(name(), *out_);
     if (out_->hooks) detail::node_output_hooks(*out_);
     fn_(static_cast<const xt::xarray<T>&>(out_->grad),
         static_cast<const xt::xarray<T>&>(out_->value));
@@ -416,7 +363,6 @@ class FunctionNode final : public Node {
     auto& pass = static_cast<detail::RecordingPass<T>&>(base);
     BasicTensor<T> g = pass.take(out_.get());
     if (!g.defined()) return;
-    saved_.check(name(), *out_);
     if constexpr (std::is_invocable_v<F&, const BasicTensor<T>&, const BasicTensor<T>&>) {
       if (out_->hooks) detail::recorded_output_hooks(*out_, g);
       fn_(static_cast<const BasicTensor<T>&>(g), BasicTensor<T>(out_));
@@ -433,7 +379,6 @@ class FunctionNode final : public Node {
  private:
   std::shared_ptr<TensorImpl<T>> out_;
   F fn_;
-  detail::SavedVersions<T> saved_;
 };
 
 namespace detail {
@@ -475,14 +420,12 @@ BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range&
   Tape& tape = current_tape();
   tape.release_if_abandoned();
   std::size_t k = 0;
-  SavedVersions<T> saved;
   for (const auto& in : inputs) {
     const auto& impl = get(in).impl();
     if (impl.requires_grad && impl.graph_id != 0 && impl.graph_id != tape.id()) {
       throw_stale_input(op, k);
     }
     if (from_grad && impl.from_grad) throw_grad_input(op, k);
-    saved.note(impl, k);
     ++k;
   }
   auto out = std::make_shared<TensorImpl<T>>();
@@ -492,7 +435,7 @@ BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range&
   out->node_index = tape.size();
   out->handle_count = tape.handle_count();
   if (anomaly_enabled()) check_forward_value(tape, op, out->value);
-  tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn), saved);
+  tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn));
   return BasicTensor<T>(std::move(out));
 }
 }  // namespace detail
