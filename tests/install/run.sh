@@ -50,7 +50,10 @@ case $step in
     ;;
   headers)
     prefix=$(staged_prefix)
-    folders=$(sed -nE "s/^axon_folders = \[(.*)\]/\1/p" "$source_root/meson.build" | tr -d "',")
+    # The folders always built, and those appended when an optional dependency is found
+    # (distributed/ with MPI).
+    folders=$(sed -nE -e "s/^axon_folders = \[(.*)\]/\1/p" \
+      -e "s/^ *axon_folders \+= '(.*)'/\1/p" "$source_root/meson.build" | tr -d "',")
     # A folder that adds library sources but is missing from axon_folders would not be installed.
     for m in "$source_root"/*/meson.build; do
       folder=$(basename "$(dirname "$m")")
