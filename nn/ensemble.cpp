@@ -22,7 +22,7 @@ BasicTensor<T> BasicEnsemble<T>::forward(const Tensor& x) {
   // sum_m f_m(x) (or softmax(f_m(x)) over the classes), then / M.  [B, C] per member
   Tensor sum;
   for (std::size_t i = 0; i < members_.size(); ++i) {
-    Tensor out = members_[i]->forward(x);
+    Tensor out = (*members_[i])(x);
     if (mode_ == EnsembleMode::kProbabilities) out = autograd::softmax(out, -1);
     if (i > 0 && out.shape() != sum.shape()) {
       throw ShapeError("Ensemble: member " + std::to_string(i) + " gives " +

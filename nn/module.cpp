@@ -3,6 +3,7 @@
 
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ostream>
 #include <set>
@@ -73,6 +74,74 @@ template <class T>
 auto BasicModule<T>::forward(const Tensor&) -> Tensor {
   throw ValueError(name() + ": forward(x) is not implemented; override forward() in the module " +
                    "(or call the module's own forward signature)");
+}
+
+// ---- forward hooks ----------------------------------------------------------------------------
+
+// The hooks of one module, shared with the handles that can remove them (weakly: a handle that
+// outlives its module removes nothing). Ids grow, so a removed hook's id is never reused.
+template <class T>
+struct BasicModule<T>::HookHandle::Registry {
+  std::vector<std::pair<std::size_t, ForwardPreHook>> pre;
+  std::vector<std::pair<std::size_t, ForwardHook>> post;
+  std::size_t next_id = 1;
+};
+
+template <class T>
+void BasicModule<T>::HookHandle::remove() {
+  const auto registry = registry_.lock();
+  if (!registry) return;
+  std::erase_if(registry->pre, [&](const auto& e) { return e.first == id_; });
+  std::erase_if(registry->post, [&](const auto& e) { return e.first == id_; });
+  registry_.reset();
+}
+
+template <class T>
+bool BasicModule<T>::HookHandle::active() const {
+  const auto registry = registry_.lock();
+  if (!registry) return false;
+  const auto has = [&](const auto& list) {
+    return std::any_of(list.begin(), list.end(), [&](const auto& e) { return e.first == id_; });
+  };
+  return has(registry->pre) || has(registry->post);
+}
+
+template <class T>
+auto BasicModule<T>::add_pre_hook(ForwardPreHook hook) -> HookHandle {
+  if (!hook) throw ValueError(name() + ".register_forward_pre_hook: the hook is empty");
+  if (!hooks_) hooks_ = std::make_shared<typename HookHandle::Registry>();
+  const std::size_t id = hooks_->next_id++;
+  hooks_->pre.emplace_back(id, std::move(hook));
+  return HookHandle(hooks_, id);
+}
+
+template <class T>
+auto BasicModule<T>::add_forward_hook(ForwardHook hook) -> HookHandle {
+  if (!hook) throw ValueError(name() + ".register_forward_hook: the hook is empty");
+  if (!hooks_) hooks_ = std::make_shared<typename HookHandle::Registry>();
+  const std::size_t id = hooks_->next_id++;
+  hooks_->post.emplace_back(id, std::move(hook));
+  return HookHandle(hooks_, id);
+}
+
+template <class T>
+auto BasicModule<T>::call_with_hooks(const Tensor& x) -> Tensor {
+  // Copies of the lists: a hook may register or remove hooks (its own included) while it runs;
+  // the change applies from the next call, as in PyTorch.
+  const auto registry = hooks_;
+  const auto pre = registry->pre;
+  Tensor input = x;
+  for (const auto& [id, hook] : pre) {
+    Tensor replaced = hook(*this, input);
+    if (replaced.defined()) input = std::move(replaced);
+  }
+  Tensor output = forward(input);
+  const auto post = registry->post;
+  for (const auto& [id, hook] : post) {
+    Tensor replaced = hook(*this, input, output);
+    if (replaced.defined()) output = std::move(replaced);
+  }
+  return output;
 }
 
 template <class T>

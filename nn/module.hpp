@@ -53,8 +53,73 @@ class BasicModule {
   /// The module's map from one input to one output. The default throws ValueError naming the
   /// module (modules with other signatures, such as recurrent layers, add their own forward).
   virtual Tensor forward(const Tensor& x);
-  /// Calls forward(x).
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  /// Calls forward(x), with the forward pre-hooks before it and the forward hooks after it (see
+  /// register_forward_pre_hook). Containers (Sequential, Ensemble) and fit() call their modules
+  /// this way, so hooks fire wherever a module runs; calling forward(x) directly skips them.
+  Tensor operator()(const Tensor& x) {
+    if (!hooks_) return forward(x);  // no hook ever registered: one branch
+    return call_with_hooks(x);
+  }
+
+  // ---- forward hooks (as PyTorch's register_forward_pre_hook / register_forward_hook) -------
+
+  /// A pre-hook sees the module and its input before forward(); returning a defined tensor
+  /// replaces the input, an undefined one (`return {};`) keeps it.
+  using ForwardPreHook = std::function<Tensor(BasicModule&, const Tensor& input)>;
+  /// A forward hook sees the module, its input and its output after forward(); returning a
+  /// defined tensor replaces the output, an undefined one keeps it. What it returns is what the
+  /// caller gets, so ops it applies are recorded and differentiated as usual.
+  using ForwardHook =
+      std::function<Tensor(BasicModule&, const Tensor& input, const Tensor& output)>;
+
+  /// Removes the hook it was returned for (remove() twice, or after the module is gone, does
+  /// nothing). Dropping the handle keeps the hook.
+  class HookHandle {
+   public:
+    HookHandle() = default;
+    /// Unregisters the hook.
+    void remove();
+    /// Whether the hook is still registered.
+    bool active() const;
+
+   private:
+    friend class BasicModule;
+    struct Registry;
+    HookHandle(std::weak_ptr<Registry> registry, std::size_t id)
+        : registry_(std::move(registry)), id_(id) {}
+    std::weak_ptr<Registry> registry_;
+    std::size_t id_ = 0;
+  };
+
+  /// Registers `hook` to run before every call of this module through operator(), in
+  /// registration order. A hook returning void is accepted too (it only observes).
+  template <class F>
+  HookHandle register_forward_pre_hook(F hook) {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, BasicModule&, const Tensor&>>) {
+      return add_pre_hook([h = std::move(hook)](BasicModule& m, const Tensor& x) -> Tensor {
+        h(m, x);
+        return {};
+      });
+    } else {
+      return add_pre_hook(ForwardPreHook(std::move(hook)));
+    }
+  }
+  /// Registers `hook` to run after every call of this module through operator(), in
+  /// registration order, each seeing the output the previous one left. A hook returning void
+  /// is accepted too.
+  template <class F>
+  HookHandle register_forward_hook(F hook) {
+    if constexpr (std::is_void_v<
+                      std::invoke_result_t<F&, BasicModule&, const Tensor&, const Tensor&>>) {
+      return add_forward_hook(
+          [h = std::move(hook)](BasicModule& m, const Tensor& x, const Tensor& y) -> Tensor {
+            h(m, x, y);
+            return {};
+          });
+    } else {
+      return add_forward_hook(ForwardHook(std::move(hook)));
+    }
+  }
 
   /// The module's type name as printed ("Linear"); the default is the unqualified class name.
   virtual std::string name() const;
@@ -144,11 +209,15 @@ class BasicModule {
   void collect(const std::string& prefix, bool params, bool recurse, StateDict<T>& out) const;
   Tensor* find_tensor(const std::string& dotted_name, bool params);
   void print(std::ostream& os, int indent) const;
+  HookHandle add_pre_hook(ForwardPreHook hook);
+  HookHandle add_forward_hook(ForwardHook hook);
+  Tensor call_with_hooks(const Tensor& x);
 
   std::deque<Entry> parameters_;  // a deque keeps references stable as entries are added
   std::deque<Entry> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<BasicModule>>> children_;
   bool training_ = true;
+  std::shared_ptr<typename HookHandle::Registry> hooks_;  // null until a hook is registered
 };
 
 using Module = BasicModule<float>;    ///< float32 elements

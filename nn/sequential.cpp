@@ -25,7 +25,7 @@ auto BasicSequential<T>::operator[](std::size_t index) const -> const ModulePtr&
 template <class T>
 auto BasicSequential<T>::forward(const Tensor& x) -> Tensor {
   Tensor y = x;
-  for (const auto& m : modules_) y = m->forward(y);
+  for (const auto& m : modules_) y = (*m)(y);
   return y;
 }
 

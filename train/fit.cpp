@@ -101,7 +101,7 @@ double train_batch(EpochRun& run, const datasets::Batch& batch) {
     }
     return r.loss;
   }
-  Tensor output = run.model.forward(batch.inputs);
+  Tensor output = run.model(batch.inputs);
   Tensor l = run.loss(output, batch);
   l.backward();
   update_metrics(run.metrics, output, batch);
@@ -303,7 +303,7 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
   std::size_t seen = 0;
   if (!is_distributed(world)) {
     for (datasets::Batch& batch : data.epoch(0)) {
-      Tensor output = model.forward(batch.inputs);
+      Tensor output = model(batch.inputs);
       if (loss) loss_sum += static_cast<double>(loss(output, batch).item()) * batch.size();
       seen += batch.size();
       update_metrics(metrics, output, batch);
@@ -317,7 +317,7 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
     MessageWriter w(mine);
     for (datasets::Batch& batch : data.epoch(0)) {
       if (batches.size() % ranks == world->rank()) {
-        const Tensor output = model.forward(batch.inputs);
+        const Tensor output = model(batch.inputs);
         w.value(loss ? static_cast<double>(loss(output, batch).item()) : 0.0);
         w.value(static_cast<std::uint64_t>(output.dim()));
         for (std::size_t d : output.shape()) w.value(static_cast<std::uint64_t>(d));
@@ -358,7 +358,7 @@ Tensor predict(nn::Module& model, datasets::DataLoader& data) {
   std::vector<Tensor> outputs;
   std::size_t rows = 0;
   for (datasets::Batch& batch : data.epoch(0)) {
-    outputs.push_back(model.forward(batch.inputs));
+    outputs.push_back(model(batch.inputs));
     const autograd::Shape& shape = outputs.back().shape();
     const autograd::Shape& first = outputs.front().shape();
     if (shape.empty() ||

@@ -185,7 +185,7 @@ BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction
     } else {
       x = rows.inputs.template to<T>();
     }
-    autograd::BasicTensor<T> out = model.forward(x);
+    autograd::BasicTensor<T> out = model(x);
     autograd::BasicTensor<T> l = loss(out, rows);
     losses[s] = static_cast<double>(l.item());
     if (l.requires_grad()) l.backward();
