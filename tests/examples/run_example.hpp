@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -38,6 +39,32 @@ inline Run run_example(const std::string& name, const std::string& flags,
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   run.json = text.substr(text.find_last_of('\n') + 1);
   return run;
+}
+
+/// The raw text of `key`'s value in a flat JSON object ("" when absent).
+inline std::string raw_value(const std::string& json, const std::string& key) {
+  const std::string quoted = "\"" + key + "\":";
+  const auto at = json.find(quoted);
+  if (at == std::string::npos) return "";
+  const auto begin = at + quoted.size();
+  return json.substr(begin, json.find_first_of(",}", begin) - begin);
+}
+
+/// A number from the JSON line; fails the test when it is absent or not a number.
+inline double number(const Run& run, const std::string& key) {
+  const std::string text = raw_value(run.json, key);
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  REQUIRE_MESSAGE((!text.empty() && *end == '\0'), "no number \"", key, "\" in ", run.json);
+  return value;
+}
+
+/// Checks that the output ends with a JSON object naming `example`.
+inline void check_json(const Run& run, const std::string& example) {
+  REQUIRE(run.json.size() > 2);
+  CHECK(run.json.front() == '{');
+  CHECK(run.json.back() == '}');
+  CHECK(raw_value(run.json, "example") == "\"" + example + "\"");
 }
 
 }  // namespace axon::test
