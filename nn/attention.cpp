@@ -32,9 +32,9 @@ using autograd::shape_str;
 /// Built from recorded ops (matmul, transpose, softmax, add, mul), so its backward and
 /// double-backward are theirs; this one function is the place a fused attention op replaces.
 template <class T>
-BasicTensor<T> attention(const BasicTensor<T>& q, const BasicTensor<T>& k,
-                         const BasicTensor<T>& v, const BasicTensor<T>& mask, bool causal,
-                         double dropout, autograd::Generator& gen, BasicTensor<T>* weights) {
+BasicTensor<T> attention(const BasicTensor<T>& q, const BasicTensor<T>& k, const BasicTensor<T>& v,
+                         const BasicTensor<T>& mask, bool causal, double dropout,
+                         autograd::Generator& gen, BasicTensor<T>* weights) {
   using Tensor = BasicTensor<T>;
   const std::size_t L = q.shape()[1], S = k.shape()[1];
   // q is scaled before the product, as PyTorch does (the same rounding as its reference path).
@@ -107,8 +107,7 @@ auto BasicMultiheadAttention<T>::forward(const Tensor& query, const Tensor& key,
   const std::size_t rank = query.dim();
   if (rank != 2 && rank != 3) fail("query must be 3-D ([L, N, E] or [N, L, E]) or 2-D [L, E]");
   if (key.dim() != rank || value.dim() != rank) fail("key and value must have query's rank");
-  if (query.shape()[rank - 1] != E || key.shape()[rank - 1] != E ||
-      value.shape()[rank - 1] != E) {
+  if (query.shape()[rank - 1] != E || key.shape()[rank - 1] != E || value.shape()[rank - 1] != E) {
     fail("the last extent of query, key and value must be embed_dim " + std::to_string(E));
   }
   if (key.shape() != value.shape()) fail("key and value must have the same shape");
@@ -168,7 +167,8 @@ auto BasicMultiheadAttention<T>::forward(const Tensor& query, const Tensor& key,
             const std::size_t at = (am.dim() == 3 ? r * L * S : 0) + i * S + j;
             value += read(am.data_ptr()[at], args.attn_mask_kind);
           }
-          if (kpm.defined()) value += read(kpm.data_ptr()[(r / H) * S + j], args.key_padding_mask_kind);
+          if (kpm.defined())
+            value += read(kpm.data_ptr()[(r / H) * S + j], args.key_padding_mask_kind);
           m(r, i, j) = value;
         }
       }

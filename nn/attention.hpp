@@ -13,9 +13,9 @@
 
 namespace axon::nn {
 
-/// Options of MultiheadAttention: `MultiheadAttentionOptions(64, 4).dropout(0.1).batch_first(true)`.
-/// PyTorch's kdim/vdim (keys and values of another width), add_bias_kv and add_zero_attn are not
-/// offered: keys and values have embed_dim features.
+/// Options of MultiheadAttention: `MultiheadAttentionOptions(64,
+/// 4).dropout(0.1).batch_first(true)`. PyTorch's kdim/vdim (keys and values of another width),
+/// add_bias_kv and add_zero_attn are not offered: keys and values have embed_dim features.
 class MultiheadAttentionOptions {
  public:
   /// Attention over `embed_dim` features split into `num_heads` heads of embed_dim / num_heads.

@@ -84,8 +84,8 @@ BasicLearnedPositionalEncoding<T>::BasicLearnedPositionalEncoding(
     const PositionalEncodingOptions& options, autograd::Generator& gen)
     : options_(options) {
   check_options(options_, name() + "(" + extra_repr() + ")");
-  weight_ = &this->register_parameter(
-      "weight", autograd::zeros<T>({options_.max_len(), options_.d_model()}));
+  weight_ = &this->register_parameter("weight",
+                                      autograd::zeros<T>({options_.max_len(), options_.d_model()}));
   reset_parameters(gen);
 }
 

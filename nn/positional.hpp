@@ -36,7 +36,7 @@ class PositionalEncodingOptions {
 template <class T>
 class BasicSinusoidalPositionalEncoding : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;               ///< the tensor type of inputs and outputs
+  using Tensor = BasicTensor<T>;              ///< the tensor type of inputs and outputs
   using Options = PositionalEncodingOptions;  ///< the options class this is built from
 
   /// Builds the table (ValueError when d_model or max_len is 0).
@@ -65,7 +65,7 @@ class BasicSinusoidalPositionalEncoding : public BasicModule<T> {
 template <class T>
 class BasicLearnedPositionalEncoding : public BasicModule<T> {
  public:
-  using Tensor = BasicTensor<T>;               ///< the tensor type of inputs and outputs
+  using Tensor = BasicTensor<T>;              ///< the tensor type of inputs and outputs
   using Options = PositionalEncodingOptions;  ///< the options class this is built from
 
   /// Draws the table from `gen` (ValueError when d_model or max_len is 0).

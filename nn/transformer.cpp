@@ -23,11 +23,11 @@ BasicTransformerEncoderLayer<T>::BasicTransformerEncoderLayer(
   }
   // Registration order is PyTorch's, so the state dicts list the same names in the same order.
   self_attn_ = this->register_module(
-      "self_attn", std::make_shared<BasicMultiheadAttention<T>>(
-                       MultiheadAttentionOptions(o.d_model(), o.nhead())
-                           .dropout(o.dropout())
-                           .batch_first(o.batch_first()),
-                       gen));
+      "self_attn",
+      std::make_shared<BasicMultiheadAttention<T>>(MultiheadAttentionOptions(o.d_model(), o.nhead())
+                                                       .dropout(o.dropout())
+                                                       .batch_first(o.batch_first()),
+                                                   gen));
   linear1_ = this->register_module(
       "linear1",
       std::make_shared<BasicLinear<T>>(LinearOptions(o.d_model(), o.dim_feedforward()), gen));
@@ -51,8 +51,7 @@ BasicTransformerEncoderLayer<T>::BasicTransformerEncoderLayer(
 
 template <class T>
 auto BasicTransformerEncoderLayer<T>::self_attention_block(const Tensor& x,
-                                                           const EncoderMasks<T>& masks)
-    -> Tensor {
+                                                           const EncoderMasks<T>& masks) -> Tensor {
   MhaArgs<T> args;
   args.attn_mask = masks.src_mask;
   args.key_padding_mask = masks.src_key_padding_mask;
@@ -114,13 +113,14 @@ BasicTransformerEncoder<T>::BasicTransformerEncoder(const TransformerEncoderOpti
   if (options_.num_layers() == 0) throw ValueError("TransformerEncoder: num_layers is 0");
   auto list = this->register_module("layers", std::make_shared<BasicModuleList<T>>());
   for (std::size_t i = 0; i < options_.num_layers(); ++i) {
-    layers_.push_back(list->push_back(
-        std::make_shared<BasicTransformerEncoderLayer<T>>(options_.layer(), gen)));
+    layers_.push_back(
+        list->push_back(std::make_shared<BasicTransformerEncoderLayer<T>>(options_.layer(), gen)));
   }
   if (options_.norm()) {
     norm_ = this->register_module(
-        "norm", std::make_shared<BasicLayerNorm<T>>(LayerNormOptions({options_.layer().d_model()})
-                                                        .eps(options_.layer().layer_norm_eps())));
+        "norm",
+        std::make_shared<BasicLayerNorm<T>>(
+            LayerNormOptions({options_.layer().d_model()}).eps(options_.layer().layer_norm_eps())));
   }
 }
 
