@@ -7,6 +7,7 @@
 #include "axon/autograd/error.hpp"
 #include "axon/autograd/ops/activations.hpp"
 #include "axon/autograd/ops/elementwise.hpp"
+#include "axon/autograd/shape.hpp"
 
 namespace axon::nn {
 
@@ -71,6 +72,13 @@ auto BasicTransformerEncoderLayer<T>::feed_forward_block(const Tensor& x) -> Ten
 template <class T>
 auto BasicTransformerEncoderLayer<T>::forward(const Tensor& src, const EncoderMasks<T>& masks)
     -> Tensor {
+  if ((src.dim() != 2 && src.dim() != 3) || src.shape().back() != options_.d_model()) {
+    throw ShapeError("TransformerEncoderLayer(" + extra_repr() + "): input " +
+                     autograd::shape_str(src.shape()) + " must be [T, N, " +
+                     std::to_string(options_.d_model()) + "] ([N, T, " +
+                     std::to_string(options_.d_model()) + "] with batch_first) or [T, " +
+                     std::to_string(options_.d_model()) + "]");
+  }
   Tensor x = src;
   if (options_.norm_first()) {
     x = autograd::add(x, self_attention_block((*norm1_)(x), masks));

@@ -63,9 +63,8 @@ void load(nn::ModuleD& module, const NamedParam (&params)[P]) {
   for (const auto& p : params) {
     const TensorD& slot = module.parameter(p.name);
     REQUIRE(slot.numel() == p.size);
-    state.emplace_back(p.name,
-                       from_vector<double>(std::vector<double>(p.value, p.value + p.size),
-                                           slot.shape()));
+    state.emplace_back(
+        p.name, from_vector<double>(std::vector<double>(p.value, p.value + p.size), slot.shape()));
   }
   REQUIRE(module.named_parameters().size() == P);
   module.load_state_dict(state);
@@ -103,8 +102,7 @@ TEST_CASE("nn: MultiheadAttention parameter names, shapes and init as PyTorch") 
   CHECK(mha.repr().find("(out_proj): Linear(in_features=8, out_features=8") != std::string::npos);
 
   nn::MultiheadAttention plain(MultiheadAttentionOptions(8, 4).bias(false), gen);
-  CHECK(names(plain.state_dict()) ==
-        std::vector<std::string>{"in_proj_weight", "out_proj.weight"});
+  CHECK(names(plain.state_dict()) == std::vector<std::string>{"in_proj_weight", "out_proj.weight"});
   CHECK_THROWS_AS(nn::MultiheadAttention(MultiheadAttentionOptions(8, 3), gen), ValueError);
   CHECK_THROWS_AS(nn::MultiheadAttention(MultiheadAttentionOptions(8, 0), gen), ValueError);
   CHECK_THROWS_AS(nn::MultiheadAttention(MultiheadAttentionOptions(8, 2).dropout(1.0), gen),
@@ -348,9 +346,8 @@ TEST_CASE("nn: TransformerEncoderLayer and TransformerEncoder state-dict names a
   CHECK(names(layer.state_dict()) ==
         std::vector<std::string>{"self_attn.in_proj_weight", "self_attn.in_proj_bias",
                                  "self_attn.out_proj.weight", "self_attn.out_proj.bias",
-                                 "linear1.weight", "linear1.bias", "linear2.weight",
-                                 "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight",
-                                 "norm2.bias"});
+                                 "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias",
+                                 "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"});
   std::vector<std::string> children;
   for (const auto& [name, child] : layer.named_children()) children.push_back(name);
   CHECK(children == std::vector<std::string>{"self_attn", "linear1", "dropout", "linear2", "norm1",
@@ -371,6 +368,13 @@ TEST_CASE("nn: TransformerEncoderLayer and TransformerEncoder state-dict names a
   CHECK_FALSE(xt::allclose(encoder.layer(0).self_attn().in_proj_weight().data(),
                            encoder.layer(1).self_attn().in_proj_weight().data()));
   CHECK_THROWS_AS(encoder.layer(2), IndexError);
+  try {
+    encoder.forward(zeros<float>({4, 2, 6}));
+    FAIL("no error");
+  } catch (const ShapeError& e) {
+    CHECK(std::string(e.what()).find("TransformerEncoderLayer(d_model=8") != std::string::npos);
+    CHECK(std::string(e.what()).find("input [4,2,6]") != std::string::npos);
+  }
   CHECK_THROWS_AS(nn::TransformerEncoderLayer(TransformerEncoderLayerOptions(8, 3), gen),
                   ValueError);
 }
@@ -414,9 +418,9 @@ TEST_CASE("nn: TransformerEncoderLayer matches PyTorch (post/pre-norm, relu/gelu
                                            .batch_first(true)
                                            .norm_first(true),
                                        gen);
-    check_encoder_case(layer, g::enc_pre_gelu_x, {2, 4, 8}, golden(g::enc_pre_gelu_src_mask, {4, 4}),
-                       TensorD(), g::enc_pre_gelu_r, g::enc_pre_gelu_y, g::enc_pre_gelu_grad_x,
-                       g::enc_pre_gelu_params);
+    check_encoder_case(layer, g::enc_pre_gelu_x, {2, 4, 8},
+                       golden(g::enc_pre_gelu_src_mask, {4, 4}), TensorD(), g::enc_pre_gelu_r,
+                       g::enc_pre_gelu_y, g::enc_pre_gelu_grad_x, g::enc_pre_gelu_params);
   }
   SUBCASE("post-norm, gelu, both masks") {
     nn::TransformerEncoderLayerD layer(
@@ -429,14 +433,12 @@ TEST_CASE("nn: TransformerEncoderLayer matches PyTorch (post/pre-norm, relu/gelu
   SUBCASE("pre-norm, relu, batch_first, no mask") {
     nn::TransformerEncoderLayerD layer(layer_options(6, 3, 10).batch_first(true).norm_first(true),
                                        gen);
-    check_encoder_case(layer, g::enc_pre_relu_x, {2, 3, 6}, TensorD(), TensorD(),
-                       g::enc_pre_relu_r, g::enc_pre_relu_y, g::enc_pre_relu_grad_x,
-                       g::enc_pre_relu_params);
+    check_encoder_case(layer, g::enc_pre_relu_x, {2, 3, 6}, TensorD(), TensorD(), g::enc_pre_relu_r,
+                       g::enc_pre_relu_y, g::enc_pre_relu_grad_x, g::enc_pre_relu_params);
   }
   SUBCASE("a 2-layer pre-norm encoder with a final norm") {
     nn::TransformerEncoderD encoder(
-        nn::TransformerEncoderOptions(layer_options(8, 2, 16).batch_first(true).norm_first(true),
-                                      2)
+        nn::TransformerEncoderOptions(layer_options(8, 2, 16).batch_first(true).norm_first(true), 2)
             .norm(true),
         gen);
     check_encoder_case(encoder, g::enc_stack_x, {2, 4, 8}, TensorD(),
@@ -454,7 +456,8 @@ TEST_CASE("nn: TransformerEncoderLayer gradcheck, dropout in training, Sequentia
     masks.is_causal = true;
     return static_cast<nn::TransformerEncoderLayerD&>(m).forward(in[0], masks);
   };
-  const auto r = nn::gradcheck_module(layer, forward, {randn<double>({3, 2, 4}, gen, 0.0, 1.0, true)});
+  const auto r =
+      nn::gradcheck_module(layer, forward, {randn<double>({3, 2, 4}, gen, 0.0, 1.0, true)});
   CHECK_MESSAGE(r.ok, r.message);
 
   // With dropout, training differs from evaluation, which is deterministic.
