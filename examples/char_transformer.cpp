@@ -38,22 +38,22 @@ class CharTransformer : public nn::Module {
       : vocab_(vocab),
         embed_(register_module(
             "embed", std::make_shared<nn::Embedding>(nn::EmbeddingOptions(vocab, d_model), gen))),
-        pos_(register_module("pos", std::make_shared<nn::SinusoidalPositionalEncoding>(
-                                        nn::PositionalEncodingOptions(d_model, max_len)
-                                            .batch_first(true)))),
+        pos_(register_module(
+            "pos", std::make_shared<nn::SinusoidalPositionalEncoding>(
+                       nn::PositionalEncodingOptions(d_model, max_len).batch_first(true)))),
         encoder_(register_module(
-            "encoder", std::make_shared<nn::TransformerEncoder>(
-                           nn::TransformerEncoderOptions(
-                               nn::TransformerEncoderLayerOptions(d_model, heads)
-                                   .dim_feedforward(4 * d_model)
-                                   .dropout(0.0)
-                                   .batch_first(true)
-                                   .norm_first(true),
-                               layers)
-                               .norm(true),
-                           gen))),
-        fc_(register_module("fc", std::make_shared<nn::Linear>(
-                                      nn::LinearOptions(d_model, vocab), gen))) {}
+            "encoder",
+            std::make_shared<nn::TransformerEncoder>(
+                nn::TransformerEncoderOptions(nn::TransformerEncoderLayerOptions(d_model, heads)
+                                                  .dim_feedforward(4 * d_model)
+                                                  .dropout(0.0)
+                                                  .batch_first(true)
+                                                  .norm_first(true),
+                                              layers)
+                    .norm(true),
+                gen))),
+        fc_(register_module(
+            "fc", std::make_shared<nn::Linear>(nn::LinearOptions(d_model, vocab), gen))) {}
 
   /// [B, T] indices -> logits [B*T, vocab] (rows in the order of datasets::target_indices).
   Tensor forward(const Tensor& indices) override {
@@ -156,8 +156,7 @@ int main(int argc, char** argv) try {
 
   model.eval();
   autograd::Generator sampler(args.seed);
-  const std::string generated =
-      sample(model, vocab, val_text.substr(0, 16), 300, seq_len, sampler);
+  const std::string generated = sample(model, vocab, val_text.substr(0, 16), 300, seq_len, sampler);
   std::printf("--- sample ---\n%s\n--------------\n", generated.c_str());
 
   examples::save_parameters(args, model);

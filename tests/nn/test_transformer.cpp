@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,13 +15,18 @@
 
 #include "axon/autograd/autograd.hpp"
 #include "axon/nn/attention.hpp"
+#include "axon/nn/flatten.hpp"
 #include "axon/nn/gradcheck.hpp"
 #include "axon/nn/init.hpp"
 #include "axon/nn/linear.hpp"
+#include "axon/nn/losses.hpp"
 #include "axon/nn/positional.hpp"
 #include "axon/nn/sequential.hpp"
 #include "axon/nn/transformer.hpp"
+#include "axon/optim/adam.hpp"
+#include "axon/train/parallel.hpp"
 #include "tests/nn/golden_transformer.hpp"
+#include "tests/train/sharding_helpers.hpp"
 
 namespace axon::test {
 
@@ -476,6 +482,55 @@ TEST_CASE("nn: TransformerEncoderLayer gradcheck, dropout in training, Sequentia
       TransformerEncoderLayerOptions(8, 2).dim_feedforward(16), gen));
   net.push_back(std::make_shared<nn::Linear>(nn::LinearOptions(8, 3), gen));
   CHECK(net(x).shape() == Shape{5, 2, 3});
+}
+
+namespace {
+
+/// 6 sharded Adam steps (batches of 32 in shards of 8) of positions -> a TransformerEncoder with
+/// dropout (in the layers and on the attention weights) -> a linear classifier; the parameters.
+std::vector<float> train_transformer(std::size_t threads) {
+  train::set_num_threads(threads);
+  Generator gen(23);
+  nn::Sequential model;
+  model.push_back(std::make_shared<nn::LearnedPositionalEncoding>(
+      nn::PositionalEncodingOptions(8, 6).batch_first(true), gen));
+  model.push_back(std::make_shared<nn::TransformerEncoder>(
+      nn::TransformerEncoderOptions(
+          TransformerEncoderLayerOptions(8, 2).dim_feedforward(12).dropout(0.2).batch_first(true),
+          2),
+      gen));
+  model.push_back(std::make_shared<nn::Flatten>());
+  model.push_back(std::make_shared<nn::Linear>(nn::LinearOptions(6 * 8, 3), gen));
+  optim::Adam adam(model.parameters(), optim::AdamOptions(1e-2));
+  train::ShardedStep sharded(8, 1);
+  const auto loss = [](const Tensor& out, const datasets::Batch& b) {
+    return nn::cross_entropy(out, b.labels);
+  };
+  for (std::size_t step = 0; step < 6; ++step) {
+    datasets::Batch batch = random_batch(32, 6 * 8, 3, 100 + step);
+    batch.inputs = reshape(batch.inputs, {32, 6, 8});
+    adam.zero_grad();
+    sharded.run(model, loss, batch);
+    adam.step();
+  }
+  std::vector<float> out;
+  for (const auto& p : model.parameters()) {
+    out.insert(out.end(), p.data_ptr(), p.data_ptr() + p.numel());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("nn: sharded Transformer training with dropout is bitwise identical at 1, 2, 4 threads") {
+  const std::vector<float> one = train_transformer(1);
+  const std::vector<float> two = train_transformer(2);
+  const std::vector<float> four = in_arena(4, [] { return train_transformer(4); });
+  train::set_num_threads(0);
+  REQUIRE(one.size() == two.size());
+  REQUIRE(one.size() == four.size());
+  CHECK(std::memcmp(one.data(), two.data(), one.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(one.data(), four.data(), one.size() * sizeof(float)) == 0);
 }
 
 }  // namespace axon::test
