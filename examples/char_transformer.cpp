@@ -6,7 +6,9 @@
 // plain-text file (by default the bundled Austen, Persuasion vol. I) in windows of 64 characters,
 // as examples/char_rnn.cpp does with an LSTM of a similar parameter count. The last 10% of the
 // text is held out. Prints the loss per epoch, a seeded sample, and the held-out loss in nats and
-// in bits per character beside the unigram entropy of the text.
+// in bits per character beside the unigram entropy of the text. With --compare-rnn it then trains
+// char_rnn's model (one-hot -> LSTM(128) -> Linear) for as long as the Transformer took (whole
+// epochs) and reports its held-out bits per character in the same JSON line.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -22,8 +24,10 @@
 #include "axon/nn/linear.hpp"
 #include "axon/nn/losses.hpp"
 #include "axon/nn/positional.hpp"
+#include "axon/nn/rnn.hpp"
 #include "axon/nn/transformer.hpp"
 #include "axon/optim/adam.hpp"
+#include "axon/train/callbacks.hpp"
 #include "axon/train/fit.hpp"
 #include "examples/common.hpp"
 
@@ -71,6 +75,30 @@ class CharTransformer : public nn::Module {
   std::shared_ptr<nn::Linear> fc_;
 };
 
+/// char_rnn's model: one-hot [B, T, vocab] -> LSTM -> Linear, logits [B*T, vocab].
+class CharLSTM : public nn::Module {
+ public:
+  CharLSTM(std::size_t vocab, std::size_t hidden, autograd::Generator& gen)
+      : vocab_(vocab),
+        lstm_(register_module("lstm", std::make_shared<nn::LSTM>(
+                                          nn::LSTMOptions(vocab, hidden).batch_first(true), gen))),
+        fc_(register_module("fc",
+                            std::make_shared<nn::Linear>(nn::LinearOptions(hidden, vocab), gen))) {}
+
+  Tensor forward(const Tensor& indices) override {
+    Tensor x = autograd::zeros<float>({indices.shape()[0], indices.shape()[1], vocab_});
+    for (std::size_t k = 0; k < indices.numel(); ++k) {
+      x.data_ptr()[k * vocab_ + static_cast<std::size_t>(indices.data_ptr()[k])] = 1.0f;
+    }
+    return autograd::reshape(fc_->forward(lstm_->forward(x)), {-1, static_cast<long>(vocab_)});
+  }
+
+ private:
+  std::size_t vocab_;
+  std::shared_ptr<nn::LSTM> lstm_;
+  std::shared_ptr<nn::Linear> fc_;
+};
+
 /// Continues `prompt` by `length` characters drawn from softmax(logits / temperature), each step
 /// reading the last `context` characters.
 std::string sample(CharTransformer& model, const datasets::CharVocab& vocab,
@@ -112,6 +140,9 @@ int main(int argc, char** argv) try {
                           examples::kSeed | examples::kSave | examples::kCheckpoint |
                           examples::kResume);
   examples::add_text(app, "--text", path, "PATH", "the text to learn")->capture_default_str();
+  bool compare_rnn = false;
+  app.add_flag("--compare-rnn", compare_rnn,
+               "then train char_rnn's LSTM for the same wall time and report both");
   examples::parse(app, argc, argv, args);
   const std::size_t seq_len = 64, d_model = 64, heads = 4, layers = 2;
 
@@ -160,14 +191,36 @@ int main(int argc, char** argv) try {
   std::printf("--- sample ---\n%s\n--------------\n", generated.c_str());
 
   examples::save_parameters(args, model);
-  examples::print_result("char_transformer", {{"epochs", args.epochs},
-                                              {"train_loss", history["loss"].back()},
-                                              {"val_loss", val_loss},
-                                              {"val_bits_per_char", bits},
-                                              {"unigram_loss", unigram},
-                                              {"parameters", model.num_parameters()},
-                                              {"train_seconds", seconds},
-                                              {"threads", train::num_threads()}});
+  nlohmann::ordered_json result = {
+      {"epochs", args.epochs},    {"train_loss", history["loss"].back()},
+      {"val_loss", val_loss},     {"val_bits_per_char", bits},
+      {"unigram_loss", unigram},  {"parameters", model.num_parameters()},
+      {"train_seconds", seconds}, {"threads", train::num_threads()}};
+  if (compare_rnn) {
+    // The LSTM of char_rnn (a similar parameter count), trained in whole epochs until it has used
+    // the Transformer's training time: the comparison at equal wall time.
+    autograd::Generator rnn_gen(args.seed);
+    CharLSTM rnn(vocab.size(), 128, rnn_gen);
+    optim::Adam rnn_optimizer(rnn.parameters(), optim::AdamOptions(3e-3));
+    examples::Stopwatch rnn_clock;
+    auto budget = std::make_shared<train::LambdaCallback>(
+        [&](std::size_t, const train::EpochLogs&, train::TrainContext& ctx) {
+          if (rnn_clock.seconds() >= seconds) ctx.stop_training = true;
+        });
+    const auto rnn_history =
+        train::fit(rnn, rnn_optimizer, loss, train_loader,
+                   train::FitOptions().epochs(1000).seed(args.seed).callback(budget), &val_loader);
+    const double rnn_loss = rnn_history["val_loss"].back();
+    std::printf(
+        "char_rnn's LSTM (%zu parameters): held-out %.4f bits/char after %zu epochs, %.1f s\n",
+        rnn.num_parameters(), rnn_loss / std::log(2.0), rnn_history["val_loss"].size(),
+        rnn_clock.seconds());
+    result["rnn_val_bits_per_char"] = rnn_loss / std::log(2.0);
+    result["rnn_epochs"] = rnn_history["val_loss"].size();
+    result["rnn_parameters"] = rnn.num_parameters();
+    result["rnn_train_seconds"] = rnn_clock.seconds();
+  }
+  examples::print_result("char_transformer", result);
   return 0;
 } catch (const std::exception& e) {
   return examples::report_error(e);
