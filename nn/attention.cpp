@@ -121,6 +121,7 @@ auto BasicMultiheadAttention<T>::forward(const Tensor& query, const Tensor& key,
   const std::size_t N = q_in.shape()[batch_axis], L = q_in.shape()[bf ? 1 : 0];
   const std::size_t S = k_in.shape()[bf ? 1 : 0];
   if (k_in.shape()[batch_axis] != N) fail("query and key must have the same batch size");
+  if (N == 0 || L == 0 || S == 0) fail("empty batch or sequence");
 
   // The three projections through the row blocks of in_proj_weight (slices of the parameter,
   // so a PyTorch state dict's stacked weight is used as it is).

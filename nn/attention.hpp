@@ -79,7 +79,7 @@ struct MhaOutput {
 /// or unbatched [L, E] and [S, E]. Masks (MhaArgs): boolean masks block where nonzero (a blocked
 /// score becomes -inf), additive masks are added; key_padding_mask, attn_mask and is_causal
 /// combine. A query whose keys are all blocked gets zero weights (PyTorch gives NaN). Wrong ranks
-/// or extents are ShapeErrors naming the module and the shapes.
+/// or extents, and an empty batch or sequence, are ShapeErrors naming the module and the shapes.
 ///
 /// Initialisation as PyTorch: out_proj drawn as a Linear, then in_proj_weight xavier_uniform,
 /// in_proj_bias and out_proj.bias zero. Dropout on the weights (training mode, p > 0) draws from

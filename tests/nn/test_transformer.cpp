@@ -251,6 +251,7 @@ TEST_CASE("nn: MultiheadAttention shape errors name the module and the shapes") 
   attn.attn_mask = zeros<float>({4, 5});
   CHECK(message(x, x, attn).find("attn_mask [4,5] must be [4,4] or [6,4,4]") != std::string::npos);
   CHECK_THROWS_AS(mha.forward(zeros<float>({4, 8, 3})), ShapeError);
+  CHECK(message(zeros<float>({0, 3, 8}), x).find("empty") != std::string::npos);
 }
 
 TEST_CASE("nn: MultiheadAttention dropout acts in training mode only") {
