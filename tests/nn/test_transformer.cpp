@@ -466,6 +466,10 @@ TEST_CASE("nn: TransformerEncoderLayer gradcheck, dropout in training, Sequentia
   const auto r =
       nn::gradcheck_module(layer, forward, {randn<double>({3, 2, 4}, gen, 0.0, 1.0, true)});
   CHECK_MESSAGE(r.ok, r.message);
+  // Second derivatives through the whole layer (attention, LayerNorm, GELU), input only.
+  const auto rr = gradgradcheck([&](const std::vector<TensorD>& in) { return forward(layer, in); },
+                                {randn<double>({3, 2, 4}, gen, 0.0, 1.0, true)});
+  CHECK_MESSAGE(rr.ok, rr.message);
 
   // With dropout, training differs from evaluation, which is deterministic.
   nn::TransformerEncoderLayer drop(TransformerEncoderLayerOptions(8, 2).dim_feedforward(16), gen);
