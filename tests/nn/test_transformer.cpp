@@ -107,6 +107,9 @@ TEST_CASE("nn: MultiheadAttention parameter names, shapes and init as PyTorch") 
   CHECK(mha.repr().find("MultiheadAttention(  # 288 parameters\n  embed_dim=8, num_heads=2") == 0);
   CHECK(mha.repr().find("(out_proj): Linear(in_features=8, out_features=8") != std::string::npos);
 
+  // make_module (what Sequential::add builds children with) spells the options' arguments out.
+  CHECK(nn::make_module<nn::MultiheadAttention>(8, 2, gen)->options().num_heads() == 2);
+
   nn::MultiheadAttention plain(MultiheadAttentionOptions(8, 4).bias(false), gen);
   CHECK(names(plain.state_dict()) == std::vector<std::string>{"in_proj_weight", "out_proj.weight"});
   CHECK_THROWS_AS(nn::MultiheadAttention(MultiheadAttentionOptions(8, 3), gen), ValueError);
