@@ -26,13 +26,14 @@ template <class T>
 BasicTensor<T> softclip(const BasicTensor<T>& x, const BasicTensor<T>& c) {
   if (c.shape() != autograd::Shape{1}) {
     throw ShapeError("softclip: the scale c must have shape [1], got " +
-                               autograd::shape_str(c.shape()));
+                     autograd::shape_str(c.shape()));
   }
   const T scale = c.data_ptr()[0];
   if (!(scale > T(0))) throw ValueError("softclip: the scale c must be > 0");
   // Forward: any code at all; here a loop over the values.
   xt::xarray<T> y = xt::xarray<T>::from_shape(x.shape());
-  for (std::size_t i = 0; i < x.numel(); ++i) y.data()[i] = scale * std::tanh(x.data_ptr()[i] / scale);
+  for (std::size_t i = 0; i < x.numel(); ++i)
+    y.data()[i] = scale * std::tanh(x.data_ptr()[i] / scale);
   // Backward: in tensor ops, so a pass with create_graph records it.
   return autograd::custom_op<T>(
       "softclip", std::move(y), {x, c},
@@ -85,8 +86,8 @@ int main(int argc, char** argv) try {
   double loss_value = 0;
   for (std::size_t epoch = 1; epoch <= args.epochs; ++epoch) {
     optimizer.zero_grad();
-    const autograd::Tensor loss = autograd::mean(
-        autograd::pow(softclip(inputs * w + b, scale) - targets, 2.0f));
+    const autograd::Tensor loss =
+        autograd::mean(autograd::pow(softclip(inputs * w + b, scale) - targets, 2.0f));
     loss.backward();
     optimizer.step();
     loss_value = loss.item();

@@ -37,10 +37,9 @@ BasicTensor<T> scaled_cube(const BasicTensor<T>& x, const BasicTensor<T>& w) {
 
 /// An op whose backward returns what the test asks for, to exercise the checks.
 TensorD faulty(const TensorD& x, std::vector<TensorD> answer) {
-  return custom_op<double>("faulty", xt::xarray<double>(x.data()), {x},
-                           [answer](const TensorD&, const TensorD&, const std::vector<TensorD>&) {
-                             return answer;
-                           });
+  return custom_op<double>(
+      "faulty", xt::xarray<double>(x.data()), {x},
+      [answer](const TensorD&, const TensorD&, const std::vector<TensorD>&) { return answer; });
 }
 
 }  // namespace
@@ -70,7 +69,8 @@ TEST_CASE("custom_op: an input without requires_grad gets no gradient; float tra
   const Tensor w = from_vector<float>({2.0f}, {1}, true);
   sum(scaled_cube(x, w)).backward();
   float expected = 0;
-  for (std::size_t i = 0; i < 4; ++i) expected += x.data_ptr()[i] * x.data_ptr()[i] * x.data_ptr()[i];
+  for (std::size_t i = 0; i < 4; ++i)
+    expected += x.data_ptr()[i] * x.data_ptr()[i] * x.data_ptr()[i];
   CHECK(w.grad().item() == doctest::Approx(expected).epsilon(1e-5));
   CHECK_FALSE(x.requires_grad());
 }
@@ -85,9 +85,9 @@ TEST_CASE("custom_op: a backward with the wrong count or shape is a typed error 
                        doctest::Contains("shape [3] for input 0 of shape [2]"), ShapeError);
   // The same checks in a recording pass.
   const TensorD z = from_vector<double>({1.0, 2.0}, {2}, true);
-  CHECK_THROWS_AS(grad(sum(faulty(z, {ones<double>({3})})), z, {},
-                       GradOptions().create_graph(true)),
-                  ShapeError);
+  CHECK_THROWS_AS(
+      grad(sum(faulty(z, {ones<double>({3})})), z, {}, GradOptions().create_graph(true)),
+      ShapeError);
   // An undefined gradient counts as zero.
   const TensorD u = from_vector<double>({1.0, 2.0}, {2}, true);
   sum(faulty(u, {TensorD()})).backward();

@@ -56,32 +56,29 @@ const Composition kSoftplusMax = [](const TensorD& x, const TensorD& w) {
   return softplus(matmul(x, w)) - max(x, {1}, true) * slice(w, 0, 0, 1);
 };
 
-#define AXON_GOLDEN_CASE(name, fn)                                                              \
-  SUBCASE(#name) {                                                                             \
-    const TensorD x = tensor(g::x, {3, 4}, true), w = tensor(g::w, {4, 2}, true);              \
-    const TensorD y = fn(x, w);                                                                \
-    check_close(y, g::name##_y, "y");                                                          \
-    const TensorD r = tensor(g::name##_r, y.shape());                                          \
-    const auto first = grad<double>(std::vector<TensorD>{sum(y * r)}, {x, w}, {},                   \
-                                     GradOptions().create_graph(true)); \
-    check_close(first[0], g::name##_gx, "gx");                                                 \
-    check_close(first[1], g::name##_gw, "gw");                                                 \
-    const TensorD vx = tensor(g::name##_vx, {3, 4}), vw = tensor(g::name##_vw, {4, 2});       \
-    const auto second = grad<double>(std::vector<TensorD>{sum(first[0] * vx) + sum(first[1] * vw)}, \
-                                      {x, w});       \
-    check_close(second[0], g::name##_hx, "hx");                                                \
-    check_close(second[1], g::name##_hw, "hw");                                                \
+#define AXON_GOLDEN_CASE(name, fn)                                                           \
+  SUBCASE(#name) {                                                                           \
+    const TensorD x = tensor(g::x, {3, 4}, true), w = tensor(g::w, {4, 2}, true);            \
+    const TensorD y = fn(x, w);                                                              \
+    check_close(y, g::name##_y, "y");                                                        \
+    const TensorD r = tensor(g::name##_r, y.shape());                                        \
+    const auto first = grad<double>(std::vector<TensorD>{sum(y * r)}, {x, w}, {},            \
+                                    GradOptions().create_graph(true));                       \
+    check_close(first[0], g::name##_gx, "gx");                                               \
+    check_close(first[1], g::name##_gw, "gw");                                               \
+    const TensorD vx = tensor(g::name##_vx, {3, 4}), vw = tensor(g::name##_vw, {4, 2});      \
+    const auto second =                                                                      \
+        grad<double>(std::vector<TensorD>{sum(first[0] * vx) + sum(first[1] * vw)}, {x, w}); \
+    check_close(second[0], g::name##_hx, "hx");                                              \
+    check_close(second[1], g::name##_hw, "hw");                                              \
   }
 
 }  // namespace
 
-TEST_CASE("second derivatives of op compositions match PyTorch to 1e-9 (float64)") {
-  AXON_GOLDEN_CASE(tanh_matmul, kTanhMatmul)
-  AXON_GOLDEN_CASE(softmax_log, kSoftmaxLog)
-  AXON_GOLDEN_CASE(norm_div, kNormDiv)
-  AXON_GOLDEN_CASE(gelu_mean, kGeluMean)
-  AXON_GOLDEN_CASE(softplus_max, kSoftplusMax)
-}
+TEST_CASE("second derivatives of op compositions match PyTorch to 1e-9 (float64)"){
+    AXON_GOLDEN_CASE(tanh_matmul, kTanhMatmul) AXON_GOLDEN_CASE(softmax_log, kSoftmaxLog)
+        AXON_GOLDEN_CASE(norm_div, kNormDiv) AXON_GOLDEN_CASE(gelu_mean, kGeluMean)
+            AXON_GOLDEN_CASE(softplus_max, kSoftplusMax)}
 
 TEST_CASE("the Hessian of a small MLP's loss matches PyTorch to 1e-9 (float64)") {
   const TensorD inputs = tensor(g::mlp_inputs, {5, 2});

@@ -206,43 +206,6 @@ TEST_CASE("examples/char_rnn: two epochs beat the unigram model on held-out text
   CHECK(missing.output.find("/nonexistent/axon.txt") != std::string::npos);
 }
 
-TEST_CASE("examples/char_transformer: one epoch beats the unigram model on held-out text") {
-  // Seed 0: held-out 2.51 nats/char (3.62 bits) after one epoch, against a unigram entropy of
-  // 3.06; char_rnn's LSTM reaches 3.04 after one epoch. Five epochs: 1.95 nats (2.81 bits).
-  const Run run = run_example("char_transformer", "--epochs 1 --threads 2 --seed 0");
-  INFO("output:\n", run.output);
-  check_json(run, "char_transformer");
-  CHECK(run.exit_code == 0);
-  const double val_loss = number(run, "val_loss"), unigram = number(run, "unigram_loss");
-  CHECK(val_loss < unigram - 0.2);
-  CHECK(number(run, "val_bits_per_char") == doctest::Approx(val_loss / std::log(2.0)));
-  CHECK(number(run, "parameters") > 100000);
-  CHECK(run.output.find("(encoder): TransformerEncoder(") != std::string::npos);
-  CHECK(run.output.find("--- sample ---") != std::string::npos);
-
-  // --compare-rnn trains char_rnn's LSTM for the Transformer's time (a short text keeps it quick).
-  const auto path = std::filesystem::temp_directory_path() /
-                    ("axon-example-compare-" + std::to_string(getpid()) + ".txt");
-  {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f != nullptr);
-    std::string text;
-    for (int i = 0; i < 200; ++i) text += "It is a truth universally acknowledged, said Anne. ";
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fclose(f);
-  }
-  const Run compare = run_example(
-      "char_transformer", "--epochs 1 --threads 2 --compare-rnn --text '" + path.string() + "'");
-  std::filesystem::remove(path);
-  INFO("output:\n", compare.output);
-  check_json(compare, "char_transformer");
-  CHECK(compare.exit_code == 0);
-  CHECK(number(compare, "rnn_epochs") >= 1);
-  CHECK(number(compare, "rnn_parameters") > 0);
-  CHECK(number(compare, "rnn_train_seconds") >= number(compare, "train_seconds"));
-  CHECK(number(compare, "rnn_val_bits_per_char") > 0);
-}
-
 TEST_CASE("examples/fashion_mnist_cnn: one epoch of the CNN and its JSON result" *
           doctest::skip(kNoFashionMnist) * doctest::description(kNeedsFashionMnist)) {
   // Seed 0 gives 0.824 after one epoch (3 epochs, the full setting: 0.86 or more).

@@ -117,9 +117,8 @@ TEST_CASE("nn: gradients flow through an output a forward hook replaced (double)
   Generator gen(3);
   nn::BasicLinear<double> fc(LinearOptions(3, 2), gen);
   const TensorD x = randn<double>({4, 3}, gen);
-  fc.register_forward_hook([](nn::ModuleD&, const TensorD&, const TensorD& out) -> TensorD {
-    return out * 3.0;
-  });
+  fc.register_forward_hook(
+      [](nn::ModuleD&, const TensorD&, const TensorD& out) -> TensorD { return out * 3.0; });
   sum(fc(x)).backward();
   const TensorD hooked = fc.parameter("bias").grad().detach();
   fc.zero_grad();
@@ -149,8 +148,7 @@ TEST_CASE("nn: predict runs the model through its hooks, once per batch") {
   std::vector<float> x(10 * 3);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) - 3.0f;
   datasets::DataLoader loader(
-      datasets::Dataset::classification(std::move(x), {3}, std::vector<std::size_t>(10, 0), 2),
-      4);
+      datasets::Dataset::classification(std::move(x), {3}, std::vector<std::size_t>(10, 0), 2), 4);
   int calls = 0;
   net->register_forward_hook([&](nn::Module&, const Tensor&, const Tensor& out) -> Tensor {
     ++calls;
