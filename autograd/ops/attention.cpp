@@ -61,8 +61,9 @@ Geometry check_shapes(const BasicTensor<T>& q, const BasicTensor<T>& k, const Ba
   const std::string shapes =
       std::string(kOp) + ": q " + shape_str(sq) + ", k " + shape_str(sk) + ", v " + shape_str(sv);
   if (sq.size() < 2 || sk.size() != sq.size() || sv.size() != sq.size()) {
-    throw ShapeError(shapes + ": q, k and v must have the same rank, 2 or more ([..., L, E], "
-                              "[..., S, E], [..., S, Ev])");
+    throw ShapeError(shapes +
+                     ": q, k and v must have the same rank, 2 or more ([..., L, E], "
+                     "[..., S, E], [..., S, Ev])");
   }
   const std::size_t r = sq.size();
   for (std::size_t d = 0; d + 2 < r; ++d) {
@@ -354,10 +355,9 @@ void AttentionBackward<T>::recorded(const BasicTensor<T>& grad) const {
   if (mask) {
     scores = scores + BasicTensor<T>(mask);
   } else if (mask_constant.defined()) {
-    scores = scores + (mask_is_bool ? detail::constant_map(mask_constant,
-                                                           [neg_inf](T m) {
-                                                             return m != T(0) ? neg_inf : T(0);
-                                                           })
+    scores = scores + (mask_is_bool ? detail::constant_map(
+                                          mask_constant,
+                                          [neg_inf](T m) { return m != T(0) ? neg_inf : T(0); })
                                     : mask_constant.detach());
   }
   if (causal) {
@@ -372,9 +372,8 @@ void AttentionBackward<T>::recorded(const BasicTensor<T>& grad) const {
   BasicTensor<T> keep;  // 0 where dropped, 1 / (1 - p) elsewhere
   if (dropout_p > 0.0) {
     const T keep_scale = static_cast<T>(1.0 / (1.0 - dropout_p));
-    keep = detail::constant_map(BasicTensor<T>(p), [keep_scale](T x) {
-      return std::signbit(x) ? T(0) : keep_scale;
-    });
+    keep = detail::constant_map(BasicTensor<T>(p),
+                                [keep_scale](T x) { return std::signbit(x) ? T(0) : keep_scale; });
     weights = pr * keep;
   }
   if (v->requires_grad) detail::add_grad(v, matmul(transpose(weights, r - 2, r - 1), grad));

@@ -169,10 +169,10 @@ TEST_CASE("attention: a query row with every key masked out is a ValueError nami
                   std::string(e.what()));
   }
   // The same with a bool mask.
-  CHECK_THROWS_AS(scaled_dot_product_attention(
-                      q, k, k,
-                      AttentionOptions<double>().attn_mask(ones<double>({2})).attn_mask_is_bool(true)),
-                  ValueError);
+  CHECK_THROWS_AS(
+      scaled_dot_product_attention(
+          q, k, k, AttentionOptions<double>().attn_mask(ones<double>({2})).attn_mask_is_bool(true)),
+      ValueError);
 }
 
 TEST_CASE("attention: results are bitwise the same on 1 and 2 threads") {
@@ -238,18 +238,29 @@ TEST_CASE("attention: bad inputs give ShapeError or ValueError naming the op") {
   const std::vector<Row> rows = {
       {"rank", [&] { scaled_dot_product_attention(z({4}), z({4}), z({4})); },
        "scaled_dot_product_attention: q [4], k [4], v [4]: q, k and v must have the same rank"},
-      {"leading", [&] { scaled_dot_product_attention(z({2, 3, 4}), z({3, 3, 4}), z({3, 3, 4})); },
+      {"leading",
+       [&] {
+         scaled_dot_product_attention(z({2, 3, 4}), z({3, 3, 4}), z({3, 3, 4}));
+       },
        "scaled_dot_product_attention: q [2,3,4], k [3,3,4], v [3,3,4]: leading axes differ"},
-      {"features", [&] { scaled_dot_product_attention(z({3, 4}), z({5, 3}), z({5, 2})); },
+      {"features",
+       [&] {
+         scaled_dot_product_attention(z({3, 4}), z({5, 3}), z({5, 2}));
+       },
        "q [3,4], k [5,3], v [5,2]: q has 4 features per row, k has 3"},
-      {"values", [&] { scaled_dot_product_attention(z({3, 4}), z({5, 4}), z({6, 2})); },
+      {"values",
+       [&] {
+         scaled_dot_product_attention(z({3, 4}), z({5, 4}), z({6, 2}));
+       },
        "k has 5 keys, v has 6 values"},
-      {"mask", [&] {
+      {"mask",
+       [&] {
          scaled_dot_product_attention(z({3, 4}), z({5, 4}), z({5, 2}),
                                       AttentionOptions<double>().attn_mask(z({3, 4})));
        },
        "scaled_dot_product_attention: attn_mask [3,4] does not broadcast to the scores [3,5]"},
-      {"mask rank", [&] {
+      {"mask rank",
+       [&] {
          scaled_dot_product_attention(z({3, 4}), z({5, 4}), z({5, 2}),
                                       AttentionOptions<double>().attn_mask(z({2, 3, 5})));
        },
@@ -261,17 +272,17 @@ TEST_CASE("attention: bad inputs give ShapeError or ValueError naming the op") {
       r.call();
       FAIL("no exception");
     } catch (const ShapeError& e) {
-      CHECK_MESSAGE(std::string(e.what()).find(r.must_contain) != std::string::npos, std::string(e.what()));
+      CHECK_MESSAGE(std::string(e.what()).find(r.must_contain) != std::string::npos,
+                    std::string(e.what()));
     }
   }
   CHECK_THROWS_WITH_AS(
       scaled_dot_product_attention(z({3, 4}), z({5, 4}), z({5, 2}),
                                    AttentionOptions<double>().dropout_p(1.0)),
       doctest::Contains("scaled_dot_product_attention: dropout_p must be in [0, 1)"), ValueError);
-  CHECK_THROWS_WITH_AS(
-      scaled_dot_product_attention(z({3, 4}), z({5, 4}), z({5, 2}),
-                                   AttentionOptions<double>().dropout_p(0.2)),
-      doctest::Contains("needs a generator"), ValueError);
+  CHECK_THROWS_WITH_AS(scaled_dot_product_attention(z({3, 4}), z({5, 4}), z({5, 2}),
+                                                    AttentionOptions<double>().dropout_p(0.2)),
+                       doctest::Contains("needs a generator"), ValueError);
 }
 
 }  // namespace axon::test
