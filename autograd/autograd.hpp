@@ -9,6 +9,7 @@
 #include "axon/autograd/gradcheck.hpp"
 #include "axon/autograd/operators.hpp"
 #include "axon/autograd/ops/activations.hpp"
+#include "axon/autograd/ops/attention.hpp"
 #include "axon/autograd/ops/conv.hpp"
 #include "axon/autograd/ops/elementwise.hpp"
 #include "axon/autograd/ops/embedding.hpp"

@@ -2,6 +2,7 @@
 #include "axon/nn/activation.hpp"
 
 #include <sstream>
+#include <utility>
 
 #include "axon/autograd/ops/activations.hpp"
 #include "axon/autograd/ops/softmax.hpp"
@@ -63,8 +64,15 @@ std::string BasicSoftplus<T>::extra_repr() const {
 }
 
 template <class T>
+BasicGELU<T>::BasicGELU(std::string approximate) : approximate_(std::move(approximate)) {
+  if (approximate_ != "none" && approximate_ != "tanh") {
+    throw ValueError("GELU: approximate must be 'none' or 'tanh' (got '" + approximate_ + "')");
+  }
+}
+
+template <class T>
 BasicTensor<T> BasicGELU<T>::forward(const BasicTensor<T>& x) {
-  return autograd::gelu(x);
+  return autograd::gelu(x, approximate_);
 }
 
 template <class T>

@@ -81,13 +81,21 @@ class BasicSoftplus : public BasicModule<T> {
   T threshold_;
 };
 
-/// GELU with the tanh approximation (PyTorch's nn.GELU(approximate='tanh')).
+/// GELU, PyTorch's nn.GELU: approximate "none" (default) is the exact x Phi(x), "tanh" the tanh
+/// approximation (autograd::gelu).
 template <class T>
 class BasicGELU : public BasicModule<T> {
  public:
+  /// ValueError unless `approximate` is "none" or "tanh".
+  explicit BasicGELU(std::string approximate = "none");
   BasicTensor<T> forward(const BasicTensor<T>& x) override;
   std::string name() const override { return "GELU"; }
-  std::string extra_repr() const override { return "approximate='tanh'"; }
+  std::string extra_repr() const override { return "approximate='" + approximate_ + "'"; }
+  /// "none" or "tanh".
+  const std::string& approximate() const { return approximate_; }
+
+ private:
+  std::string approximate_;
 };
 
 /// x * sigmoid(x) (also called swish).

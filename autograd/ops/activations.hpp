@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <string_view>
 #include <type_traits>
 
 #include "axon/autograd/tensor.hpp"
@@ -29,10 +30,14 @@ BasicTensor<T> tanh(const BasicTensor<T>& x);
 template <class T>
 BasicTensor<T> softplus(const BasicTensor<T>& x, std::type_identity_t<T> beta = T(1),
                         std::type_identity_t<T> threshold = T(20));
-/// GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-/// d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t the tanh term
+/// GELU (PyTorch's names): approximate "none" (default) is the exact x Phi(x), Phi the standard
+/// normal CDF: d/dx = Phi(x) + x e^(-x^2/2) / sqrt(2 pi). approximate "tanh" is
+/// 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as x sigmoid(2u) (the same
+/// value, without the cancellation of 1 + tanh u for negative x):
+/// d/dx = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2), s = sigmoid(2u). Beyond |x| = 1e6
+/// the tanh form is exactly x or 0. ValueError for any other `approximate`.
 template <class T>
-BasicTensor<T> gelu(const BasicTensor<T>& x);
+BasicTensor<T> gelu(const BasicTensor<T>& x, std::string_view approximate = "none");
 /// x * sigmoid(x).  d/dx = s (1 + x (1 - s))
 template <class T>
 BasicTensor<T> silu(const BasicTensor<T>& x);

@@ -2,7 +2,9 @@
 #include "axon/autograd/ops/linalg.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "axon/autograd/blas.hpp"
 #include "axon/autograd/ops/instantiate.hpp"
@@ -11,55 +13,105 @@
 
 namespace axon::autograd {
 
+namespace linalg_detail {
+
+/// Which matrix of an operand the result's matrix i reads: its own (the operand holds one per
+/// result matrix), the only one, or the broadcast index.
+struct OperandIndex {
+  std::size_t count, batch;
+  const std::vector<std::size_t>* index;
+  std::size_t operator()(std::size_t i) const {
+    if (!index->empty()) return (*index)[i];
+    return count == batch ? i : 0;
+  }
+};
+
+}  // namespace linalg_detail
+
 namespace {
 
 using blas::gemm;
 using blas::Op;
-
-/// A matmul operand seen as a batch of row-major matrices: [batch, rows, cols].
-struct MatrixBatch {
-  std::size_t batch, rows, cols;
-};
+using linalg_detail::OperandIndex;
 
 std::string pair_str(const Shape& a, const Shape& b) {
   return shape_str(a) + " x " + shape_str(b);
 }
 
 /// The shapes of C = A . B under NumPy's matmul rules, after validation. A 1-D A is read as
-/// [1,K] and a 1-D B as [K,1]; the unit axis is dropped from the result again.
+/// [1,K] and a 1-D B as [K,1]; the unit axis is dropped from the result again. Axes before the
+/// last two are batch axes and broadcast against each other.
 struct MatmulPlan {
-  MatrixBatch a, b;
-  std::size_t batch;  // batches of the result (1 when neither operand is 3-D)
-  Shape out_shape;
+  std::size_t m = 1, k = 1, n = 1;
+  std::size_t batch = 1;                 // matrices in the result (product of the batch axes)
+  std::size_t a_count = 1, b_count = 1;  // matrices stored in A and in B
+  Shape a_full, b_full;                  // the operands with 1-D promoted: [..., M, K], [..., K, N]
+  Shape out_full;                        // [batch..., M, N]
+  Shape out_shape;                       // out_full without the promoted unit axes
+  // Only for a partly broadcast operand (neither one matrix nor one per result matrix): the index
+  // of the operand's matrix used by each result matrix. Empty otherwise.
+  std::vector<std::size_t> a_index, b_index;
 };
 
+/// For each of the `batch` result matrices (batch axes `out`), the index of the operand's matrix
+/// (batch axes `in`, broadcast to `out`).
+std::vector<std::size_t> batch_index(const Shape& in, const Shape& out, std::size_t batch) {
+  const Shape strides = broadcast_strides(in, out);  // 0 along broadcast axes
+  std::vector<std::size_t> index(batch);
+  for (std::size_t i = 0; i < batch; ++i) {
+    std::size_t rest = i, at = 0;
+    for (std::size_t d = out.size(); d-- > 0;) {
+      at += (rest % out[d]) * strides[d];
+      rest /= out[d];
+    }
+    index[i] = at;
+  }
+  return index;
+}
+
 MatmulPlan plan_matmul(const Shape& sa, const Shape& sb) {
-  const auto bad_rank = [&](const Shape& s) { return s.empty() || s.size() > 3; };
-  if (bad_rank(sa) || bad_rank(sb)) {
+  if (sa.empty() || sb.empty()) {
     throw ShapeError("matmul: " + pair_str(sa, sb) +
-                     ": operands must have rank 1, 2 or 3 (got ranks " + std::to_string(sa.size()) +
+                     ": operands must have rank 1 or more (got ranks " + std::to_string(sa.size()) +
                      " and " + std::to_string(sb.size()) + ")");
   }
-  MatmulPlan p{};
-  if (sa.size() == 1) p.a = {1, 1, sa[0]};
-  if (sa.size() == 2) p.a = {1, sa[0], sa[1]};
-  if (sa.size() == 3) p.a = {sa[0], sa[1], sa[2]};
-  if (sb.size() == 1) p.b = {1, sb[0], 1};
-  if (sb.size() == 2) p.b = {1, sb[0], sb[1]};
-  if (sb.size() == 3) p.b = {sb[0], sb[1], sb[2]};
-  if (p.a.cols != p.b.rows) {
-    throw ShapeError("matmul: " + pair_str(sa, sb) + ": inner dimensions " +
-                     std::to_string(p.a.cols) + " and " + std::to_string(p.b.rows) + " differ");
+  MatmulPlan p;
+  p.a_full = sa.size() == 1 ? Shape{1, sa[0]} : sa;
+  p.b_full = sb.size() == 1 ? Shape{sb[0], 1} : sb;
+  const std::size_t ra = p.a_full.size(), rb = p.b_full.size();
+  p.m = p.a_full[ra - 2];
+  p.k = p.a_full[ra - 1];
+  p.n = p.b_full[rb - 1];
+  if (p.k != p.b_full[rb - 2]) {
+    throw ShapeError("matmul: " + pair_str(sa, sb) + ": inner dimensions " + std::to_string(p.k) +
+                     " and " + std::to_string(p.b_full[rb - 2]) + " differ");
   }
-  if (p.a.batch != p.b.batch && p.a.batch != 1 && p.b.batch != 1) {
-    throw ShapeError("matmul: " + pair_str(sa, sb) + ": batch dimensions " +
-                     std::to_string(p.a.batch) + " and " + std::to_string(p.b.batch) +
-                     " differ and neither is 1");
+  const Shape a_batch(p.a_full.begin(), p.a_full.end() - 2);
+  const Shape b_batch(p.b_full.begin(), p.b_full.end() - 2);
+  Shape batch;
+  if (a_batch == b_batch) {
+    batch = a_batch;
+  } else {
+    try {
+      batch = broadcast_shapes(a_batch, b_batch, "matmul");
+    } catch (const ShapeError&) {
+      throw ShapeError("matmul: " + pair_str(sa, sb) + ": batch dimensions " + shape_str(a_batch) +
+                       " and " + shape_str(b_batch) + " cannot be broadcast together");
+    }
   }
-  p.batch = p.a.batch == 1 ? p.b.batch : p.a.batch;
-  if (sa.size() == 3 || sb.size() == 3) p.out_shape.push_back(p.batch);
-  if (sa.size() > 1) p.out_shape.push_back(p.a.rows);
-  if (sb.size() > 1) p.out_shape.push_back(p.b.cols);
+  p.batch = shape_numel(batch);
+  p.a_count = shape_numel(a_batch);
+  p.b_count = shape_numel(b_batch);
+  // Equal counts mean equal batch axes (each axis is the result's or 1), so the matrices pair up
+  // one to one; one matrix is shared by all. Anything else needs an index per result matrix.
+  if (p.a_count != p.batch && p.a_count != 1) p.a_index = batch_index(a_batch, batch, p.batch);
+  if (p.b_count != p.batch && p.b_count != 1) p.b_index = batch_index(b_batch, batch, p.batch);
+  p.out_full = batch;
+  p.out_full.push_back(p.m);
+  p.out_full.push_back(p.n);
+  p.out_shape = batch;
+  if (sa.size() > 1) p.out_shape.push_back(p.m);
+  if (sb.size() > 1) p.out_shape.push_back(p.n);
   return p;
 }
 
@@ -68,29 +120,44 @@ std::vector<long> dims(const Shape& shape) {
   return std::vector<long>(shape.begin(), shape.end());
 }
 
-/// matmul's recorded backward: every operand seen as a batch of matrices ([batch, rows, cols],
-/// 1-D operands as a row or a column), dA = G . B^T and dB = A^T . G, summed over the batch
-/// where the operand was shared, and reshaped back.
+/// The array backward for one operand X (A or B) of C = A . B: dX_j = sum over the result
+/// matrices i that read X_j of contrib(i), each added in increasing i (deterministic). `gemm_into`
+/// (i, out, beta) writes or adds (beta = 1) result matrix i's contribution at `out`.
+template <class T, class Gemm>
+xt::xarray<T> operand_grad(const Shape& shape, std::size_t count, std::size_t batch,
+                           std::size_t block, const std::vector<std::size_t>& index,
+                           Gemm&& gemm_into) {
+  if (count == batch) {
+    // One matrix per result matrix: each gradient block written once.
+    xt::xarray<T> d = xt::xarray<T>::from_shape(shape);
+    for (std::size_t i = 0; i < batch; ++i) gemm_into(i, d.data() + i * block, T(0));
+    return d;
+  }
+  xt::xarray<T> d = xt::zeros<T>(shape);
+  const OperandIndex at{count, batch, &index};
+  for (std::size_t i = 0; i < batch; ++i) gemm_into(i, d.data() + at(i) * block, T(1));
+  return d;
+}
+
+/// matmul's recorded backward on the promoted operands ([..., M, K] and [..., K, N]):
+/// dA = G . B^T and dB = A^T . G, reduced over the broadcast batch axes (sum_to) and reshaped
+/// back to the operands' shapes.
 template <class T>
 void matmul_backward_recorded(const std::shared_ptr<TensorImpl<T>>& ia,
-                              const std::shared_ptr<TensorImpl<T>>& ib, const BasicTensor<T>& g,
-                              std::size_t a_batch, std::size_t b_batch, std::size_t batch,
-                              std::size_t m, std::size_t k, std::size_t n) {
-  const auto as = [](std::size_t b, std::size_t r, std::size_t c) {
-    return std::vector<long>{static_cast<long>(b), static_cast<long>(r), static_cast<long>(c)};
-  };
-  const BasicTensor<T> a = reshape(BasicTensor<T>(ia), as(a_batch, m, k));
-  const BasicTensor<T> b = reshape(BasicTensor<T>(ib), as(b_batch, k, n));
-  const BasicTensor<T> gg = reshape(g, as(batch, m, n));
+                              const std::shared_ptr<TensorImpl<T>>& ib, const BasicTensor<T>& g) {
+  const MatmulPlan p = plan_matmul(ia->value.shape(), ib->value.shape());
+  const BasicTensor<T> gg = reshape(g, p.out_full);  // [batch..., M, N]
   if (ia->requires_grad) {
-    BasicTensor<T> da = matmul(gg, transpose(b, 1, 2));  // [batch, M, K]
-    if (a_batch == 1 && batch != 1) da = sum(da, {0}, true);
-    detail::add_grad(ia, reshape(da, dims(ia->value.shape())));
+    const BasicTensor<T> b = reshape(BasicTensor<T>(ib), p.b_full);
+    const int rb = static_cast<int>(p.b_full.size());
+    const BasicTensor<T> da = matmul(gg, transpose(b, rb - 2, rb - 1));  // [batch..., M, K]
+    detail::add_grad(ia, reshape(sum_to(da, p.a_full), dims(ia->value.shape())));
   }
   if (ib->requires_grad) {
-    BasicTensor<T> db = matmul(transpose(a, 1, 2), gg);  // [batch, K, N]
-    if (b_batch == 1 && batch != 1) db = sum(db, {0}, true);
-    detail::add_grad(ib, reshape(db, dims(ib->value.shape())));
+    const BasicTensor<T> a = reshape(BasicTensor<T>(ia), p.a_full);
+    const int ra = static_cast<int>(p.a_full.size());
+    const BasicTensor<T> db = matmul(transpose(a, ra - 2, ra - 1), gg);  // [batch..., K, N]
+    detail::add_grad(ib, reshape(sum_to(db, p.b_full), dims(ib->value.shape())));
   }
 }
 
@@ -98,75 +165,72 @@ void matmul_backward_recorded(const std::shared_ptr<TensorImpl<T>>& ia,
 
 template <class T>
 BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b) {
-  const MatmulPlan p = plan_matmul(a.shape(), b.shape());
-  const std::size_t m = p.a.rows, k = p.a.cols, n = p.b.cols;
-  const std::size_t a_step = p.a.batch == 1 ? 0 : m * k;  // 0: A is shared by every batch
-  const std::size_t b_step = p.b.batch == 1 ? 0 : k * n;
-  // When B is shared, A's batches stack into one [batch*M, K] matrix: a single GEMM.
-  const bool stack_a = b_step == 0;
+  MatmulPlan p = plan_matmul(a.shape(), b.shape());
+  const std::size_t m = p.m, k = p.k, n = p.n, batch = p.batch;
+  // When B is one matrix, A's batches stack into one [batch*M, K] matrix: a single GEMM. (A then
+  // holds one matrix per result matrix: with B's batch axes all 1 the result's are A's.)
+  const bool stack_a = p.b_count == 1;
+  const OperandIndex a_at{p.a_count, batch, &p.a_index};
+  const OperandIndex b_at{p.b_count, batch, &p.b_index};
 
   xt::xarray<T> out = xt::xarray<T>::from_shape(p.out_shape);
   if (stack_a) {
     // C = A . B   [batch*M,K]x[K,N] -> [batch*M,N]
-    gemm(Op::none, Op::none, p.a.batch * m, n, k, T(1), a.data_ptr(), b.data_ptr(), T(0),
-         out.data());
+    gemm(Op::none, Op::none, batch * m, n, k, T(1), a.data_ptr(), b.data_ptr(), T(0), out.data());
   } else {
-    for (std::size_t i = 0; i < p.batch; ++i) {
-      // C_i = A_i . B_i   [M,K]x[K,N] -> [M,N]
-      gemm(Op::none, Op::none, m, n, k, T(1), a.data_ptr() + i * a_step, b.data_ptr() + i * b_step,
-           T(0), out.data() + i * m * n);
+    // C_i = A_a(i) . B_b(i)   [M,K]x[K,N] -> [M,N]; a broadcast operand is read in place.
+    for (std::size_t i = 0; i < batch; ++i) {
+      gemm(Op::none, Op::none, m, n, k, T(1), a.data_ptr() + a_at(i) * m * k,
+           b.data_ptr() + b_at(i) * k * n, T(0), out.data() + i * m * n);
     }
   }
 
-  auto ia = a.impl_ptr();
-  auto ib = b.impl_ptr();
+  // The backward keeps the sizes and the (usually empty) broadcast indices; its recorded form
+  // plans again from the operands' shapes.
   return make_result<T>(
       "matmul", std::move(out), {&a, &b},
-      [ia, ib, a_batch = p.a.batch, batch = p.batch, m, k, n, stack_a, a_step, b_step](
-          const auto& g, const auto&) -> void {
+      [ia = a.impl_ptr(), ib = b.impl_ptr(), m, k, n, batch, a_count = p.a_count,
+       b_count = p.b_count, a_index = std::move(p.a_index), b_index = std::move(p.b_index),
+       stack_a](const auto& g, const auto&) -> void {
         if constexpr (detail::is_tensor_v<std::decay_t<decltype(g)>>) {
-          matmul_backward_recorded(ia, ib, g, a_batch, b_step == 0 ? 1 : batch, batch, m, k, n);
+          matmul_backward_recorded(ia, ib, g);
           return;
         } else {
+          const OperandIndex a_at{a_count, batch, &a_index};
+          const OperandIndex b_at{b_count, batch, &b_index};
           const T* pa = ia->value.data();
           const T* pb = ib->value.data();
           const T* pg = g.data();
           if (ia->requires_grad) {
+            xt::xarray<T> da;
             if (stack_a) {
               // dA = dC . B^T   [batch*M,N]x[N,K] -> [batch*M,K]
-              xt::xarray<T> da = xt::xarray<T>::from_shape(ia->value.shape());
-              gemm(Op::none, Op::trans, a_batch * m, k, n, T(1), pg, pb, T(0), da.data());
-              accumulate_grad(*ia, std::move(da));
-            } else if (a_step != 0) {
-              // dA_i = dC_i . B_i^T   [M,N]x[N,K] -> [M,K], one block per batch
-              xt::xarray<T> da = xt::xarray<T>::from_shape(ia->value.shape());
-              for (std::size_t i = 0; i < batch; ++i) {
-                gemm(Op::none, Op::trans, m, k, n, T(1), pg + i * m * n, pb + i * b_step, T(0),
-                     da.data() + i * m * k);
-              }
-              accumulate_grad(*ia, std::move(da));
+              da = xt::xarray<T>::from_shape(ia->value.shape());
+              gemm(Op::none, Op::trans, batch * m, k, n, T(1), pg, pb, T(0), da.data());
             } else {
-              // A broadcast over the batch: dA = sum_i dC_i . B_i^T, summed in batch order.
-              xt::xarray<T> da = xt::zeros<T>(ia->value.shape());
-              for (std::size_t i = 0; i < batch; ++i) {
-                gemm(Op::none, Op::trans, m, k, n, T(1), pg + i * m * n, pb + i * b_step, T(1),
-                     da.data());
-              }
-              accumulate_grad(*ia, std::move(da));
+              // dA_a(i) (+)= dC_i . B_b(i)^T   [M,N]x[N,K] -> [M,K]
+              da = operand_grad<T>(ia->value.shape(), a_count, batch, m * k, a_index,
+                                   [&](std::size_t i, T* out, T beta) {
+                                     gemm(Op::none, Op::trans, m, k, n, T(1), pg + i * m * n,
+                                          pb + b_at(i) * k * n, beta, out);
+                                   });
             }
+            accumulate_grad(*ia, std::move(da));
           }
           if (ib->requires_grad) {
-            xt::xarray<T> db = xt::xarray<T>::from_shape(ib->value.shape());
+            xt::xarray<T> db;
             if (stack_a) {
               // B shared: dB = sum_i A_i^T . dC_i = A_stacked^T . dC_stacked
               //   [K,batch*M]x[batch*M,N] -> [K,N]
-              gemm(Op::trans, Op::none, k, n, a_batch * m, T(1), pa, pg, T(0), db.data());
+              db = xt::xarray<T>::from_shape(ib->value.shape());
+              gemm(Op::trans, Op::none, k, n, batch * m, T(1), pa, pg, T(0), db.data());
             } else {
-              for (std::size_t i = 0; i < batch; ++i) {
-                // dB_i = A_i^T . dC_i   [K,M]x[M,N] -> [K,N]
-                gemm(Op::trans, Op::none, k, n, m, T(1), pa + i * a_step, pg + i * m * n, T(0),
-                     db.data() + i * k * n);
-              }
+              // dB_b(i) (+)= A_a(i)^T . dC_i   [K,M]x[M,N] -> [K,N]
+              db = operand_grad<T>(ib->value.shape(), b_count, batch, k * n, b_index,
+                                   [&](std::size_t i, T* out, T beta) {
+                                     gemm(Op::trans, Op::none, k, n, m, T(1), pa + a_at(i) * m * k,
+                                          pg + i * m * n, beta, out);
+                                   });
             }
             accumulate_grad(*ib, std::move(db));
           }

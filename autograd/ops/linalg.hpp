@@ -7,10 +7,16 @@
 /// flags, never copies.
 namespace axon::autograd {
 
-/// Matrix product with NumPy's matmul rules for 1-D, 2-D and batched 3-D operands:
-/// [K]x[K] -> [], [M,K]x[K] -> [M], [K]x[K,N] -> [N], [M,K]x[K,N] -> [M,N],
-/// [B,M,K]x[B,K,N] -> [B,M,N] (a batch of 1 on either side broadcasts), [B,M,K]x[K,N] -> [B,M,N].
-/// dA = dC . B^T, dB = A^T . dC
+/// Matrix product with NumPy's (and PyTorch's) matmul rules: the last two axes are the matrices,
+/// [..., M, K] x [..., K, N] -> [..., M, N], and the axes before them are batch axes that
+/// broadcast against each other ([2,1,M,K] x [3,K,N] -> [2,3,M,N]). A 1-D first operand [K] is
+/// read as [1,K] and a 1-D second operand [K] as [K,1], and that added axis is dropped from the
+/// result: [K]x[K] -> [], [M,K]x[K] -> [M], [K]x[..., K,N] -> [..., N]. One GEMM per result
+/// matrix, or one for the whole batch when the second operand is a single matrix; operands are
+/// read in place (a broadcast one is never copied).
+/// dA = dC . B^T, dB = A^T . dC, each summed over the batch axes its operand was broadcast along.
+/// ShapeError naming matmul and both shapes for a 0-d operand, inner dimensions that differ or
+/// batch axes that do not broadcast.
 template <class T>
 BasicTensor<T> matmul(const BasicTensor<T>& a, const BasicTensor<T>& b);
 

@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <string>
 
 #include "op_case.hpp"
 
@@ -35,8 +37,10 @@ std::vector<OpCase> activation_cases() {
     {"tanh", "", {{2, 3}}, [](const auto& x) { return tanh(x[0]); }, -3.0, 3.0},
     {"softplus", "defaults", {{2, 3}}, [](const auto& x) { return softplus(x[0]); }, -4.0, 4.0},
     OpCase{"softplus", "beta 2, threshold 3: both branches", {{3, 4}}, [](const auto& x) { using V = scalar_of<decltype(x)>; return softplus(x[0], V(2), V(3)); }, -3.0, 3.0}.with_distinct(),
-    {"gelu", "", {{2, 3}}, [](const auto& x) { return gelu(x[0]); }, -3.0, 3.0},
-    OpCase{"gelu", "saturated tails", {{8}}, [](const auto& x) { return gelu(x[0]); }, -14.0, 14.0}.with_distinct(),
+    {"gelu", "exact (erf)", {{2, 3}}, [](const auto& x) { return gelu(x[0]); }, -3.0, 3.0},
+    OpCase{"gelu", "exact, every branch and the tails", {{12}}, [](const auto& x) { return gelu(x[0]); }, -9.0, 9.0}.with_distinct(),
+    {"gelu", "tanh approximation", {{2, 3}}, [](const auto& x) { return gelu(x[0], "tanh"); }, -3.0, 3.0},
+    OpCase{"gelu", "tanh approximation, saturated tails", {{8}}, [](const auto& x) { return gelu(x[0], "tanh"); }, -14.0, 14.0}.with_distinct(),
     {"silu", "", {{2, 3}}, [](const auto& x) { return silu(x[0]); }, -4.0, 4.0},
     {"silu", "value used twice", {{4}}, [](const auto& x) { return silu(x[0]) * x[0]; }},
   };
@@ -71,6 +75,7 @@ void check_extremes_are_finite() {
       {"softplus", [](const auto& x) { return softplus(x); }},
       {"softplus large threshold", [](const auto& x) { return softplus(x, T(1), T(1e6)); }},
       {"gelu", [](const auto& x) { return gelu(x); }},
+      {"gelu tanh", [](const auto& x) { return gelu(x, "tanh"); }},
       {"silu", [](const auto& x) { return silu(x); }},
   };
   for (const auto& r : rows) {
@@ -110,8 +115,10 @@ void check_saturation() {
     CHECK(g[1] == T(1));
     CHECK(y[2] == T(1e4));
   }
-  {
-    const auto [y, g] = value_and_grad<T>([](const auto& x) { return gelu(x); }, xs);
+  for (const char* approximate : {"none", "tanh"}) {
+    CAPTURE(std::string(approximate));
+    const auto [y, g] =
+        value_and_grad<T>([approximate](const auto& x) { return gelu(x, approximate); }, xs);
     CHECK(y[0] == T(0));
     CHECK(y[1] == T(1e4));
     CHECK(g[0] == T(0));
@@ -163,9 +170,15 @@ TEST_CASE("activations: reference values") {
   // log(1 + e^2) / 2 with beta = 2
   CHECK(at(softplus(x, 2.0, 20.0), 2) == doctest::Approx(1.0634640055214861));
   // PyTorch: F.gelu(x, approximate='tanh')
-  CHECK(at(gelu(x), 0) == doctest::Approx(-0.15880800939172324));
-  CHECK(at(gelu(x), 2) == doctest::Approx(0.8411919906082768));
-  CHECK(at(gelu(x), 3) == doctest::Approx(1.9545976940871754));
+  CHECK(at(gelu(x, "tanh"), 0) == doctest::Approx(-0.15880800939172324));
+  CHECK(at(gelu(x, "tanh"), 2) == doctest::Approx(0.8411919906082768));
+  CHECK(at(gelu(x, "tanh"), 3) == doctest::Approx(1.9545976940871754));
+  // PyTorch: F.gelu(x) (approximate='none', the exact x Phi(x))
+  CHECK(at(gelu(x), 0) == doctest::Approx(-0.15865525393145707));
+  CHECK(at(gelu(x), 1) == 0.0);
+  CHECK(at(gelu(x), 2) == doctest::Approx(0.8413447460685429));
+  CHECK(at(gelu(x), 3) == doctest::Approx(1.9544997361036416));
+  CHECK_THROWS_WITH_AS(gelu(x, "erf"), doctest::Contains("gelu: approximate must be"), ValueError);
   CHECK(at(silu(x), 0) == doctest::Approx(-0.2689414213699951));
   CHECK(at(silu(x), 2) == doctest::Approx(0.7310585786300049));
 }
@@ -190,6 +203,92 @@ TEST_CASE("activations: saturation is exact in the tails (float and double)") {
 TEST_CASE("activations: extreme inputs give finite values and gradients (float and double)") {
   check_extremes_are_finite<float>();
   check_extremes_are_finite<double>();
+}
+
+namespace {
+
+/// The distance in units in the last place of T between `got` and the exact `want` rounded to T.
+template <class T>
+long double ulp_distance(T got, long double want) {
+  const T w = static_cast<T>(want);
+  if (got == w) return 0;
+  const T gap = std::nextafter(std::abs(w), std::numeric_limits<T>::infinity()) - std::abs(w);
+  return std::abs(static_cast<long double>(got) - static_cast<long double>(w)) / gap;
+}
+
+long double sigmoid_ld(long double v) {
+  return 1.0L / (1.0L + std::exp(-v));
+}
+long double phi_ld(long double v) {  // the standard normal CDF
+  return 0.5L * std::erfc(-v / std::sqrt(2.0L));
+}
+
+/// Each activation and its derivative on a grid over [-12, 12] and a few far points, against
+/// std:: functions in long double: the value within `max_ulp` units in the last place, the
+/// derivative within `grad_rel` relative plus 8 epsilon absolute.
+template <class T>
+void check_against_libm(long double max_ulp, long double grad_rel) {
+  // The tanh form's constants as the library (and PyTorch) hold them, in double: the reference is
+  // then the same function, evaluated more precisely.
+  const long double k = 0.7978845608028654, c = 0.044715;
+  struct Row {
+    const char* name;
+    std::function<BasicTensor<T>(const BasicTensor<T>&)> f;
+    std::function<long double(long double)> value, slope;
+  };
+  const auto gelu_tanh_slope = [k, c](long double v) {
+    const long double s = sigmoid_ld(2 * k * (v + c * v * v * v));
+    return s + 2 * v * s * (1 - s) * k * (1 + 3 * c * v * v);
+  };
+  const std::vector<Row> rows = {
+      {"gelu", [](const auto& x) { return gelu(x); }, [](long double v) { return v * phi_ld(v); },
+       [](long double v) {
+         return phi_ld(v) + v * std::exp(-v * v / 2) / std::sqrt(2 * 3.14159265358979323846L);
+       }},
+      {"gelu tanh", [](const auto& x) { return gelu(x, "tanh"); },
+       // 0.5 v (1 + tanh u) written as v sigmoid(2u): the same value without the cancellation
+       [k, c](long double v) { return v * sigmoid_ld(2 * k * (v + c * v * v * v)); },
+       gelu_tanh_slope},
+      {"tanh", [](const auto& x) { return tanh(x); }, [](long double v) { return std::tanh(v); },
+       [](long double v) { return 1 - std::tanh(v) * std::tanh(v); }},
+      {"sigmoid", [](const auto& x) { return sigmoid(x); }, sigmoid_ld,
+       [](long double v) { return sigmoid_ld(v) * (1 - sigmoid_ld(v)); }},
+      {"silu", [](const auto& x) { return silu(x); },
+       [](long double v) { return v * sigmoid_ld(v); },
+       [](long double v) { return sigmoid_ld(v) * (1 + v * (1 - sigmoid_ld(v))); }},
+  };
+  std::vector<T> xs;
+  for (int i = -12000; i <= 12000; i += 7) xs.push_back(T(i) / T(1000));
+  for (T v : {T(1e-30), T(-1e-30), T(1e-6), T(-3e-4), T(0.625), T(1.41421356), T(-1.41421356),
+              T(-0.6), T(20), T(-20), T(50), T(-50)}) {
+    xs.push_back(v);
+  }
+  for (const auto& r : rows) {
+    CAPTURE(std::string(r.name));
+    const auto [y, g] = value_and_grad<T>(r.f, xs);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      CAPTURE(xs[i]);
+      const long double want = r.value(xs[i]);
+      if (std::abs(want) < std::numeric_limits<T>::min()) {
+        CHECK(std::abs(y[i]) <= std::numeric_limits<T>::min());  // 0 or a denormal
+      } else {
+        const long double d = ulp_distance(y[i], want);
+        CHECK(d <= max_ulp);
+      }
+      const long double slope = r.slope(xs[i]);
+      const long double err = std::abs(g[i] - slope);
+      // The absolute part covers derivatives taken from a rounded output (1 - tanh^2 where tanh
+      // rounds to 1) and zero crossings (gelu' and silu' near x = -0.75 and -1.28).
+      CHECK(err <= grad_rel * std::abs(slope) + 8 * std::numeric_limits<T>::epsilon());
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("activations: gelu, tanh, sigmoid, silu within a few ulp of libm (float and double)") {
+  check_against_libm<float>(4, 1e-5);
+  check_against_libm<double>(4, 1e-12);
 }
 
 TEST_CASE("activations: relu propagates NaN and passes its gradient through (as PyTorch)") {

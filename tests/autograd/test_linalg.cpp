@@ -35,6 +35,14 @@ std::vector<OpCase> linalg_cases() {
     {"matmul", "1-D x 3-D", {{4}, {2, 4, 3}}, mm},
     {"matmul", "value used twice (x . x)", {{3, 3}}, [](const auto& x) { return matmul(x[0], x[0]); }},
     {"matmul", "size-1 inner dim (outer product)", {{3, 1}, {1, 4}}, mm},
+    {"matmul", "4-D x 4-D", {{2, 3, 2, 4}, {2, 3, 4, 3}}, mm},
+    {"matmul", "broadcast batch [2,1] x [3]", {{2, 1, 3, 4}, {3, 4, 2}}, mm},
+    {"matmul", "broadcast batch [1,3] x [2,1]", {{1, 3, 2, 4}, {2, 1, 4, 3}}, mm},
+    {"matmul", "4-D x 2-D (shared rhs)", {{2, 3, 2, 4}, {4, 3}}, mm},
+    {"matmul", "2-D x 4-D (shared lhs)", {{2, 4}, {2, 3, 4, 3}}, mm},
+    {"matmul", "1-D x 4-D", {{4}, {2, 3, 4, 2}}, mm},
+    {"matmul", "4-D x 1-D", {{2, 3, 2, 4}, {4}}, mm},
+    {"matmul", "5-D x 3-D", {{2, 1, 2, 2, 3}, {2, 3, 2}}, mm},
     {"linear", "with bias", {{4, 3}, {5, 3}, {5}}, [](const auto& x) { return linear(x[0], x[1], x[2]); }},
     {"linear", "without bias", {{4, 3}, {5, 3}}, [](const auto& x) { return linear(x[0], x[1], no_bias(x)); }},
     {"linear", "1-D input", {{3}, {2, 3}, {2}}, [](const auto& x) { return linear(x[0], x[1], x[2]); }},
@@ -80,6 +88,8 @@ void check_matmul_against_naive() {
       {{8}, {8, 3}, {3}, 1, 0, 0, 1, 8, 3},
       {{6, 8}, {8}, {6}, 1, 0, 0, 6, 8, 1},
       {{8}, {8}, {}, 1, 0, 0, 1, 8, 1},
+      {{2, 3, 6, 8}, {2, 3, 8, 5}, {2, 3, 6, 5}, 6, 48, 40, 6, 8, 5},
+      {{2, 3, 6, 8}, {8, 5}, {2, 3, 6, 5}, 6, 48, 0, 6, 8, 5},
   };
   Generator gen(11);
   for (const auto& r : rows) {
@@ -142,6 +152,57 @@ TEST_CASE("linalg: broadcast batch gradient is the sum over the batch") {
   // dA_i = 1 . B^T: row sums of B, [3, 7] in every row of every batch.
   CHECK(a.grad().data() ==
         xt::xarray<double>({{{3, 7}, {3, 7}}, {{3, 7}, {3, 7}}, {{3, 7}, {3, 7}}}));
+}
+
+/// The matrix at batch position `at` of a tensor [..., R, C], as [R, C].
+TensorD matrix_at(const TensorD& t, const std::vector<long>& at) {
+  TensorD x = t;
+  for (std::size_t d = 0; d < at.size(); ++d) {
+    x = slice(x, static_cast<int>(d), at[d], at[d] + 1);
+  }
+  const Shape& s = t.shape();
+  return reshape(x, {s[s.size() - 2], s[s.size() - 1]});
+}
+
+TEST_CASE("linalg: N-D matmul broadcasts batch axes and matches per-matrix products") {
+  // [2,1,M,K] x [3,K,N] -> [2,3,M,N]: result (i,j) is A[i,0] . B[j].
+  Generator gen(5);
+  auto a = randn<double>({2, 1, 3, 4}, gen, 0.0, 1.0, true);
+  auto b = randn<double>({3, 4, 5}, gen, 0.0, 1.0, true);
+  auto c = matmul(a, b);
+  REQUIRE(c.shape() == Shape{2, 3, 3, 5});
+  for (long i = 0; i < 2; ++i) {
+    for (long j = 0; j < 3; ++j) {
+      const auto want = matmul(matrix_at(a, {i, 0}), matrix_at(b, {j}));
+      CHECK(xt::allclose(matrix_at(c, {i, j}).data(), want.data(), 1e-14, 1e-14));
+    }
+  }
+  // The gradient of a broadcast operand is summed over the axes it was broadcast along:
+  // dB[j] = sum_i A[i,0]^T . G[i,j]; with G = 1 that is (sum_i A[i,0])^T . 1.
+  c.backward(ones<double>({2, 3, 3, 5}));
+  const auto a_sum = add(matrix_at(a, {0, 0}), matrix_at(a, {1, 0}));
+  const auto want_db = matmul(transpose(a_sum, 0, 1), ones<double>({3, 5}));
+  for (long j = 0; j < 3; ++j) {
+    CHECK(xt::allclose(matrix_at(b.grad(), {j}).data(), want_db.data(), 1e-13, 1e-13));
+  }
+  // dA[i,0] = sum_j 1 . B[j]^T
+  const auto b_sum = add(add(matrix_at(b, {0}), matrix_at(b, {1})), matrix_at(b, {2}));
+  const auto want_da = matmul(ones<double>({3, 5}), transpose(b_sum, 0, 1));
+  REQUIRE(a.grad().shape() == Shape{2, 1, 3, 4});
+  for (long i = 0; i < 2; ++i) {
+    CHECK(xt::allclose(matrix_at(a.grad(), {i, 0}).data(), want_da.data(), 1e-13, 1e-13));
+  }
+  // 1-D operands: the promoted axis is dropped again.
+  CHECK(matmul(ones<double>({4}), ones<double>({2, 3, 4, 5})).shape() == Shape{2, 3, 5});
+  CHECK(matmul(ones<double>({2, 3, 5, 4}), ones<double>({4})).data() ==
+        xt::xarray<double>(xt::ones<double>({2, 3, 5}) * 4.0));
+  // A batch axis of extent 0 gives an empty result and zero gradients.
+  auto e = ones<double>({0, 2, 3, 4}, true);
+  auto f = ones<double>({2, 4, 5}, true);
+  auto ef = matmul(e, f);
+  CHECK(ef.shape() == Shape{0, 2, 3, 5});
+  ef.backward(zeros<double>({0, 2, 3, 5}));
+  CHECK(f.grad().data() == xt::zeros<double>({2, 4, 5}));
 }
 
 TEST_CASE("linalg: linear matches x . W^T + b by hand") {
@@ -215,14 +276,19 @@ TEST_CASE("linalg: bad inputs give ShapeError naming the op and both shapes") {
        [&] {
          matmul(z({2, 3, 4}), z({3, 4, 5}));
        },
-       "matmul: [2,3,4] x [3,4,5]: batch dimensions 2 and 3 differ"},
+       "matmul: [2,3,4] x [3,4,5]: batch dimensions [2] and [3] cannot be broadcast together"},
+      {"matmul 4-D batch",
+       [&] {
+         matmul(z({2, 3, 1, 4}), z({4, 1, 4, 2}));
+       },
+       "matmul: [2,3,1,4] x [4,1,4,2]: batch dimensions [2,3] and [4,1] cannot be broadcast"},
+      {"matmul 4-D inner",
+       [&] {
+         matmul(z({2, 3, 1, 4}), z({5, 2}));
+       },
+       "matmul: [2,3,1,4] x [5,2]: inner dimensions 4 and 5 differ"},
       {"matmul rank 0", [&] { matmul(z({}), z({3})); },
        "matmul: [] x [3]: operands must have rank"},
-      {"matmul rank 4",
-       [&] {
-         matmul(z({1, 2, 3, 4}), z({4, 2}));
-       },
-       "matmul: [1,2,3,4] x [4,2]: operands must have rank"},
       {"linear in_features",
        [&] {
          linear(z({4, 3}), z({5, 6}), z({5}));

@@ -44,8 +44,10 @@ std::vector<ActivationCase> activation_cases() {
        [](double v) { return 2 * v > 3 ? v : std::log1p(std::exp(2 * v)) / 2; }},
       {std::make_shared<nn::SoftplusD>(), "Softplus(beta=1, threshold=20)",
        [](double v) { return std::log1p(std::exp(v)); }},
-      {std::make_shared<nn::GELUD>(), "GELU(approximate='tanh')",
+      {std::make_shared<nn::GELUD>("tanh"), "GELU(approximate='tanh')",
        [k](double v) { return 0.5 * v * (1 + std::tanh(k * (v + 0.044715 * v * v * v))); }},
+      {std::make_shared<nn::GELUD>(), "GELU(approximate='none')",
+       [](double v) { return 0.5 * v * std::erfc(-v / std::sqrt(2.0)); }},
       {std::make_shared<nn::SiLUD>(), "SiLU()", [](double v) { return v * sigmoid_ref(v); }},
   };
 }
