@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/attention.hpp"
 #include "axon/autograd/ops/elementwise.hpp"
 #include "axon/autograd/ops/linalg.hpp"
 #include "axon/autograd/ops/reductions.hpp"
@@ -36,6 +37,17 @@ BasicTensor<T> attention(const BasicTensor<T>& q, const BasicTensor<T>& k, const
                          const BasicTensor<T>& mask, bool causal, double dropout,
                          autograd::Generator& gen, BasicTensor<T>* weights) {
   using Tensor = BasicTensor<T>;
+  if (!weights && !mask.defined()) {
+    // The fused op: one forward, and a backward that keeps only the attention weights. With a
+    // mask the recorded ops below run instead: a query whose keys are all blocked gets zero
+    // weights there, where the fused op refuses such a row.
+    return autograd::scaled_dot_product_attention(q, k, v,
+                                                  autograd::AttentionOptions<T>()
+                                                      .is_causal(causal)
+                                                      .dropout_p(dropout)
+                                                      .generator(&gen));
+  }
+  // need_weights or a mask: the same map from recorded ops (P can be returned).
   const std::size_t L = q.shape()[1], S = k.shape()[1];
   // q is scaled before the product, as PyTorch does (the same rounding as its reference path).
   const T scale = T(1) / std::sqrt(static_cast<T>(q.shape()[2]));

@@ -21,7 +21,7 @@ namespace axon::nn {
 /// The feed-forward block's nonlinearity.
 enum class TransformerActivation {
   relu,  ///< max(x, 0) (PyTorch's default)
-  gelu   ///< GELU, tanh approximation (autograd::gelu; PyTorch's gelu with approximate='tanh')
+  gelu   ///< GELU, the exact erf form (autograd::gelu; PyTorch's activation="gelu")
 };
 
 /// Options of TransformerEncoderLayer, PyTorch's names and defaults:

@@ -6,14 +6,13 @@ sum(y * r) (+ sum(weights * rw) when MultiheadAttention returns its weights) wit
 inputs and every parameter. Parameters are listed by their state-dict names, so the test loads
 them by name (load_state_dict), as a PyTorch checkpoint would be.
 
-GELU cases use PyTorch's tanh approximation (F.gelu(x, approximate='tanh')), the GELU axon has.
+GELU cases use PyTorch's activation="gelu" (the exact erf form), as TransformerActivation::gelu.
 
 Regenerate (needs torch; run from the repository root):
     /usr/bin/python3 scripts/golden_transformer.py > tests/nn/golden_transformer.hpp
 """
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from golden_header import emit, out, print_header
 
@@ -137,24 +136,20 @@ def encoder_case(case, module, T, N, E, batch_first, kpm=False, src_mask=False):
     emit_params(module, case)
 
 
-def gelu_tanh(x):
-    return F.gelu(x, approximate="tanh")
-
-
 # Post-norm, ReLU, [T, N, E], key padding mask.
 encoder_case("enc_post_relu",
              torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0),
              T=5, N=3, E=8, batch_first=False, kpm=True)
-# Pre-norm, GELU (tanh), [N, T, E], boolean src_mask.
+# Pre-norm, GELU, [N, T, E], boolean src_mask.
 encoder_case("enc_pre_gelu",
              torch.nn.TransformerEncoderLayer(8, 4, dim_feedforward=12, dropout=0.0,
-                                              activation=gelu_tanh, batch_first=True,
+                                              activation="gelu", batch_first=True,
                                               norm_first=True),
              T=4, N=2, E=8, batch_first=True, src_mask=True)
 # Post-norm, GELU, [T, N, E], both masks.
 encoder_case("enc_post_gelu",
              torch.nn.TransformerEncoderLayer(6, 2, dim_feedforward=10, dropout=0.0,
-                                              activation=gelu_tanh),
+                                              activation="gelu"),
              T=4, N=2, E=6, batch_first=False, kpm=True, src_mask=True)
 # Pre-norm, ReLU, [N, T, E], no mask.
 encoder_case("enc_pre_relu",
