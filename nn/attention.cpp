@@ -41,11 +41,9 @@ BasicTensor<T> attention(const BasicTensor<T>& q, const BasicTensor<T>& k, const
     // The fused op: one forward, and a backward that keeps only the attention weights. With a
     // mask the recorded ops below run instead: a query whose keys are all blocked gets zero
     // weights there, where the fused op refuses such a row.
-    return autograd::scaled_dot_product_attention(q, k, v,
-                                                  autograd::AttentionOptions<T>()
-                                                      .is_causal(causal)
-                                                      .dropout_p(dropout)
-                                                      .generator(&gen));
+    return autograd::scaled_dot_product_attention(
+        q, k, v,
+        autograd::AttentionOptions<T>().is_causal(causal).dropout_p(dropout).generator(&gen));
   }
   // need_weights or a mask: the same map from recorded ops (P can be returned).
   const std::size_t L = q.shape()[1], S = k.shape()[1];
