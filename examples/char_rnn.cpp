@@ -21,47 +21,13 @@
 #include "axon/nn/rnn.hpp"
 #include "axon/optim/adam.hpp"
 #include "axon/train/fit.hpp"
+#include "examples/char_text.hpp"
 #include "examples/common.hpp"
 
 using namespace axon;
 using autograd::Tensor;
 
-/// [B, T] character indices (as floats) -> one-hot [B, T, vocab], a constant input.
-Tensor one_hot(const Tensor& indices, std::size_t vocab) {
-  Tensor x = autograd::zeros<float>({indices.shape()[0], indices.shape()[1], vocab});
-  for (std::size_t k = 0; k < indices.numel(); ++k) {
-    x.data_ptr()[k * vocab + static_cast<std::size_t>(indices.data_ptr()[k])] = 1.0f;
-  }
-  return x;
-}
-
-/// One-hot -> LSTM -> Linear: logits of the next character at every position.
-class CharLSTM : public nn::Module {
- public:
-  CharLSTM(std::size_t vocab, std::size_t hidden, autograd::Generator& gen)
-      : vocab_(vocab),
-        lstm_(register_module("lstm", std::make_shared<nn::LSTM>(
-                                          nn::LSTMOptions(vocab, hidden).batch_first(true), gen))),
-        fc_(register_module("fc",
-                            std::make_shared<nn::Linear>(nn::LinearOptions(hidden, vocab), gen))) {}
-
-  /// [B, T] indices -> logits [B*T, vocab] (rows in the order of datasets::target_indices).
-  Tensor forward(const Tensor& indices) override {
-    nn::RecurrentState<float> state;
-    return step(indices, state);
-  }
-  /// The same from `state`, which is replaced by the final state (for sampling).
-  Tensor step(const Tensor& indices, nn::RecurrentState<float>& state) {
-    const auto r = lstm_->forward_with_state(one_hot(indices, vocab_), state);
-    state = {r.h_n, r.c_n};
-    return autograd::reshape(fc_->forward(r.output), {-1, static_cast<long>(vocab_)});
-  }
-
- private:
-  std::size_t vocab_;
-  std::shared_ptr<nn::LSTM> lstm_;
-  std::shared_ptr<nn::Linear> fc_;
-};
+using examples::CharLSTM;
 
 /// Continues `prompt` by `length` characters drawn from softmax(logits / temperature).
 std::string sample(CharLSTM& model, const datasets::CharVocab& vocab, const std::string& prompt,
@@ -103,26 +69,11 @@ int main(int argc, char** argv) try {
   examples::parse(app, argc, argv, args);
   const std::size_t seq_len = 64, hidden = 128;
 
-  const std::string text = datasets::read_text_file(path);
-  // The held-out last 10% must hold one window of seq_len + 1 characters.
-  if (text.size() / 10 < seq_len + 1) {
-    throw ValueError("char_rnn: " + path + ": " + std::to_string(text.size()) +
-                     " bytes; at least " + std::to_string(10 * (seq_len + 1)) +
-                     " are needed, so that the held-out last 10% holds one window of " +
-                     std::to_string(seq_len + 1));
-  }
-  const datasets::CharVocab vocab(text);
-  const std::size_t split = text.size() - text.size() / 10;  // the last 10% is held out
-  const std::string train_text = text.substr(0, split), val_text = text.substr(split);
-  const double unigram = datasets::unigram_cross_entropy(text);
-  std::printf("%s: %zu characters, %zu distinct; unigram entropy %.4f nats/char\n", path.c_str(),
-              text.size(), vocab.size(), unigram);
-
-  datasets::DataLoader train_loader(
-      datasets::text_sequences(train_text, vocab, seq_len),
-      datasets::DataLoaderOptions(args.batch_size).shuffle(true).seed(args.seed));
-  datasets::DataLoader val_loader(datasets::text_sequences(val_text, vocab, seq_len),
-                                  datasets::DataLoaderOptions(256));
+  examples::CharText data("char_rnn", path, seq_len, args.batch_size, args.seed);
+  const datasets::CharVocab& vocab = data.vocab;
+  const double unigram = data.unigram;
+  datasets::DataLoader& train_loader = data.train;
+  datasets::DataLoader& val_loader = data.val;
   const train::LossFunction loss = [](const Tensor& logits, const datasets::Batch& batch) {
     return nn::cross_entropy(logits, datasets::target_indices(batch));  // mean nats per char
   };
@@ -141,7 +92,7 @@ int main(int argc, char** argv) try {
   std::printf("held-out loss %.4f nats/char (unigram %.4f); %.1f s\n", val_loss, unigram, seconds);
 
   autograd::Generator sampler(args.seed);
-  const std::string generated = sample(model, vocab, val_text.substr(0, 16), 300, sampler);
+  const std::string generated = sample(model, vocab, data.prompt, 300, sampler);
   std::printf("--- sample ---\n%s\n--------------\n", generated.c_str());
 
   examples::save_parameters(args, model);
