@@ -8,11 +8,11 @@
 #include <memory>
 #include <string>
 
+#include "axon/autograd/error.hpp"
 #include "axon/autograd/ops/shape.hpp"
 #include "axon/datasets/dataloader.hpp"
 #include "axon/datasets/text.hpp"
 #include "axon/nn/linear.hpp"
-#include "axon/autograd/error.hpp"
 #include "axon/nn/rnn.hpp"
 
 namespace axon::examples {
@@ -25,11 +25,10 @@ struct CharText {
   /// one window of seq_len + 1 characters. Prints one line about the text.
   CharText(const std::string& example, const std::string& path, std::size_t seq_len,
            std::size_t batch_size, std::uint64_t seed)
-      : CharText(example, path, datasets::read_text_file(path), seq_len, batch_size,
-                 seed) {}
+      : CharText(example, path, datasets::read_text_file(path), seq_len, batch_size, seed) {}
 
   datasets::CharVocab vocab;   ///< the bytes of the text
-  double unigram = 0;                ///< unigram entropy of the whole text, nats per character
+  double unigram = 0;          ///< unigram entropy of the whole text, nats per character
   datasets::DataLoader train;  ///< windows of the first 90%, shuffled with the seed
   datasets::DataLoader val;    ///< windows of the last 10%, in order, batches of 256
   std::string prompt;          ///< the first 16 held-out characters (to start a sample)
@@ -44,8 +43,8 @@ struct CharText {
         val(datasets::text_sequences(text.substr(split(text)), vocab, seq_len),
             datasets::DataLoaderOptions(256)),
         prompt(text.substr(split(text), 16)) {
-    std::printf("%s: %zu characters, %zu distinct; unigram entropy %.4f nats/char\n",
-                path.c_str(), text.size(), vocab.size(), unigram);
+    std::printf("%s: %zu characters, %zu distinct; unigram entropy %.4f nats/char\n", path.c_str(),
+                text.size(), vocab.size(), unigram);
   }
   static std::size_t split(const std::string& text) { return text.size() - text.size() / 10; }
   /// The text itself once it is long enough for a held-out window.
@@ -53,9 +52,9 @@ struct CharText {
                                     const std::string& text, std::size_t seq_len) {
     if (text.size() / 10 < seq_len + 1) {
       throw ValueError(example + ": " + path + ": " + std::to_string(text.size()) +
-                             " bytes; at least " + std::to_string(10 * (seq_len + 1)) +
-                             " are needed, so that the held-out last 10% holds one window of " +
-                             std::to_string(seq_len + 1));
+                       " bytes; at least " + std::to_string(10 * (seq_len + 1)) +
+                       " are needed, so that the held-out last 10% holds one window of " +
+                       std::to_string(seq_len + 1));
     }
     return text;
   }
@@ -63,8 +62,7 @@ struct CharText {
 
 /// [B, T] character indices (as floats) -> one-hot [B, T, vocab], a constant input.
 inline autograd::Tensor one_hot(const autograd::Tensor& indices, std::size_t vocab) {
-  autograd::Tensor x =
-      autograd::zeros<float>({indices.shape()[0], indices.shape()[1], vocab});
+  autograd::Tensor x = autograd::zeros<float>({indices.shape()[0], indices.shape()[1], vocab});
   for (std::size_t k = 0; k < indices.numel(); ++k) {
     x.data_ptr()[k * vocab + static_cast<std::size_t>(indices.data_ptr()[k])] = 1.0f;
   }
@@ -78,10 +76,9 @@ class CharLSTM : public nn::Module {
   CharLSTM(std::size_t vocab, std::size_t hidden, autograd::Generator& gen)
       : vocab_(vocab),
         lstm_(register_module("lstm", std::make_shared<nn::LSTM>(
-                                          nn::LSTMOptions(vocab, hidden).batch_first(true),
-                                          gen))),
-        fc_(register_module("fc", std::make_shared<nn::Linear>(
-                                      nn::LinearOptions(hidden, vocab), gen))) {}
+                                          nn::LSTMOptions(vocab, hidden).batch_first(true), gen))),
+        fc_(register_module("fc",
+                            std::make_shared<nn::Linear>(nn::LinearOptions(hidden, vocab), gen))) {}
 
   /// [B, T] indices -> logits [B*T, vocab] (rows in the order of datasets::target_indices).
   autograd::Tensor forward(const autograd::Tensor& indices) override {
@@ -89,8 +86,7 @@ class CharLSTM : public nn::Module {
     return step(indices, state);
   }
   /// The same from `state`, which is replaced by the final state (for sampling).
-  autograd::Tensor step(const autograd::Tensor& indices,
-                              nn::RecurrentState<float>& state) {
+  autograd::Tensor step(const autograd::Tensor& indices, nn::RecurrentState<float>& state) {
     const auto r = lstm_->forward_with_state(one_hot(indices, vocab_), state);
     state = {r.h_n, r.c_n};
     return autograd::reshape(fc_->forward(r.output), {-1, static_cast<long>(vocab_)});
