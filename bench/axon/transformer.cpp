@@ -2,18 +2,13 @@
 // transformer: one pass over 1,024 synthetic token sequences of a 2-layer Transformer encoder
 // classifier (bench/transformer.hpp), trained batch-parallel as train::fit does (ShardedStep,
 // Adam, softmax cross-entropy).
-#include <memory>
-
-#include "axon/autograd/ops/reductions.hpp"
 #include "axon/datasets/dataloader.hpp"
 #include "axon/datasets/dataset.hpp"
-#include "axon/nn/embedding.hpp"
-#include "axon/nn/linear.hpp"
 #include "axon/nn/losses.hpp"
-#include "axon/nn/positional.hpp"
-#include "axon/nn/transformer.hpp"
 #include "axon/optim/adam.hpp"
 #include "axon/train/parallel.hpp"
+
+#include "transformer_model.hpp"
 
 #include "../harness.hpp"
 #include "../transformer.hpp"
@@ -23,47 +18,13 @@ namespace {
 
 using namespace axon;
 namespace tf = transformer;
-
-/// Tokens [B, T] -> Embedding + sinusoidal positions -> encoder [B, T, E] -> mean over T ->
-/// Linear: logits [B, classes].
-class TokenClassifier : public nn::Module {
- public:
-  explicit TokenClassifier(autograd::Generator& gen)
-      : embed_(register_module("embed", std::make_shared<nn::Embedding>(
-                                            nn::EmbeddingOptions(tf::kVocab, tf::kModel), gen))),
-        pos_(register_module("pos", std::make_shared<nn::SinusoidalPositionalEncoding>(
-                                        nn::PositionalEncodingOptions(tf::kModel, tf::kSeq)
-                                            .batch_first(true)))),
-        encoder_(register_module(
-            "encoder",
-            std::make_shared<nn::TransformerEncoder>(
-                nn::TransformerEncoderOptions(
-                    nn::TransformerEncoderLayerOptions(tf::kModel, tf::kHeads)
-                        .dim_feedforward(tf::kFeedForward)
-                        .dropout(0.0)
-                        .batch_first(true),
-                    tf::kLayers),
-                gen))),
-        fc_(register_module("fc", std::make_shared<nn::Linear>(
-                                      nn::LinearOptions(tf::kModel, tf::kClasses), gen))) {}
-
-  autograd::Tensor forward(const autograd::Tensor& tokens) override {
-    const autograd::Tensor h = encoder_->forward(pos_->forward(embed_->forward(tokens)));
-    return fc_->forward(autograd::mean(h, {1}));
-  }
-
- private:
-  std::shared_ptr<nn::Embedding> embed_;
-  std::shared_ptr<nn::SinusoidalPositionalEncoding> pos_;
-  std::shared_ptr<nn::TransformerEncoder> encoder_;
-  std::shared_ptr<nn::Linear> fc_;
-};
+using axon_side::TokenClassifier;
 
 Result run(const Options& opt) {
   train::set_num_threads(static_cast<std::size_t>(opt.threads));
   tf::Data raw = tf::make_data(tf::kSequences);
-  const auto data = datasets::Dataset::classification(
-      std::move(raw.tokens), {tf::kSeq}, std::move(raw.labels), tf::kClasses);
+  const auto data = datasets::Dataset::classification(std::move(raw.tokens), {tf::kSeq},
+                                                      std::move(raw.labels), tf::kClasses);
   const std::size_t batch = batch_or(opt, tf::kBatch);
   // Shards of 8: four per batch of 32, so both cores stay busy through the step.
   const std::size_t shard_size = opt.shard_size ? opt.shard_size : 8;
@@ -83,8 +44,8 @@ Result run(const Options& opt) {
     }
   };
   const auto times = repeat(0, opt.reps ? opt.reps : 3, pass);
-  Result r = training_result(static_cast<int>(train::workers()), data.size(), times,
-                             tf::kFlopsPerSample);
+  Result r =
+      training_result(static_cast<int>(train::workers()), data.size(), times, tf::kFlopsPerSample);
   r.metrics.emplace_back("batch", static_cast<double>(batch));
   r.metrics.emplace_back("shard_size", static_cast<double>(shard_size));
   return r;

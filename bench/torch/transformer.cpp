@@ -27,8 +27,8 @@ struct TokenClassifierImpl : torch::nn::Module {
                            tf::kLayers)))),
         fc(register_module("fc", torch::nn::Linear(tf::kModel, tf::kClasses))) {
     // pe[t, 2i] = sin(t / 10000^(2i/D)), pe[t, 2i+1] = cos(...), as axon's positional encoding.
-    auto table = torch::zeros({static_cast<std::int64_t>(tf::kSeq),
-                               static_cast<std::int64_t>(tf::kModel)});
+    auto table =
+        torch::zeros({static_cast<std::int64_t>(tf::kSeq), static_cast<std::int64_t>(tf::kModel)});
     auto a = table.accessor<float, 2>();
     for (std::size_t t = 0; t < tf::kSeq; ++t) {
       for (std::size_t i = 0; i < tf::kModel; i += 2) {
@@ -57,9 +57,9 @@ Result run(const Options& opt) {
   torch::manual_seed(0);
   tf::Data raw = tf::make_data(tf::kSequences);
   const auto n = static_cast<std::int64_t>(tf::kSequences);
-  const auto tokens = torch::from_blob(raw.tokens.data(), {n, static_cast<std::int64_t>(tf::kSeq)},
-                                       torch::kUInt8)
-                          .to(torch::kLong);
+  const auto tokens =
+      torch::from_blob(raw.tokens.data(), {n, static_cast<std::int64_t>(tf::kSeq)}, torch::kUInt8)
+          .to(torch::kLong);
   const auto labels =
       torch::from_blob(raw.labels.data(), {n}, torch::kInt64).to(torch::kLong).clone();
 
