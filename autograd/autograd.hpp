@@ -2,6 +2,7 @@
 #pragma once
 
 /// Everything in the engine: tensors, the tape, every op family, operators and gradcheck.
+#include "axon/autograd/allocation.hpp"
 #include "axon/autograd/custom_op.hpp"
 #include "axon/autograd/error.hpp"
 #include "axon/autograd/functional.hpp"

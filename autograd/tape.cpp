@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "axon/autograd/tape.hpp"
 
+#include "axon/autograd/allocation.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -48,6 +50,7 @@ detail::HandleCount* take_count() {
 }  // namespace
 
 Tape::Tape() : id_(next_tape_id.fetch_add(1)), count_(take_count()) {
+  apply_allocation_policy();  // once per process, before the first recorded op
   count_->word.store(detail::HandleCount::tag(id_), std::memory_order_release);
 }
 

@@ -27,21 +27,21 @@ class TokenClassifier : public nn::Module {
   explicit TokenClassifier(autograd::Generator& gen)
       : embed_(register_module("embed", std::make_shared<nn::Embedding>(
                                             nn::EmbeddingOptions(tf::kVocab, tf::kModel), gen))),
-        pos_(register_module("pos", std::make_shared<nn::SinusoidalPositionalEncoding>(
-                                        nn::PositionalEncodingOptions(tf::kModel, tf::kSeq)
-                                            .batch_first(true)))),
-        encoder_(register_module(
-            "encoder",
-            std::make_shared<nn::TransformerEncoder>(
-                nn::TransformerEncoderOptions(
-                    nn::TransformerEncoderLayerOptions(tf::kModel, tf::kHeads)
-                        .dim_feedforward(tf::kFeedForward)
-                        .dropout(0.0)
-                        .batch_first(true),
-                    tf::kLayers),
-                gen))),
-        fc_(register_module("fc", std::make_shared<nn::Linear>(
-                                      nn::LinearOptions(tf::kModel, tf::kClasses), gen))) {}
+        pos_(register_module(
+            "pos", std::make_shared<nn::SinusoidalPositionalEncoding>(
+                       nn::PositionalEncodingOptions(tf::kModel, tf::kSeq).batch_first(true)))),
+        encoder_(register_module("encoder",
+                                 std::make_shared<nn::TransformerEncoder>(
+                                     nn::TransformerEncoderOptions(
+                                         nn::TransformerEncoderLayerOptions(tf::kModel, tf::kHeads)
+                                             .dim_feedforward(tf::kFeedForward)
+                                             .dropout(0.0)
+                                             .batch_first(true),
+                                         tf::kLayers),
+                                     gen))),
+        fc_(register_module(
+            "fc", std::make_shared<nn::Linear>(nn::LinearOptions(tf::kModel, tf::kClasses), gen))) {
+  }
 
   autograd::Tensor forward(const autograd::Tensor& tokens) override {
     const autograd::Tensor h = encoder_->forward(pos_->forward(embed_->forward(tokens)));
