@@ -25,10 +25,12 @@ namespace {
 using autograd::shape_str;
 
 /// Scaled dot-product attention on [B, L, D] queries, [B, S, D] keys and [B, S, Dv] values:
-/// softmax(q k^T / sqrt(D) + mask + causal) v -> [B, L, Dv]. `mask` is additive, [B or 1, L, S],
-/// or undefined; `causal` blocks keys j > i; in training (`dropout` > 0) the weights are dropped
-/// with probability `dropout` and the survivors scaled by 1 / (1 - dropout), masks drawn from
-/// `gen`. When `weights` is given it receives the (dropped-out) weights [B, L, S].
+/// softmax(q k^T / sqrt(D) + mask + causal) v -> [B, L, Dv]. Without a mask and weights (the
+/// fused op) the batch may be several leading axes ([N, H, L, D]), and the result keeps them.
+/// `mask` is additive, [B or 1, L, S], or undefined; `causal` blocks keys j > i; in training
+/// (`dropout` > 0) the weights are dropped with probability `dropout` and the survivors scaled by 1
+/// / (1 - dropout), masks drawn from `gen`. When `weights` is given it receives the (dropped-out)
+/// weights [B, L, S].
 ///
 /// Built from recorded ops (matmul, transpose, softmax, add, mul), so its backward and
 /// double-backward are theirs; this one function is the place a fused attention op replaces.
@@ -138,15 +140,16 @@ auto BasicMultiheadAttention<T>::forward(const Tensor& query, const Tensor& key,
   const auto w = autograd::split(*in_proj_weight_, {E, E, E}, 0);
   std::vector<Tensor> b(3);
   if (in_proj_bias_) b = autograd::split(*in_proj_bias_, {E, E, E}, 0);
-  // [L, N, E] -> [L, N*H, D] -> [N*H, L, D]; [N, L, E] -> [N, L, H, D] -> [N, H, L, D] -> ...
+  // [L, N, E] -> [L, N, H, D] -> [N, H, L, D]; [N, L, E] -> [N, L, H, D] -> [N, H, L, D]. The
+  // fused attention takes the 4-D heads as they are (shape ops copy, so each reshape avoided is
+  // a copy saved forward and backward); the recorded path below wants [N*H, L, D].
   const auto heads = [&](const Tensor& x, std::size_t len) {
-    if (!bf) return autograd::transpose(autograd::reshape(x, {len, N * H, D}), 0, 1);
-    return autograd::reshape(autograd::permute(autograd::reshape(x, {N, len, H, D}), {0, 2, 1, 3}),
-                             {N * H, len, D});
+    if (!bf) return autograd::permute(autograd::reshape(x, {len, N, H, D}), {1, 2, 0, 3});
+    return autograd::permute(autograd::reshape(x, {N, len, H, D}), {0, 2, 1, 3});
   };
-  const Tensor q = heads(autograd::linear(q_in, w[0], b[0]), L);
-  const Tensor k = heads(autograd::linear(k_in, w[1], b[1]), S);
-  const Tensor v = heads(autograd::linear(v_in, w[2], b[2]), S);
+  Tensor q = heads(autograd::linear(q_in, w[0], b[0]), L);
+  Tensor k = heads(autograd::linear(k_in, w[1], b[1]), S);
+  Tensor v = heads(autograd::linear(v_in, w[2], b[2]), S);
 
   // One additive mask [N*H or 1, L, S]: boolean entries block (-inf), additive ones add.
   const Tensor& kpm = args.key_padding_mask;
@@ -190,14 +193,19 @@ auto BasicMultiheadAttention<T>::forward(const Tensor& query, const Tensor& key,
   const double p = this->is_training() ? options_.dropout() : 0.0;
   autograd::Generator* scoped = autograd::scoped_generator();
   Tensor weights;
+  if (args.need_weights || mask.defined()) {
+    q = autograd::reshape(q, {N * H, L, D});
+    k = autograd::reshape(k, {N * H, S, D});
+    v = autograd::reshape(v, {N * H, S, D});
+  }
   Tensor out = attention(q, k, v, mask, args.is_causal, p, scoped ? *scoped : gen_,
                          args.need_weights ? &weights : nullptr);
-  // [N*H, L, D] -> [L, N*H, D] -> [L, N, E]; or -> [N, H, L, D] -> [N, L, H, D] -> [N, L, E]
+  if (out.dim() == 3) out = autograd::reshape(out, {N, H, L, D});
+  // [N, H, L, D] -> [L, N, H, D] -> [L, N, E]; or -> [N, L, H, D] -> [N, L, E]
   if (!bf) {
-    out = autograd::reshape(autograd::transpose(out, 0, 1), {L, N, E});
+    out = autograd::reshape(autograd::permute(out, {2, 0, 1, 3}), {L, N, E});
   } else {
-    out = autograd::reshape(autograd::permute(autograd::reshape(out, {N, H, L, D}), {0, 2, 1, 3}),
-                            {N, L, E});
+    out = autograd::reshape(autograd::permute(out, {0, 2, 1, 3}), {N, L, E});
   }
   out = (*out_proj_)(out);
   if (unbatched) out = autograd::squeeze(out, {batch_axis});
