@@ -42,8 +42,7 @@ auto BasicLossFunction<T>::operator()(const Tensors& outputs, const datasets::Ba
 }
 
 template <class T>
-BasicForwardResult<T> forward_with_loss(nn::BasicModule<T>& model,
-                                        const BasicLossFunction<T>& loss,
+BasicForwardResult<T> forward_with_loss(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                                         const datasets::Batch& batch, const char* who) {
   BasicForwardResult<T> result;
   if (batch.extra_inputs.empty() && !loss.takes_outputs()) {

@@ -44,10 +44,10 @@ class BasicLossFunction {
   BasicLossFunction(std::nullptr_t) {}  // NOLINT: implicit, as std::function's
   /// A loss of either form (see the class comment); an empty std::function gives no loss.
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, BasicLossFunction> &&
-             (std::is_invocable_r_v<Tensor, F&, const Tensor&, const datasets::Batch&> ||
-              std::is_invocable_r_v<Tensor, F&, const Tensors&, const datasets::Batch&>))
-  BasicLossFunction(F f) {  // NOLINT: implicit, so that a lambda is a loss
+  requires(!std::is_same_v<std::remove_cvref_t<F>, BasicLossFunction> &&
+           (std::is_invocable_r_v<Tensor, F&, const Tensor&, const datasets::Batch&> ||
+            std::is_invocable_r_v<Tensor, F&, const Tensors&, const datasets::Batch&>))
+      BasicLossFunction(F f) {  // NOLINT: implicit, so that a lambda is a loss
     if constexpr (std::is_invocable_r_v<Tensor, F&, const Tensor&, const datasets::Batch&>) {
       of_output_ = OfOutput(std::move(f));
     } else {
@@ -90,8 +90,7 @@ using ForwardResult = BasicForwardResult<float>;  ///< float32 elements
 /// `model({batch.inputs, batch.extra_inputs...})`. ValueError (naming `who`, the model and the
 /// count) when the model returns no output.
 template <class T>
-BasicForwardResult<T> forward_with_loss(nn::BasicModule<T>& model,
-                                        const BasicLossFunction<T>& loss,
+BasicForwardResult<T> forward_with_loss(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                                         const datasets::Batch& batch, const char* who);
 
 }  // namespace axon::train

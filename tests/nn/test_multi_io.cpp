@@ -132,8 +132,7 @@ TEST_CASE("nn multi-io: a module of three outputs; gradients reach every input")
   REQUIRE(x.grad().defined());
   CHECK(xt::amax(xt::abs(x.grad().data()))() > 0.0f);
   // Asked for one tensor, a module of three outputs says so.
-  CHECK_THROWS_WITH_AS(m(x), doctest::Contains("ThreeOut: forward returned 3 outputs"),
-                       ValueError);
+  CHECK_THROWS_WITH_AS(m(x), doctest::Contains("ThreeOut: forward returned 3 outputs"), ValueError);
 }
 
 TEST_CASE("nn multi-io: the errors of the defaults name the module and the counts") {
@@ -228,8 +227,9 @@ TEST_CASE("nn multi-io: hooks of both forms on many-tensor and one-tensor calls"
   CHECK(calls == 1);
   // Returning two outputs for a one-tensor call is an error naming the module.
   many.remove();
-  auto two = fc.register_forward_hook(
-      [](nn::Module&, const Tensors&, const Tensors& o) { return Tensors{o[0], o[0]}; });
+  auto two = fc.register_forward_hook([](nn::Module&, const Tensors&, const Tensors& o) {
+    return Tensors{o[0], o[0]};
+  });
   CHECK_THROWS_WITH_AS(fc(x), doctest::Contains("Linear: a forward hook turned the one output"),
                        ValueError);
   two.remove();
@@ -242,7 +242,8 @@ TEST_CASE("fit: a loss of several outputs, extra inputs from a transform, metric
   optim::Adam adam(model.parameters(), optim::AdamOptions(2e-2));
   datasets::DataLoader loader(toy_data(192, 7), datasets::DataLoaderOptions(64).shuffle(true));
   // A mask input that keeps every feature: the batch carries {inputs, mask}.
-  loader.transform([](datasets::Batch& b) { b.extra_inputs.push_back(ones<float>(b.inputs.shape())); });
+  loader.transform(
+      [](datasets::Batch& b) { b.extra_inputs.push_back(ones<float>(b.inputs.shape())); });
   std::ostringstream quiet;
   const train::History h =
       train::fit(model, adam, penalised_loss(), loader,
@@ -262,7 +263,8 @@ TEST_CASE("fit: a loss of several outputs, extra inputs from a transform, metric
   std::size_t right = 0;
   for (std::size_t i = 0; i < 192; ++i) {
     const float* row = outs[0].data_ptr() + 3 * i;
-    const std::size_t best = row[1] > row[0] ? (row[2] > row[1] ? 2 : 1) : (row[2] > row[0] ? 2 : 0);
+    const std::size_t best =
+        row[1] > row[0] ? (row[2] > row[1] ? 2 : 1) : (row[2] > row[0] ? 2 : 0);
     right += best == labels[order[i]];
   }
   CHECK(logs.at("accuracy") == doctest::Approx(static_cast<double>(right) / 192.0));
@@ -271,13 +273,14 @@ TEST_CASE("fit: a loss of several outputs, extra inputs from a transform, metric
   CHECK_THROWS_WITH_AS(train::predict(model, loader), doctest::Contains("ThreeOut returned 3"),
                        ValueError);
   // The one-tensor path of fit (parallel(false)) takes the same loss.
-  const train::History one_tape = train::fit(
-      model, adam, penalised_loss(), loader, train::FitOptions().parallel(false).out(quiet));
+  const train::History one_tape = train::fit(model, adam, penalised_loss(), loader,
+                                             train::FitOptions().parallel(false).out(quiet));
   CHECK(one_tape["loss"].front() < loss.front());
 }
 
-TEST_CASE("ShardedStep: several inputs and outputs, noise from the shard's stream, bitwise at 1 "
-          "and 2 threads") {
+TEST_CASE(
+    "ShardedStep: several inputs and outputs, noise from the shard's stream, bitwise at 1 "
+    "and 2 threads") {
   auto run = [](std::size_t threads) {
     return in_arena(threads, [] {
       Generator gen(8);
