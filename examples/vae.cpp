@@ -91,9 +91,7 @@ int main(int argc, char** argv) try {
   args.data = datasets::kFashionMnistDir;
   std::size_t latent = 16, hidden = 256, train_samples = 0;
   CLI::App app("A variational autoencoder on Fashion-MNIST: a model of three outputs", "vae");
-  examples::add_flags(app, args,
-                      examples::kEpochs | examples::kBatchSize | examples::kThreads |
-                          examples::kSeed | examples::kData | examples::kSave);
+  examples::add_flags(app, args, examples::kAllFlags);
   examples::add_integer(app, "--latent", latent, "N", "latent units", 1, 4096);
   examples::add_integer(app, "--hidden", hidden, "N", "hidden units of encoder and decoder", 1,
                         65536);
@@ -128,21 +126,21 @@ int main(int argc, char** argv) try {
 
   const double initial = train::evaluate(model, elbo_loss, test_loader).at("loss");
   examples::Stopwatch clock;
-  const train::History history =
-      train::fit(model, optimizer, elbo_loss, train_loader,
-                 examples::with_checkpoints(
-                     args, train::FitOptions().epochs(args.epochs).seed(args.seed)));
+  const train::History history = train::fit(
+      model, optimizer, elbo_loss, train_loader,
+      examples::with_checkpoints(args, train::FitOptions().epochs(args.epochs).seed(args.seed)));
   const double seconds = clock.seconds();
   const auto& losses = history["loss"];
   const double test = train::evaluate(model, elbo_loss, test_loader).at("loss");
-  const double recon = train::evaluate(model, train::LossFunction(reconstruction), test_loader)
-                           .at("loss");
+  const double recon =
+      train::evaluate(model, train::LossFunction(reconstruction), test_loader).at("loss");
   const double kl =
       train::evaluate(model, train::LossFunction(kl_divergence), test_loader).at("loss");
   const double rate = examples::samples_per_second(args, train_loader.dataset().size(), seconds);
-  std::printf("test -ELBO %.2f nats per image (reconstruction %.2f, KL %.2f; %.2f untrained); "
-              "%.1f s, %.0f samples/s with %zu threads\n",
-              test, recon, kl, initial, seconds, rate, train::workers());
+  std::printf(
+      "test -ELBO %.2f nats per image (reconstruction %.2f, KL %.2f; %.2f untrained); "
+      "%.1f s, %.0f samples/s with %zu threads\n",
+      test, recon, kl, initial, seconds, rate, train::workers());
   examples::save_parameters(args, model);
   examples::print_result("vae", {{"epochs", args.epochs},
                                  {"latent", latent},
