@@ -45,8 +45,8 @@ template <class T>
 BasicForwardResult<T> forward_with_loss(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                                         const datasets::Batch& batch, const char* who) {
   BasicForwardResult<T> result;
-  if (batch.extra_inputs.empty() && !loss.takes_outputs()) {
-    // One input, one output: the one-tensor call, as before there were two forms.
+  if (batch.extra_inputs.empty() && loss && !loss.takes_outputs()) {
+    // One input and a loss of one output: the one-tensor call, as before there were two forms.
     result.outputs.push_back(model(as_model_type<T>(batch.inputs)));
     if (loss) result.loss = loss(result.outputs[0], batch);
     return result;

@@ -269,6 +269,12 @@ TEST_CASE("fit: a loss of several outputs, extra inputs from a transform, metric
   }
   CHECK(logs.at("accuracy") == doctest::Approx(static_cast<double>(right) / 192.0));
   CHECK(logs.at("accuracy") > 0.8);
+  // Without extra inputs, predict_outputs and a metrics-only evaluate still get every output.
+  datasets::DataLoader plain(toy_data(192, 7), datasets::DataLoaderOptions(64));
+  const std::vector<Tensor> plain_outs = train::predict_outputs(model, plain);
+  REQUIRE(plain_outs.size() == 3);
+  CHECK(plain_outs[2].shape() == Shape{192, 8});
+  CHECK(train::evaluate(model, {}, plain, {"accuracy"}).at("accuracy") > 0.8);
   // predict() of a model of three outputs points to predict_outputs.
   CHECK_THROWS_WITH_AS(train::predict(model, loader), doctest::Contains("ThreeOut returned 3"),
                        ValueError);
