@@ -88,8 +88,8 @@ using ForwardResult = BasicForwardResult<float>;  ///< float32 elements
 /// then `loss` when it is not empty. The one-tensor call `model(batch.inputs)` is used when the
 /// batch carries no extra_inputs and the loss takes one output; otherwise (and without a loss:
 /// predict_outputs, evaluate of metrics only) the many-tensor call
-/// `model({batch.inputs, batch.extra_inputs...})`, which gives every output. ValueError (naming `who`, the model and the
-/// count) when the model returns no output.
+/// `model({batch.inputs, batch.extra_inputs...})`, which gives every output. ValueError (naming
+/// `who`, the model and the count) when the model returns no output.
 template <class T>
 BasicForwardResult<T> forward_with_loss(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                                         const datasets::Batch& batch, const char* who);
