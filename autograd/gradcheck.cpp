@@ -103,7 +103,7 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<TensorD>
     }
     for (std::size_t k = 0; k < xs.size(); ++k) {
       if (!xs[k].requires_grad()) continue;
-      double* p = xs[k].data_ptr();
+      double* p = xs[k].mutable_data_ptr();
       for (std::size_t i = 0; i < xs[k].numel(); ++i) {
         const double saved = p[i];
         p[i] = saved + eps;
@@ -138,7 +138,7 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<TensorD>
     const auto grads = analytic(f, xs, u);
     for (std::size_t k = 0; k < xs.size(); ++k) {
       if (!xs[k].requires_grad()) continue;
-      double* x = xs[k].data_ptr();
+      double* x = xs[k].mutable_data_ptr();
       const std::size_t n = xs[k].numel();
       if (n == 0) continue;
       // Direction v: compare <grad, v> with the directional difference.

@@ -9,10 +9,13 @@
 
 namespace axon::autograd {
 
+namespace detail {
+std::atomic<bool> anomaly_flag{false};
+}  // namespace detail
+
 namespace {
 
 std::atomic<std::uint64_t> next_tape_id{1};
-std::atomic<bool> anomaly_flag{false};
 
 thread_local Tape* scoped_tape = nullptr;
 thread_local bool recording = true;
@@ -176,10 +179,7 @@ EnableGradGuard::~EnableGradGuard() {
 }
 
 void set_anomaly_enabled(bool enabled) {
-  anomaly_flag.store(enabled);
-}
-bool anomaly_enabled() {
-  return anomaly_flag.load(std::memory_order_relaxed);
+  detail::anomaly_flag.store(enabled);
 }
 
 AnomalyGuard::AnomalyGuard() : previous_(anomaly_enabled()) {

@@ -229,8 +229,14 @@ class EnableGradGuard {
 /// value and that message also names the first op whose forward produced a NaN or Inf (the
 /// origin a user hunting a NaN wants; see Tape::first_nonfinite_forward).
 void set_anomaly_enabled(bool enabled);
-/// Whether anomaly mode is on.
-bool anomaly_enabled();
+namespace detail {
+/// The anomaly-mode switch (tape.cpp); read through anomaly_enabled().
+extern std::atomic<bool> anomaly_flag;
+}  // namespace detail
+/// Whether anomaly mode is on (inline: every recorded op and every gradient asks).
+inline bool anomaly_enabled() {
+  return detail::anomaly_flag.load(std::memory_order_relaxed);
+}
 
 /// Turns anomaly mode on for the guard's lifetime.
 class AnomalyGuard {

@@ -12,7 +12,7 @@ namespace axon::autograd {
 template <class T>
 BasicTensor<T>::BasicTensor(xt::xarray<T> value, bool requires_grad)
     : impl_(std::make_shared<Impl>()) {
-  impl_->value = std::move(value);
+  impl_->value = std::move(value);  // cheaper than moving it in through a constructor
   impl_->requires_grad = requires_grad;
 }
 
@@ -185,6 +185,11 @@ void accumulate_grad(TensorImpl<T>& impl, xt::xarray<T>&& g) {
       }
     }
   }
+  if (impl.graph_id != 0 && !impl.has_grad) {  // the common case inline: an op's first gradient
+    impl.grad = std::move(g);
+    impl.has_grad = true;
+    return;
+  }
   if (impl.graph_id == 0 && impl.hooks) detail::run_hooks(impl, g);
   detail::add_into_grad(impl, std::move(g));
 }
@@ -238,6 +243,22 @@ void throw_stale_input(const char* op, std::size_t input) {
   throw GraphError(std::string(op) + ": input " + std::to_string(input) +
                    " belongs to a graph that was already released by backward(); detach() it "
                    "(e.g. a recurrent state carried across batches) or use retain_graph=true");
+}
+void throw_modified_input(const char* op, std::size_t input, const Shape& shape,
+                          std::uint32_t saved, std::uint32_t now) {
+  throw GraphError("backward of " + std::string(op) + ": input " + std::to_string(input) +
+                   " (a tensor of shape " + shape_str(shape) +
+                   ") was written in place (mutable_data()) after the op used it: it is at "
+                   "version " +
+                   std::to_string(now) + ", the op saw version " + std::to_string(saved) +
+                   "; write into a copy (detach()) instead, or before the op runs");
+}
+void throw_modified_output(const char* op, const Shape& shape, std::uint32_t now) {
+  throw GraphError(
+      "backward of " + std::string(op) + ": its result (a tensor of shape " + shape_str(shape) +
+      ") was written in place (mutable_data()) since the op made "
+      "it: it is at version " +
+      std::to_string(now) + ", the op saw version 0; write into a copy (detach()) instead");
 }
 template <class T>
 void run_hooks(const TensorImpl<T>& impl, xt::xarray<T>& g) {

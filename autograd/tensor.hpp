@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -55,6 +56,10 @@ struct TensorImpl {
   /// Holds values read from a gradient (grad(), and ops of such values run while recording
   /// with no input requiring a gradient): a recorded op refuses it (see make_result).
   bool from_grad = false;
+  /// Counts in-place writes through BasicTensor::mutable_data()/mutable_data_ptr(): a recorded
+  /// op notes the versions of its inputs and backward() refuses values written since
+  /// (detail::SavedVersions).
+  std::uint32_t version = 0;
   /// retain_grad() and register_hook() state; null for almost every tensor.
   std::shared_ptr<GradHooks<T>> hooks;
 };
@@ -108,14 +113,23 @@ class BasicTensor {
   /// Number of elements.
   std::size_t numel() const { return impl().value.size(); }
 
-  /// The values (contiguous, row-major). Writing to them is not recorded.
-  xt::xarray<T>& data() { return impl().value; }
-  /// The values, read-only.
+  /// The values (contiguous, row-major), read-only. Write through mutable_data().
   const xt::xarray<T>& data() const { return impl().value; }
-  /// Pointer to the first value.
-  T* data_ptr() { return impl().value.data(); }
   /// Pointer to the first value, read-only.
   const T* data_ptr() const { return impl().value.data(); }
+  /// The values, for writing in place (as PyTorch's in-place ops). The write is not recorded; it
+  /// counts as a new version of the tensor, so a recorded op that used the old values refuses to
+  /// run its backward (GraphError naming the op) instead of silently using the new ones. To
+  /// change a tensor a graph still needs, write into a copy (detach()) instead.
+  xt::xarray<T>& mutable_data() {
+    Impl& s = impl();
+    ++s.version;
+    return s.value;
+  }
+  /// Pointer to the first value, for writing in place (a new version, as mutable_data()).
+  T* mutable_data_ptr() { return mutable_data().data(); }
+  /// How many times the values were written in place through mutable_data()/mutable_data_ptr().
+  std::uint32_t version() const { return impl().version; }
 
   /// The single value of a one-element tensor; ValueError otherwise.
   T item() const;
@@ -336,6 +350,45 @@ template <class T>
 void node_output_hooks(TensorImpl<T>& out);
 }  // namespace detail
 
+namespace detail {
+[[noreturn]] void throw_modified_input(const char* op, std::size_t input, const Shape& shape,
+                                       std::uint32_t saved, std::uint32_t now);
+[[noreturn]] void throw_modified_output(const char* op, const Shape& shape, std::uint32_t now);
+
+/// The versions of a recorded op's inputs that require a gradient, as the op saw them (the first
+/// kMax such inputs; the rest are not checked). The op's backward captures every input that
+/// requires a gradient (it adds that input's gradient), so the pointers stay valid while the
+/// node exists. PyTorch checks only the tensors an op saves; this checks every input that
+/// requires a gradient, which also refuses a write the op would not have minded (writing into a
+/// detach()ed copy avoids it). Inputs that require no gradient are not checked.
+template <class T>
+struct SavedVersions {
+  static constexpr std::size_t kMax = 4;  ///< inputs checked
+  const TensorImpl<T>* impl[kMax];        ///< the inputs
+  std::uint32_t version[kMax];            ///< their versions when the op ran
+  std::uint8_t position[kMax];            ///< their positions among the op's inputs
+  std::uint8_t count = 0;                 ///< entries used
+
+  /// Notes input `k` when it requires a gradient and there is room.
+  void note(const TensorImpl<T>& in, std::size_t k) {
+    if (!in.requires_grad || count == kMax || k > 255) return;
+    impl[count] = &in;
+    version[count] = in.version;
+    position[count] = static_cast<std::uint8_t>(k);
+    ++count;
+  }
+  /// GraphError naming `op` when an input, or the output `out`, was written since the op ran.
+  void check(const char* op, const TensorImpl<T>& out) const {
+    for (std::uint8_t i = 0; i < count; ++i) {
+      if (impl[i]->version != version[i]) {
+        throw_modified_input(op, position[i], impl[i]->value.shape(), version[i], impl[i]->version);
+      }
+    }
+    if (out.version != 0) throw_modified_output(op, out.value.shape(), out.version);
+  }
+};
+}  // namespace detail
+
 /// The node type ops push: runs `fn(grad_output, output_value)` when the output received a
 /// gradient, then frees that gradient (intermediate gradients live only during backward).
 ///
@@ -347,22 +400,25 @@ void node_output_hooks(TensorImpl<T>& out);
 template <class T, class F>
 class FunctionNode final : public Node {
  public:
-  /// A node for output `out` that runs `fn` in backward; `name` is the op's.
-  FunctionNode(const char* name, std::shared_ptr<TensorImpl<T>> out, F fn)
-      : Node(name), out_(std::move(out)), fn_(std::move(fn)) {}
+  /// A node for output `out` that runs `fn` in backward; `name` is the op's; `saved` the
+  /// versions of its inputs when it ran.
+  FunctionNode(const char* name, std::shared_ptr<TensorImpl<T>> out, F fn,
+               const detail::SavedVersions<T>& saved)
+      : Node(name), out_(std::move(out)), fn_(std::move(fn)), saved_(saved) {}
   void backward() override {
     if (!out_->has_grad) return;
+    saved_.check(name(), *out_);
     if (out_->hooks) detail::node_output_hooks(*out_);
     fn_(static_cast<const xt::xarray<T>&>(out_->grad),
         static_cast<const xt::xarray<T>&>(out_->value));
-    out_->grad = xt::xarray<T>(detail::empty_array<T>());
-    out_->has_grad = false;
+    free_grad();
   }
   void backward_recorded(GradPass& base) override {
     if (base.scalar_size() != sizeof(T)) return;  // a pass of the other element type
     auto& pass = static_cast<detail::RecordingPass<T>&>(base);
     BasicTensor<T> g = pass.take(out_.get());
     if (!g.defined()) return;
+    saved_.check(name(), *out_);
     if constexpr (std::is_invocable_v<F&, const BasicTensor<T>&, const BasicTensor<T>&>) {
       if (out_->hooks) detail::recorded_output_hooks(*out_, g);
       fn_(static_cast<const BasicTensor<T>&>(g), BasicTensor<T>(out_));
@@ -371,14 +427,21 @@ class FunctionNode final : public Node {
     }
   }
   void drop_grad() override {
-    if (!out_->has_grad) return;
-    out_->grad = xt::xarray<T>(detail::empty_array<T>());
-    out_->has_grad = false;
+    if (out_->has_grad) free_grad();
   }
 
  private:
+  // Frees the output's gradient by taking its storage: a few pointer moves, where assigning an
+  // empty array copies three shape vectors (bench/README.md, tape_overhead). The shape left
+  // behind is stale, which has_grad == false tells every reader to ignore.
+  void free_grad() {
+    { xt::uvector<T> dead(std::move(out_->grad.storage())); }
+    out_->has_grad = false;
+  }
+
   std::shared_ptr<TensorImpl<T>> out_;
   F fn_;
+  detail::SavedVersions<T> saved_;
 };
 
 namespace detail {
@@ -420,14 +483,19 @@ BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range&
   Tape& tape = current_tape();
   tape.release_if_abandoned();
   std::size_t k = 0;
+  SavedVersions<T> saved;
   for (const auto& in : inputs) {
     const auto& impl = get(in).impl();
     if (impl.requires_grad && impl.graph_id != 0 && impl.graph_id != tape.id()) {
       throw_stale_input(op, k);
     }
     if (from_grad && impl.from_grad) throw_grad_input(op, k);
+    saved.note(impl, k);
     ++k;
   }
+  // Default-constructed, then the value moved in: xtensor's move constructor swaps its small
+  // shape vectors element by element and costs more than copying the empty placeholder and
+  // move-assigning (bench/README.md, tape_overhead).
   auto out = std::make_shared<TensorImpl<T>>();
   out->value = std::move(value);
   out->requires_grad = true;
@@ -435,7 +503,7 @@ BasicTensor<T> record_result(const char* op, xt::xarray<T>&& value, const Range&
   out->node_index = tape.size();
   out->handle_count = tape.handle_count();
   if (anomaly_enabled()) check_forward_value(tape, op, out->value);
-  tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn));
+  tape.emplace<FunctionNode<T, std::decay_t<F>>>(op, out, std::forward<F>(backward_fn), saved);
   return BasicTensor<T>(std::move(out));
 }
 }  // namespace detail

@@ -11,7 +11,7 @@
 namespace axon::datasets {
 
 void ScaleInputs::operator()(Batch& batch) const {
-  float* x = batch.inputs.data_ptr();
+  float* x = batch.inputs.mutable_data_ptr();
   const std::size_t n = batch.inputs.numel();
   const float f = factor;
   autograd::parallel_chunks(n, autograd::elementwise_grain(), [=](std::size_t b, std::size_t e) {
@@ -121,7 +121,7 @@ void Standardizer::transform(Tensor& values) const {
     shift[g] = static_cast<float>(mean_[g]);
     factor[g] = static_cast<float>(1.0 / stddev_[g]);
   }
-  float* x = values.data_ptr();
+  float* x = values.mutable_data_ptr();
   const std::size_t rows = values.numel() / features_;
   for (std::size_t r = 0; r < rows; ++r, x += features_) {
     for (std::size_t k = 0; k < features_; ++k) {
@@ -134,7 +134,7 @@ void Standardizer::transform(Tensor& values) const {
 void Standardizer::inverse_transform(Tensor& values) const {
   check(values, "inverse_transform");
   const std::size_t groups = mean_.size();
-  float* x = values.data_ptr();
+  float* x = values.mutable_data_ptr();
   const std::size_t rows = values.numel() / features_;
   for (std::size_t r = 0; r < rows; ++r, x += features_) {
     for (std::size_t k = 0; k < features_; ++k) {

@@ -63,8 +63,9 @@ struct CharText {
 /// [B, T] character indices (as floats) -> one-hot [B, T, vocab], a constant input.
 inline autograd::Tensor one_hot(const autograd::Tensor& indices, std::size_t vocab) {
   autograd::Tensor x = autograd::zeros<float>({indices.shape()[0], indices.shape()[1], vocab});
+  float* px = x.mutable_data_ptr();
   for (std::size_t k = 0; k < indices.numel(); ++k) {
-    x.data_ptr()[k * vocab + static_cast<std::size_t>(indices.data_ptr()[k])] = 1.0f;
+    px[k * vocab + static_cast<std::size_t>(indices.data_ptr()[k])] = 1.0f;
   }
   return x;
 }

@@ -90,7 +90,7 @@ std::string sample(CharTransformer& model, const datasets::CharVocab& vocab,
     const std::size_t start = codes.size() > context ? codes.size() - context : 0;
     const std::size_t n = codes.size() - start;
     Tensor window = autograd::zeros<float>({1, n});
-    for (std::size_t k = 0; k < n; ++k) window.data_ptr()[k] = float(codes[start + k]);
+    for (std::size_t k = 0; k < n; ++k) window.mutable_data_ptr()[k] = float(codes[start + k]);
     const Tensor last = autograd::slice(model.forward(window), 0, long(n) - 1, long(n));
     const Tensor p = autograd::softmax(autograd::mul(last, 1.0f / temperature), -1);
     double u = gen.uniform(), cumulative = 0;

@@ -97,7 +97,7 @@ template <class T>
 void commit_load(const PlannedLoad<T>& plan, const SafetensorsFile& file) {
   for (const auto& [tensor, info] : plan.copies) {
     autograd::BasicTensor<T> destination = tensor;  // a handle: writes reach the module's storage
-    file.copy_to(*info, destination.data_ptr());
+    file.copy_to(*info, destination.mutable_data_ptr());
   }
 }
 

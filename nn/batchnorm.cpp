@@ -83,7 +83,7 @@ auto BasicBatchNorm<T>::forward(const Tensor& x) -> Tensor {
     // Another shard of a batch-parallel step: its own statistics, buffers untouched.
     return autograd::batch_norm(x, weight(), bias(), none_, none_, true, 0.0, eps);
   }
-  T& count = tracked_->data_ptr()[0];
+  T& count = tracked_->mutable_data_ptr()[0];
   const double momentum = options_.momentum() ? *options_.momentum() : 1.0 / (double(count) + 1.0);
   Tensor y =
       autograd::batch_norm(x, weight(), bias(), *running_mean_, *running_var_, true, momentum, eps);

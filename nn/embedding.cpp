@@ -35,7 +35,7 @@ void BasicEmbedding<T>::reset_parameters(autograd::Generator& gen) {
   init::normal_(*weight_, gen, 0.0, 1.0);
   if (options_.padding_idx()) {
     const std::size_t d = options_.embedding_dim();
-    T* row = weight_->data_ptr() + *options_.padding_idx() * d;
+    T* row = weight_->mutable_data_ptr() + *options_.padding_idx() * d;
     for (std::size_t j = 0; j < d; ++j) row[j] = T(0);
   }
 }

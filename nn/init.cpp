@@ -11,7 +11,7 @@ namespace {
 
 template <class T, class F>
 BasicTensor<T> fill(BasicTensor<T> tensor, F&& draw) {
-  T* p = tensor.data_ptr();
+  T* p = tensor.mutable_data_ptr();
   for (std::size_t i = 0; i < tensor.numel(); ++i) p[i] = static_cast<T>(draw());
   return tensor;
 }
@@ -159,7 +159,7 @@ BasicTensor<T> orthogonal_(BasicTensor<T> tensor, Generator& gen, double gain) {
     norm = std::sqrt(norm);
     for (std::size_t i = 0; i < n; ++i) at(j, i) /= norm;
   }
-  T* p = tensor.data_ptr();
+  T* p = tensor.mutable_data_ptr();
   for (std::size_t i = 0; i < w.size(); ++i) p[i] = static_cast<T>(gain * w[i]);
   return tensor;
 }

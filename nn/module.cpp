@@ -472,7 +472,7 @@ void BasicModule<T>::load_state_dict(const std::map<std::string, Tensor>& state,
     throw ValueError(msg);
   }
   for (auto& [dst, src] : copies) {
-    if (dst.impl_ptr() != src->impl_ptr()) dst.data() = src->data();
+    if (dst.impl_ptr() != src->impl_ptr()) dst.mutable_data() = src->data();
   }
 }
 

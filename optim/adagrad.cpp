@@ -48,7 +48,7 @@ RangeUpdate BasicAdagrad<T>::prepare(BasicTensor<T>& param, AdagradState<T>& sta
   const T weight_decay = static_cast<T>(options.weight_decay());
   const T sign = options.maximize() ? T(-1) : T(1);
 
-  T* p = param.data_ptr();
+  T* p = param.mutable_data_ptr();
   const T* grad = param.grad_data().data();
   T* sum = state.sum.data();
   return range_update([=](std::size_t begin, std::size_t end) {

@@ -114,7 +114,7 @@ RangeUpdate adam_prepare(BasicTensor<T>& param, AdamState<T>& state, const Optio
   c.decay_factor = decoupled ? static_cast<T>(1 - options.lr() * options.weight_decay()) : T(1);
   c.sign = options.maximize() ? T(-1) : T(1);
 
-  T* p = param.data_ptr();
+  T* p = param.mutable_data_ptr();
   const T* grad = param.grad_data().data();
   T* m = state.exp_avg.data();
   T* v = state.exp_avg_sq.data();

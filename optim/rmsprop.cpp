@@ -53,7 +53,7 @@ RangeUpdate BasicRMSprop<T>::prepare(BasicTensor<T>& param, RMSpropState<T>& sta
   const T momentum = static_cast<T>(options.momentum());
   const T sign = options.maximize() ? T(-1) : T(1);
 
-  T* p = param.data_ptr();
+  T* p = param.mutable_data_ptr();
   const T* grad = param.grad_data().data();
   T* square_avg = state.square_avg.data();
   T* grad_avg = centered ? state.grad_avg.data() : nullptr;

@@ -36,7 +36,7 @@ BasicSGD<T>::BasicSGD(std::vector<Group> groups, SGDOptions defaults)
 template <class T>
 RangeUpdate BasicSGD<T>::prepare(BasicTensor<T>& param, SGDState<T>& state,
                                  const SGDOptions& options) {
-  T* p = param.data_ptr();
+  T* p = param.mutable_data_ptr();
   const T* grad = param.grad_data().data();
   const T lr = static_cast<T>(options.lr());
   const T weight_decay = static_cast<T>(options.weight_decay());

@@ -155,7 +155,7 @@ void broadcast_buffers(nn::BasicModule<T>& model, const Communicator& world) {
   world.broadcast(all.data(), sizeof(T) * all.size(), 0);
   std::size_t at = 0;
   for (auto& b : buffers) {
-    std::memcpy(b.data_ptr(), all.data() + at, sizeof(T) * b.numel());
+    std::memcpy(b.mutable_data_ptr(), all.data() + at, sizeof(T) * b.numel());
     at += b.numel();
   }
 }
@@ -260,7 +260,7 @@ void broadcast_model(nn::BasicModule<T>& model, const Communicator& world, std::
   world.broadcast(data.data(), sizeof(T) * data.size(), root);
   std::size_t at = 0;
   for (auto& t : tensors) {
-    std::memcpy(t.data_ptr(), data.data() + at, sizeof(T) * t.numel());
+    std::memcpy(t.mutable_data_ptr(), data.data() + at, sizeof(T) * t.numel());
     at += t.numel();
   }
 }

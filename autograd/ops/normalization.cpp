@@ -184,8 +184,8 @@ BasicTensor<T> batch_norm(const BasicTensor<T>& x, const BasicTensor<T>& weight,
     }
     if (running_mean.defined()) {
       // In place on the buffers (they are not recorded): unbiased variance, as PyTorch.
-      T* rm = BasicTensor<T>(running_mean).data_ptr();
-      T* rv = BasicTensor<T>(running_var).data_ptr();
+      T* rm = BasicTensor<T>(running_mean).mutable_data_ptr();
+      T* rv = BasicTensor<T>(running_var).mutable_data_ptr();
       for (std::size_t c = 0; c < L.c; ++c) {
         const double unbiased = var[c] / double(m - 1);
         rm[c] = T((1 - momentum) * double(rm[c]) + momentum * mean[c]);

@@ -99,11 +99,11 @@ TEST_CASE("tensor: requires_grad, is_leaf, detach, grad copies") {
   CHECK_THROWS_AS(y.requires_grad_(false), GraphError);
   auto d = y.detach();
   CHECK_FALSE(d.requires_grad());
-  d.data()(0) = 100;  // a copy: y is untouched
+  d.mutable_data()(0) = 100;  // a copy: y is untouched
   CHECK(y.data()(0) == 3.0);
   y.backward(ones<double>({2}));
   auto g = x.grad();
-  g.data()(0) = 42;
+  g.mutable_data()(0) = 42;
   CHECK(x.grad().data()(0) == 3.0);
 }
 

@@ -110,7 +110,7 @@ TEST_CASE("io/serialize: save and load restore parameters and buffers bit for bi
   for (const auto& t : header.tensors) names.push_back(t.name);
   CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
   WithBuffer w1, w2;
-  w1.buffer("running_mean").data()(0) = 9.0f;
+  w1.buffer("running_mean").mutable_data()(0) = 9.0f;
   io::save(w1, dir.file("buffer.safetensors"));
   io::load(w2, dir.file("buffer.safetensors"));
   CHECK(w2.buffer("running_mean").data()(0) == 9.0f);
@@ -217,7 +217,7 @@ void check_saves_survive_kills(bool named) {
   // About 1 MB, so that a save takes long enough to be interrupted part-way.
   auto model = mlp<float>(1, 16384);
   auto fill = [&](float v) {
-    for (auto& p : model->parameters()) std::fill(p.data().begin(), p.data().end(), v);
+    for (auto& p : model->parameters()) p.mutable_data().fill(v);
   };
   fill(0.0f);
   io::save(*model, path);

@@ -259,8 +259,8 @@ TEST_CASE("nn: the example CNN matches PyTorch: state dict names, logits, loss, 
     auto& p = params[k].second;
     const double scale = p.dim() > 1 ? 1.0 / std::sqrt(double(p.numel() / p.shape()[0])) : 0.1;
     for (std::size_t i = 0; i < p.numel(); ++i) {
-      p.data_ptr()[i] = std::sin(0.7 * double(i) + 1.3 * double(k) + 0.5) * scale;
-      params_f[k].second.data_ptr()[i] = float(p.data_ptr()[i]);
+      p.mutable_data_ptr()[i] = std::sin(0.7 * double(i) + 1.3 * double(k) + 0.5) * scale;
+      params_f[k].second.mutable_data_ptr()[i] = float(p.data_ptr()[i]);
     }
   }
   std::vector<double> pixels(3 * 784);

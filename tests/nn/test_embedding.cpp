@@ -51,7 +51,7 @@ TEST_CASE("nn: Embedding init N(0,1) with a zero padding row, lookups match PyTo
 
   namespace g = golden_norm;
   nn::EmbeddingD emb(nn::EmbeddingOptions(5, 3).padding_idx(1), gen);
-  emb.weight().data() = golden_tensor(g::emb_weight, {5, 3}).data();
+  emb.weight().mutable_data() = golden_tensor(g::emb_weight, {5, 3}).data();
   const auto idx = golden_tensor(g::emb_indices, {2, 3});
   auto y = emb.forward(idx);
   CHECK(max_diff(y, g::emb_y) < 1e-12);

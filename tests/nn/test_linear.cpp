@@ -75,8 +75,8 @@ TEST_CASE("nn: linear default init is U(-1/sqrt(in), 1/sqrt(in)) and reproducibl
 TEST_CASE("nn: linear forward values against a hand computation") {
   Generator gen(0);
   nn::Linear fc(LinearOptions(3, 2), gen);
-  fc.weight().data() = xt::xarray<float>{{1, 2, 3}, {-1, 0.5f, 2}};
-  fc.bias().data() = xt::xarray<float>{0.5f, -1};
+  fc.weight().mutable_data() = xt::xarray<float>{{1, 2, 3}, {-1, 0.5f, 2}};
+  fc.bias().mutable_data() = xt::xarray<float>{0.5f, -1};
   const Tensor x = from_vector<float>({1, 0, -1, 2, 1, 0.5f}, {2, 3});
   // row 0: [1-3+0.5, -1-2-1] = [-1.5, -4]; row 1: [2+2+1.5+0.5, -2+0.5+1-1] = [6, -1.5]
   const Tensor y = fc(x);
@@ -98,7 +98,7 @@ TEST_CASE("nn: linear forward values against a hand computation") {
   CHECK(y4.data() == xt::xarray<float>{{{{-1.5f, -4}, {6, -1.5f}}, {{-1.5f, -4}, {6, -1.5f}}}});
 
   nn::Linear no_bias(LinearOptions(3, 2).bias(false), gen);
-  no_bias.weight().data() = fc.weight().data();
+  no_bias.weight().mutable_data() = fc.weight().data();
   CHECK(no_bias(x).data() == xt::xarray<float>{{-2, -3}, {5.5f, -0.5f}});
 }
 

@@ -248,7 +248,7 @@ TEST_CASE("losses: label smoothing matches its definition") {
   }
   // labels and their one-hot probabilities give the same loss and gradient
   auto onehot = zeros<double>({3, 4});
-  for (std::size_t i = 0; i < 3; ++i) onehot.data()(i, labels[i]) = 1;
+  for (std::size_t i = 0; i < 3; ++i) onehot.mutable_data()(i, labels[i]) = 1;
   auto a = x.detach().requires_grad_();
   auto b = x.detach().requires_grad_();
   auto la = cross_entropy(a, labels, Reduction::Mean, eps);

@@ -136,7 +136,7 @@ TEST_CASE("nn: module registration errors are typed and name the module") {
 TEST_CASE("nn: state_dict round trip and load errors") {
   Generator g1(1), g2(2);
   Net<float> a(g1), b(g2);
-  a.steps_.data()(0) = 7;
+  a.steps_.mutable_data()(0) = 7;
   CHECK(a.fc1_->weight().data() != b.fc1_->weight().data());
   b.load_state_dict(a.state_dict());
   for (const auto& [key, value] : a.state_dict()) {

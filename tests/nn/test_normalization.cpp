@@ -134,8 +134,8 @@ TEST_CASE("nn: BatchNorm matches PyTorch: training output, running stats, gradie
                         const auto& rm, const auto& rv, const auto& gx, const auto& gw,
                         const auto& gb, const auto& eval_y) {
     using T = std::remove_cvref_t<decltype(*bn.weight().data_ptr())>;
-    bn.parameter("weight").data() = golden_tensor<T>(w, {shape[1]}).data();
-    bn.parameter("bias").data() = golden_tensor<T>(b, {shape[1]}).data();
+    bn.parameter("weight").mutable_data() = golden_tensor<T>(w, {shape[1]}).data();
+    bn.parameter("bias").mutable_data() = golden_tensor<T>(b, {shape[1]}).data();
     auto xt = golden_tensor<T>(x, shape);
     xt.requires_grad_();
     auto y = bn.forward(xt);
@@ -243,12 +243,12 @@ TEST_CASE("nn: LayerNorm matches PyTorch, parameters of normalized_shape") {
   CHECK(names(ln.named_parameters()) == std::vector<std::string>{"weight", "bias"});
   CHECK(ln.weight().shape() == Shape{3, 4});
   CHECK(ln.repr() == "LayerNorm((3, 4), eps=1e-05, elementwise_affine=true)  # 24 parameters");
-  ln.parameter("weight").data() = golden_tensor<float>(g::ln_weight, {3, 4}).data();
-  ln.parameter("bias").data() = golden_tensor<float>(g::ln_bias, {3, 4}).data();
+  ln.parameter("weight").mutable_data() = golden_tensor<float>(g::ln_weight, {3, 4}).data();
+  ln.parameter("bias").mutable_data() = golden_tensor<float>(g::ln_bias, {3, 4}).data();
   CHECK(max_rel_diff(ln.forward(golden_tensor<float>(g::ln_x, {2, 3, 4})), g::ln_y) < 1e-5);
   nn::LayerNormD ln_d({3, 4});
-  ln_d.parameter("weight").data() = golden_tensor<double>(g::ln_weight, {3, 4}).data();
-  ln_d.parameter("bias").data() = golden_tensor<double>(g::ln_bias, {3, 4}).data();
+  ln_d.parameter("weight").mutable_data() = golden_tensor<double>(g::ln_weight, {3, 4}).data();
+  ln_d.parameter("bias").mutable_data() = golden_tensor<double>(g::ln_bias, {3, 4}).data();
   CHECK(max_rel_diff(ln_d.forward(golden_tensor<double>(g::ln_x, {2, 3, 4})), g::ln_y) < 1e-12);
   nn::LayerNorm plain(nn::LayerNormOptions({4}).elementwise_affine(false));
   CHECK(plain.num_parameters() == 0);
@@ -258,8 +258,8 @@ TEST_CASE("nn: normalisation layers pass gradcheck_module in double") {
   Generator gen(9);
   {
     nn::BatchNorm1dD bn(3);
-    bn.parameter("weight").data() = rand<double>({3}, gen, 0.5, 1.5).data();
-    bn.parameter("bias").data() = randn<double>({3}, gen).data();
+    bn.parameter("weight").mutable_data() = rand<double>({3}, gen, 0.5, 1.5).data();
+    bn.parameter("bias").mutable_data() = randn<double>({3}, gen).data();
     auto r = nn::gradcheck_module(bn, randn<double>({5, 3}, gen, 0.0, 1.0, true));
     INFO(r.message);
     CHECK(r.ok);
@@ -279,7 +279,7 @@ TEST_CASE("nn: normalisation layers pass gradcheck_module in double") {
   }
   {
     nn::LayerNormD ln({2, 3});
-    ln.parameter("weight").data() = rand<double>({2, 3}, gen, 0.5, 1.5).data();
+    ln.parameter("weight").mutable_data() = rand<double>({2, 3}, gen, 0.5, 1.5).data();
     auto r = nn::gradcheck_module(ln, randn<double>({4, 2, 3}, gen, 0.0, 1.0, true));
     INFO(r.message);
     CHECK(r.ok);
@@ -357,7 +357,8 @@ TEST_CASE("nn: BatchNorm's running statistics follow the primary shard of a shar
   nn::Sequential model{bn};
   datasets::Batch batch;
   batch.inputs = randn<float>({64, 2}, gen);
-  for (std::size_t i = 32; i < 64; ++i) batch.inputs.data()(i, 0) += 100.0f;  // shard 1 only
+  for (std::size_t i = 32; i < 64; ++i)
+    batch.inputs.mutable_data()(i, 0) += 100.0f;  // shard 1 only
   for (std::size_t i = 0; i < 64; ++i) batch.indices.push_back(i);
   train::ShardedStep sharded(32, 0);
   sharded.run(

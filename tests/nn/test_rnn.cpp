@@ -32,7 +32,7 @@ template <class T>
 void set_pattern_weights(nn::BasicModule<T>& m) {
   std::size_t j = 0;
   for (auto& [name, p] : m.named_parameters()) {
-    T* d = p.data_ptr();
+    T* d = p.mutable_data_ptr();
     for (std::size_t k = 0; k < p.numel(); ++k) d[k] = T(0.3 * std::sin(1.3 * k + 0.7 * j + 0.1));
     ++j;
   }
@@ -41,7 +41,7 @@ void set_pattern_weights(nn::BasicModule<T>& m) {
 template <class T>
 BasicTensor<T> pattern(const Shape& shape, const std::function<double(std::size_t)>& f) {
   BasicTensor<T> t = zeros<T>(shape);
-  for (std::size_t k = 0; k < t.numel(); ++k) t.data_ptr()[k] = T(f(k));
+  for (std::size_t k = 0; k < t.numel(); ++k) t.mutable_data_ptr()[k] = T(f(k));
   return t;
 }
 template <class T>
@@ -347,7 +347,7 @@ TEST_CASE("nn: a gradient flows through 200 LSTM steps without overflowing the s
   nn::LSTM lstm(LSTMOptions(2, 8), init);
   // A forget-gate bias of 4 keeps the cell state's memory over the 200 steps.
   auto& b = lstm.parameter("bias_ih_l0");
-  for (std::size_t j = 8; j < 16; ++j) b.data_ptr()[j] = 4.0f;
+  for (std::size_t j = 8; j < 16; ++j) b.mutable_data_ptr()[j] = 4.0f;
   Generator gen(1);
   const auto x = randn<float>({200, 3, 2}, gen, 0.0f, 1.0f, true);
   const auto r = lstm.forward_with_state(x, {});

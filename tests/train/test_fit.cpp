@@ -218,7 +218,7 @@ TEST_CASE("fit: a NaN loss stops training with an error naming the epoch and the
         [&](std::size_t epoch, const train::EpochLogs&, train::TrainContext&) {
           if (epoch != 2) return;
           autograd::Tensor w = model->named_parameters().front().second;
-          w.data().fill(std::numeric_limits<float>::quiet_NaN());
+          w.mutable_data().fill(std::numeric_limits<float>::quiet_NaN());
         });
     return train::fit(*model, adam, train::cross_entropy_loss(), loader,
                       options.epochs(4).metrics({"accuracy"}).callback(poison).out(out));
