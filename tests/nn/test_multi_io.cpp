@@ -110,9 +110,9 @@ TEST_CASE("nn multi-io: a module of two inputs, called with Tensors or with the 
   CHECK(all[0].shape() == Shape{3, 2});
   CHECK(m(Tensors{x, mask})[0].data() == all[0].data());
   // A zero mask column removes that feature: the output equals x with the column zeroed.
-  mask.data()(1, 2) = 0.0f;
+  mask.mutable_data()(1, 2) = 0.0f;
   Tensor x2 = Tensor(xt::xarray<float>(x.data()));
-  x2.data()(1, 2) = 0.0f;
+  x2.mutable_data()(1, 2) = 0.0f;
   CHECK(m(x, mask)[0].data() == m(x2, ones<float>({3, 4}))[0].data());
   // The one-tensor call reaches the many-tensor forward with {x}, which this module refuses.
   CHECK_THROWS_WITH_AS(m(x), doctest::Contains("MaskedLinear: takes {x, mask}"), ValueError);
