@@ -44,6 +44,7 @@
 #include "axon/train/fit.hpp"
 #include "axon/train/fit_checkpoint.hpp"
 #include "axon/train/history.hpp"
+#include "axon/train/loss_function.hpp"
 #include "axon/train/metrics.hpp"
 #include "axon/train/parallel.hpp"
 #include "axon/train/progress.hpp"

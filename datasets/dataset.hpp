@@ -19,7 +19,11 @@ using autograd::Tensor;
 
 /// One mini-batch, as the DataLoader hands it out.
 struct Batch {
-  Tensor inputs;                     ///< float [B, sample_shape...]
+  Tensor inputs;  ///< float [B, sample_shape...]
+  /// Further model inputs, float [B, ...] each (a mask, a second modality), which a
+  /// BatchTransform may add: fit, evaluate and predict then call the model's many-tensor forward
+  /// with {inputs, extra_inputs...}. Empty for most data.
+  std::vector<Tensor> extra_inputs;
   std::vector<std::size_t> labels;   ///< class labels (classification data), else empty
   Tensor targets;                    ///< float [B, target_dim] (regression data), else undefined
   std::vector<std::size_t> indices;  ///< the samples' positions in the data set, in batch order

@@ -24,6 +24,12 @@ namespace axon::nn {
 
 using autograd::BasicTensor;
 
+/// The inputs or the outputs of a module's many-tensor forward, in order: `{x, mask}` in,
+/// `{reconstruction, mu, logvar}` out.
+template <class T>
+using BasicTensors = std::vector<BasicTensor<T>>;
+using Tensors = BasicTensors<float>;  ///< float32 elements
+
 /// An ordered list of (dotted name, tensor): what state_dict() returns and load_state_dict() reads.
 template <class T>
 using StateDict = std::vector<std::pair<std::string, BasicTensor<T>>>;
@@ -42,23 +48,45 @@ using StateDict = std::vector<std::pair<std::string, BasicTensor<T>>>;
 template <class T>
 class BasicModule {
  public:
-  using Tensor = BasicTensor<T>;  ///< the tensor type of inputs, outputs and parameters
-  using value_type = T;           ///< element type (float or double)
+  using Tensor = BasicTensor<T>;    ///< the tensor type of inputs, outputs and parameters
+  using Tensors = BasicTensors<T>;  ///< several inputs or outputs (the many-tensor forward)
+  using value_type = T;             ///< element type (float or double)
 
   BasicModule() = default;
   virtual ~BasicModule() = default;
   BasicModule(const BasicModule&) = delete;
   BasicModule& operator=(const BasicModule&) = delete;
 
-  /// The module's map from one input to one output. The default throws ValueError naming the
-  /// module (modules with other signatures, such as recurrent layers, add their own forward).
+  /// The module's map from one input to one output. A module overrides this one, the
+  /// many-tensor forward below, or both. The default runs the many-tensor forward on `{x}` and
+  /// returns its only output (ValueError naming the module and the count when it returns
+  /// another number); ValueError naming the module when neither form is overridden.
   virtual Tensor forward(const Tensor& x);
+  /// The module's map from several inputs to several outputs (`{x, mask}` -> `{reconstruction,
+  /// mu, logvar}`), for modules that take or return more than one tensor. The default serves
+  /// modules of one input and one output: `{forward(inputs[0])}`, and ValueError naming the
+  /// module and the count for any other number of inputs. A module overriding only this form is
+  /// still called with one tensor by `module(x)`, Sequential and fit (see forward(x) above).
+  /// A derived class that overrides one form hides the other from calls through its own type;
+  /// call through operator() (as containers and fit do) or add `using BasicModule<T>::forward;`.
+  virtual Tensors forward(const Tensors& inputs);
   /// Calls forward(x), with the forward pre-hooks before it and the forward hooks after it (see
   /// register_forward_pre_hook). Containers (Sequential, Ensemble) and fit() call their modules
   /// this way, so hooks fire wherever a module runs; calling forward(x) directly skips them.
   Tensor operator()(const Tensor& x) {
     if (!hooks_) return forward(x);  // no hook ever registered: one branch
     return call_with_hooks(x);
+  }
+  /// Calls forward(inputs), with the hooks as operator()(x).
+  Tensors operator()(const Tensors& inputs) {
+    if (!hooks_) return forward(inputs);
+    return call_with_hooks(inputs);
+  }
+  /// `module(x, mask)`: operator()(Tensors{x, mask, ...}), the outputs in order.
+  template <class... More>
+  requires(std::is_convertible_v<const More&, const Tensor&>&&...) Tensors operator()(
+      const Tensor& first, const Tensor& second, const More&... more) {
+    return (*this)(Tensors{first, second, more...});
   }
 
   // ---- forward hooks (as PyTorch's register_forward_pre_hook / register_forward_hook) -------
@@ -71,6 +99,13 @@ class BasicModule {
   /// caller gets, so ops it applies are recorded and differentiated as usual.
   using ForwardHook =
       std::function<Tensor(BasicModule&, const Tensor& input, const Tensor& output)>;
+  /// A pre-hook of the many-tensor form: it sees every input, and returning a non-empty list
+  /// replaces them (an empty one keeps them). It also sees the calls with one tensor, as `{x}`.
+  using ForwardPreHookMany = std::function<Tensors(BasicModule&, const Tensors& inputs)>;
+  /// A forward hook of the many-tensor form: it sees every input and every output, and
+  /// returning a non-empty list replaces the outputs. It also sees the calls with one tensor.
+  using ForwardHookMany =
+      std::function<Tensors(BasicModule&, const Tensors& inputs, const Tensors& outputs)>;
 
   /// Removes the hook it was returned for (remove() twice, or after the module is gone, does
   /// nothing). Dropping the handle keeps the hook.
@@ -92,32 +127,70 @@ class BasicModule {
   };
 
   /// Registers `hook` to run before every call of this module through operator(), in
-  /// registration order. A hook returning void is accepted too (it only observes).
+  /// registration order. A hook returning void is accepted too (it only observes). A hook
+  /// taking `const Tensor&` sees calls with one input (ValueError naming the module and the
+  /// count on a call with several); one taking `const Tensors&` sees every call.
   template <class F>
   HookHandle register_forward_pre_hook(F hook) {
-    if constexpr (std::is_void_v<std::invoke_result_t<F&, BasicModule&, const Tensor&>>) {
-      return add_pre_hook([h = std::move(hook)](BasicModule& m, const Tensor& x) -> Tensor {
-        h(m, x);
-        return {};
-      });
+    if constexpr (std::is_invocable_v<F&, BasicModule&, const Tensor&>) {
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, BasicModule&, const Tensor&>>) {
+        return add_pre_hook(ForwardPreHook(
+            [h = std::move(hook)](BasicModule& m, const Tensor& x) mutable -> Tensor {
+              h(m, x);
+              return {};
+            }));
+      } else {
+        return add_pre_hook(ForwardPreHook(std::move(hook)));
+      }
     } else {
-      return add_pre_hook(ForwardPreHook(std::move(hook)));
+      static_assert(std::is_invocable_v<F&, BasicModule&, const Tensors&>,
+                    "register_forward_pre_hook: the hook takes (BasicModule&, const Tensor&) or "
+                    "(BasicModule&, const Tensors&)");
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, BasicModule&, const Tensors&>>) {
+        return add_pre_hook(ForwardPreHookMany(
+            [h = std::move(hook)](BasicModule& m, const Tensors& x) mutable -> Tensors {
+              h(m, x);
+              return {};
+            }));
+      } else {
+        return add_pre_hook(ForwardPreHookMany(std::move(hook)));
+      }
     }
   }
   /// Registers `hook` to run after every call of this module through operator(), in
   /// registration order, each seeing the output the previous one left. A hook returning void
-  /// is accepted too.
+  /// is accepted too. A hook taking `const Tensor&`s sees calls of one input and one output
+  /// (ValueError naming the module and the counts on others); one taking `const Tensors&`s
+  /// sees every call.
   template <class F>
   HookHandle register_forward_hook(F hook) {
-    if constexpr (std::is_void_v<
-                      std::invoke_result_t<F&, BasicModule&, const Tensor&, const Tensor&>>) {
-      return add_forward_hook(
-          [h = std::move(hook)](BasicModule& m, const Tensor& x, const Tensor& y) -> Tensor {
-            h(m, x, y);
-            return {};
-          });
+    if constexpr (std::is_invocable_v<F&, BasicModule&, const Tensor&, const Tensor&>) {
+      if constexpr (std::is_void_v<
+                        std::invoke_result_t<F&, BasicModule&, const Tensor&, const Tensor&>>) {
+        return add_forward_hook(
+            ForwardHook([h = std::move(hook)](BasicModule& m, const Tensor& x,
+                                              const Tensor& y) mutable -> Tensor {
+              h(m, x, y);
+              return {};
+            }));
+      } else {
+        return add_forward_hook(ForwardHook(std::move(hook)));
+      }
     } else {
-      return add_forward_hook(ForwardHook(std::move(hook)));
+      static_assert(std::is_invocable_v<F&, BasicModule&, const Tensors&, const Tensors&>,
+                    "register_forward_hook: the hook takes (BasicModule&, const Tensor&, const "
+                    "Tensor&) or (BasicModule&, const Tensors&, const Tensors&)");
+      if constexpr (std::is_void_v<
+                        std::invoke_result_t<F&, BasicModule&, const Tensors&, const Tensors&>>) {
+        return add_forward_hook(
+            ForwardHookMany([h = std::move(hook)](BasicModule& m, const Tensors& x,
+                                                  const Tensors& y) mutable -> Tensors {
+              h(m, x, y);
+              return {};
+            }));
+      } else {
+        return add_forward_hook(ForwardHookMany(std::move(hook)));
+      }
     }
   }
 
@@ -210,8 +283,13 @@ class BasicModule {
   Tensor* find_tensor(const std::string& dotted_name, bool params);
   void print(std::ostream& os, int indent) const;
   HookHandle add_pre_hook(ForwardPreHook hook);
+  HookHandle add_pre_hook(ForwardPreHookMany hook);
   HookHandle add_forward_hook(ForwardHook hook);
+  HookHandle add_forward_hook(ForwardHookMany hook);
   Tensor call_with_hooks(const Tensor& x);
+  Tensors call_with_hooks(const Tensors& inputs);
+  Tensors run_pre_hooks(Tensors inputs);
+  Tensors run_forward_hooks(const Tensors& inputs, Tensors outputs);
 
   std::deque<Entry> parameters_;  // a deque keeps references stable as entries are added
   std::deque<Entry> buffers_;

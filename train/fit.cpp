@@ -101,12 +101,11 @@ double train_batch(EpochRun& run, const datasets::Batch& batch) {
     }
     return r.loss;
   }
-  Tensor output = run.model(batch.inputs);
-  Tensor l = run.loss(output, batch);
-  l.backward();
-  update_metrics(run.metrics, output, batch);
+  const ForwardResult r = forward_with_loss(run.model, run.loss, batch, "fit");
+  r.loss.backward();
+  update_metrics(run.metrics, r.output(), batch);
   run.optimizer.step();
-  return l.item();
+  return r.loss.item();
 }
 
 /// One pass over `train` in training mode, with the progress bar: the epoch's mean loss and
@@ -303,10 +302,10 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
   std::size_t seen = 0;
   if (!is_distributed(world)) {
     for (datasets::Batch& batch : data.epoch(0)) {
-      Tensor output = model(batch.inputs);
-      if (loss) loss_sum += static_cast<double>(loss(output, batch).item()) * batch.size();
+      const ForwardResult r = forward_with_loss(model, loss, batch, "evaluate");
+      if (loss) loss_sum += static_cast<double>(r.loss.item()) * batch.size();
       seen += batch.size();
-      update_metrics(metrics, output, batch);
+      update_metrics(metrics, r.output(), batch);
     }
   } else {
     // Rank r runs batches r, r + size, ...; every rank then adds every batch up in order, as one
@@ -317,14 +316,16 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
     MessageWriter w(mine);
     for (datasets::Batch& batch : data.epoch(0)) {
       if (batches.size() % ranks == world->rank()) {
-        const Tensor output = model(batch.inputs);
-        w.value(loss ? static_cast<double>(loss(output, batch).item()) : 0.0);
+        const ForwardResult r = forward_with_loss(model, loss, batch, "evaluate");
+        const Tensor& output = r.output();
+        w.value(loss ? static_cast<double>(r.loss.item()) : 0.0);
         w.value(static_cast<std::uint64_t>(output.dim()));
         for (std::size_t d : output.shape()) w.value(static_cast<std::uint64_t>(d));
         w.bytes(output.data_ptr(), sizeof(float) * output.numel());
       }
       if (batch.indices.empty()) batch.indices.resize(batch.size());  // keeps size() without inputs
       batch.inputs = Tensor();
+      batch.extra_inputs.clear();
       batches.push_back(std::move(batch));
     }
     const auto messages = world->allgather(mine);
@@ -351,35 +352,56 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
   return logs;
 }
 
-Tensor predict(nn::Module& model, datasets::DataLoader& data) {
+std::vector<Tensor> predict_outputs(nn::Module& model, datasets::DataLoader& data) {
   ModeGuard mode(model);
   model.eval();
   autograd::NoGradGuard no_grad;
-  std::vector<Tensor> outputs;
-  std::size_t rows = 0;
+  std::vector<std::vector<Tensor>> batches;  // batches[b][k]: output k of batch b
   for (datasets::Batch& batch : data.epoch(0)) {
-    outputs.push_back(model(batch.inputs));
-    const autograd::Shape& shape = outputs.back().shape();
-    const autograd::Shape& first = outputs.front().shape();
-    if (shape.empty() ||
-        !std::equal(shape.begin() + 1, shape.end(), first.begin() + 1, first.end())) {
-      throw ShapeError("predict: cannot stack the model's outputs along axis 0: batch " +
-                       std::to_string(outputs.size() - 1) + " gave " + autograd::shape_str(shape) +
-                       " after " + autograd::shape_str(first) +
-                       " (expected [rows, ...] with the same trailing shape)");
+    batches.push_back(forward_with_loss(model, LossFunction(), batch, "predict").outputs);
+    if (batches.back().size() != batches.front().size()) {
+      throw ValueError("predict: " + model.name() + " returned " +
+                       std::to_string(batches.back().size()) + " outputs for batch " +
+                       std::to_string(batches.size() - 1) + " after " +
+                       std::to_string(batches.front().size()));
     }
-    rows += shape[0];
   }
-  if (outputs.empty()) throw ValueError("predict: the loader produced no batch");
-  autograd::Shape shape = outputs[0].shape();
-  shape[0] = rows;
-  xt::xarray<float> all = xt::xarray<float>::from_shape(shape);
-  float* dst = all.data();
-  for (const auto& o : outputs) {
-    std::memcpy(dst, o.data_ptr(), sizeof(float) * o.numel());
-    dst += o.numel();
+  if (batches.empty()) throw ValueError("predict: the loader produced no batch");
+  std::vector<Tensor> stacked;
+  for (std::size_t k = 0; k < batches.front().size(); ++k) {
+    const autograd::Shape& first = batches.front()[k].shape();
+    std::size_t rows = 0;
+    for (std::size_t b = 0; b < batches.size(); ++b) {
+      const autograd::Shape& shape = batches[b][k].shape();
+      if (shape.empty() ||
+          !std::equal(shape.begin() + 1, shape.end(), first.begin() + 1, first.end())) {
+        throw ShapeError("predict: cannot stack the model's output " + std::to_string(k) +
+                         " along axis 0: batch " + std::to_string(b) + " gave " +
+                         autograd::shape_str(shape) + " after " + autograd::shape_str(first) +
+                         " (expected [rows, ...] with the same trailing shape)");
+      }
+      rows += shape[0];
+    }
+    autograd::Shape shape = first;
+    shape[0] = rows;
+    xt::xarray<float> all = xt::xarray<float>::from_shape(shape);
+    float* dst = all.data();
+    for (const auto& outputs : batches) {
+      std::memcpy(dst, outputs[k].data_ptr(), sizeof(float) * outputs[k].numel());
+      dst += outputs[k].numel();
+    }
+    stacked.emplace_back(std::move(all));
   }
-  return Tensor(std::move(all));
+  return stacked;
+}
+
+Tensor predict(nn::Module& model, datasets::DataLoader& data) {
+  std::vector<Tensor> outputs = predict_outputs(model, data);
+  if (outputs.size() != 1) {
+    throw ValueError("predict: " + model.name() + " returned " + std::to_string(outputs.size()) +
+                     " outputs; predict_outputs() stacks each of them");
+  }
+  return std::move(outputs[0]);
 }
 
 LossFunction cross_entropy_loss(double label_smoothing) {

@@ -151,7 +151,14 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
                    const Communicator* world = nullptr);
 
 /// The model's outputs for every sample of `data`, in loader order, stacked along axis 0.
+/// ValueError naming the model when it returns several outputs (see predict_outputs).
 Tensor predict(nn::Module& model, datasets::DataLoader& data);
+
+/// predict() for a model of several outputs: each output stacked along axis 0 over the batches,
+/// in the model's order. The batches' extra_inputs go to the model's many-tensor forward.
+/// ValueError when the loader produces no batch or the count of outputs changes between batches;
+/// ShapeError when an output's trailing shape does.
+std::vector<Tensor> predict_outputs(nn::Module& model, datasets::DataLoader& data);
 
 /// Mean softmax cross-entropy of logits against the batch's class labels.
 LossFunction cross_entropy_loss(double label_smoothing = 0.0);

@@ -95,6 +95,7 @@ datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std
     }
   };
   check_rows(batch.inputs, "inputs");
+  for (const Tensor& extra : batch.extra_inputs) check_rows(extra, "extra inputs");
   check_rows(batch.targets, "targets");
   if (!batch.labels.empty() && batch.labels.size() != n) {
     throw ShapeError("slice_batch: " + std::to_string(batch.labels.size()) +
@@ -113,6 +114,8 @@ datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std
   };
   datasets::Batch out;
   out.inputs = rows(batch.inputs);
+  out.extra_inputs.reserve(batch.extra_inputs.size());
+  for (const Tensor& extra : batch.extra_inputs) out.extra_inputs.push_back(rows(extra));
   out.targets = rows(batch.targets);
   if (!batch.labels.empty()) {
     out.labels.assign(batch.labels.begin() + static_cast<long>(begin),
@@ -179,14 +182,21 @@ BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction
     datasets::Batch& rows = result.shards[s];
     rows = slice_batch(batch, shards[s].begin, shards[s].end);
     ShardScopes<T> scopes(*buffers.tapes[s], buffers.sinks[s], root, step, s, count);
-    autograd::BasicTensor<T> x;
-    if constexpr (std::is_same_v<T, float>) {
-      x = rows.inputs;
-    } else {
-      x = rows.inputs.template to<T>();
+    autograd::BasicTensor<T> out, l;
+    if (rows.extra_inputs.empty() && !loss.takes_outputs()) {
+      autograd::BasicTensor<T> x;
+      if constexpr (std::is_same_v<T, float>) {
+        x = rows.inputs;
+      } else {
+        x = rows.inputs.template to<T>();
+      }
+      out = model(x);
+      l = loss(out, rows);
+    } else {  // several inputs or a loss of several outputs: the many-tensor forward
+      BasicForwardResult<T> r = forward_with_loss(model, loss, rows, "ShardedStep");
+      out = r.output();
+      l = std::move(r.loss);
     }
-    autograd::BasicTensor<T> out = model(x);
-    autograd::BasicTensor<T> l = loss(out, rows);
     losses[s] = static_cast<double>(l.item());
     if (l.requires_grad()) l.backward();
     result.outputs[s] = out;

@@ -14,6 +14,7 @@
 #include "axon/nn/module.hpp"
 #include "axon/optim/optimizer.hpp"
 #include "axon/train/communicator.hpp"
+#include "axon/train/loss_function.hpp"
 #include "axon/train/reduction_tree.hpp"
 
 /// Batch-parallel training (docs/ARCHITECTURE.md, properties 7-9).
@@ -62,26 +63,19 @@ std::size_t num_threads();
 /// a tbb::task_arena of 16 runs 16, oversubscribed). Examples and benchmarks report this.
 std::size_t workers();
 
-/// The loss of one shard: a 0-d tensor that must be the MEAN over the shard's samples (weighting
-/// shards by their sample counts then gives the batch's mean loss). `output` is the model's
-/// output for `shard.inputs`.
-template <class T>
-using BasicLossFunction = std::function<autograd::BasicTensor<T>(
-    const autograd::BasicTensor<T>& output, const datasets::Batch& shard)>;
-using LossFunction = BasicLossFunction<float>;  ///< float32 elements
-
-/// Rows [begin, end) of a batch (inputs, labels, targets and indices). IndexError when the range
-/// is not within the batch; ShapeError when the inputs, targets or labels do not have one row
-/// per sample (batch.size(), the number of indices).
+/// Rows [begin, end) of a batch (inputs, extra inputs, labels, targets and indices). IndexError
+/// when the range is not within the batch; ShapeError when the inputs, extra inputs, targets or
+/// labels do not have one row per sample (batch.size(), the number of indices).
 datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std::size_t end);
 
 /// What one sharded step computed.
 template <class T>
 struct BasicStepResult {
-  double loss = 0;                                ///< mean loss over the batch
-  std::vector<double> shard_losses;               ///< each shard's mean loss, in order
-  std::vector<autograd::BasicTensor<T>> outputs;  ///< the model's output per shard, in order
-  std::vector<datasets::Batch> shards;            ///< the shards themselves (for metrics)
+  double loss = 0;                   ///< mean loss over the batch
+  std::vector<double> shard_losses;  ///< each shard's mean loss, in order
+  /// The model's output per shard, in order (its first output when it returns several).
+  std::vector<autograd::BasicTensor<T>> outputs;
+  std::vector<datasets::Batch> shards;  ///< the shards themselves (for metrics)
 };
 using StepResult = BasicStepResult<float>;  ///< float32 elements
 
