@@ -41,17 +41,48 @@ std::vector<std::size_t> DataLoader::order(std::size_t epoch) const {
   return permutation(dataset_.size(), gen);
 }
 
-Batch DataLoader::make_batch(const std::vector<std::size_t>& order, std::size_t b) const {
+DataLoader& DataLoader::select_rows(RowSelector select) {
+  select_rows_ = std::move(select);
+  return *this;
+}
+
+RowRange DataLoader::batch_span(const std::vector<std::size_t>& order, std::size_t b) const {
   if (b >= num_batches()) {
     throw IndexError("DataLoader::make_batch: batch " + std::to_string(b) + " of an epoch of " +
                      std::to_string(num_batches()));
   }
   const std::size_t start = b * options_.batch_size();
-  const std::size_t count = std::min(options_.batch_size(), order.size() - start);
+  if (start >= order.size()) {
+    throw IndexError("DataLoader::make_batch: batch " + std::to_string(b) + " starts at sample " +
+                     std::to_string(start) + " of an order of " + std::to_string(order.size()));
+  }
+  return {start, start + std::min(options_.batch_size(), order.size() - start)};
+}
+
+Batch DataLoader::make_batch(const std::vector<std::size_t>& order, std::size_t b) const {
+  const RowRange span = batch_span(order, b);
+  const std::size_t count = span.end - span.begin;
+  return make_batch(order, b, select_rows_ ? select_rows_(count) : RowRange{0, count});
+}
+
+Batch DataLoader::make_batch(const std::vector<std::size_t>& order, std::size_t b,
+                             RowRange rows) const {
+  const RowRange span = batch_span(order, b);
+  const std::size_t count = span.end - span.begin;
+  if (rows.begin > rows.end || rows.end > count) {
+    throw IndexError("DataLoader::make_batch: rows [" + std::to_string(rows.begin) + ", " +
+                     std::to_string(rows.end) + ") of batch " + std::to_string(b) + ", which has " +
+                     std::to_string(count) + " samples");
+  }
   // A scale that comes first is done while converting (one pass over the batch, same bits).
   const auto* first_scale = transforms_.empty() ? nullptr : transforms_[0].target<ScaleInputs>();
-  Batch batch = dataset_.gather(std::span<const std::size_t>(order.data() + start, count),
-                                first_scale ? first_scale->factor : 1.0f);
+  Batch batch = dataset_.gather(
+      std::span<const std::size_t>(order.data() + span.begin + rows.begin, rows.end - rows.begin),
+      first_scale ? first_scale->factor : 1.0f);
+  if (rows.end - rows.begin != count) {
+    batch.global_size = count;
+    batch.row_offset = rows.begin;
+  }
   for (std::size_t t = first_scale ? 1 : 0; t < transforms_.size(); ++t) transforms_[t](batch);
   return batch;
 }

@@ -17,6 +17,16 @@ namespace axon::datasets {
 /// A transform applied in place to each batch after assembly (scale, standardise, one-hot...).
 using BatchTransform = std::function<void(Batch&)>;
 
+/// Rows [begin, end) of a batch.
+struct RowRange {
+  std::size_t begin = 0;  ///< first row
+  std::size_t end = 0;    ///< one past the last row
+  bool operator==(const RowRange&) const = default;
+};
+
+/// Given a batch's number of samples, the rows of it to load (DataLoader::select_rows).
+using RowSelector = std::function<RowRange(std::size_t batch_size)>;
+
 /// DataLoader settings, with chained setters: `DataLoaderOptions(64).shuffle(true).seed(7)`.
 class DataLoaderOptions {
  public:
@@ -49,16 +59,34 @@ class DataLoader {
   /// float (one pass instead of two, with the same bits).
   DataLoader& transform(BatchTransform fn);
 
+  /// Loads only the rows `select(n)` of each batch of n samples (distributed training: each rank
+  /// loads the rows it trains, train::rank_rows). The batches then have those rows, in order, with
+  /// `global_size` n and `row_offset` the first row (Batch); the other rows are never read and
+  /// the transforms see only the selected rows. The epoch's order and batch boundaries do not
+  /// change. An empty selector loads whole batches again. IndexError from make_batch when a
+  /// selected range is not within its batch.
+  DataLoader& select_rows(RowSelector select);
+  /// The selector select_rows() set (empty: whole batches).
+  const RowSelector& row_selector() const { return select_rows_; }
+
   /// Batches per epoch.
   std::size_t num_batches() const;
   /// The data set.
   const Dataset& dataset() const { return dataset_; }
   /// The settings.
   const DataLoaderOptions& options() const { return options_; }
+  /// The samples batch `b` holds: [begin, end) of an epoch's `order`. IndexError when there is no
+  /// batch b.
+  RowRange batch_span(const std::vector<std::size_t>& order, std::size_t b) const;
   /// Sample order of epoch `e` (0..n-1 when not shuffling).
   std::vector<std::size_t> order(std::size_t epoch) const;
-  /// Batch `b` of an epoch whose sample order is `order`, transforms applied.
+  /// Batch `b` of an epoch whose sample order is `order`, transforms applied (only the selected
+  /// rows when select_rows() set a selector).
   Batch make_batch(const std::vector<std::size_t>& order, std::size_t b) const;
+  /// Rows [rows.begin, rows.end) of batch `b`, whatever the selector: a Batch with those rows,
+  /// global_size the batch's size and row_offset rows.begin. IndexError when the rows are not
+  /// within the batch.
+  Batch make_batch(const std::vector<std::size_t>& order, std::size_t b, RowRange rows) const;
 
   /// End marker of an epoch's batches: an Iterator equals it after the last batch.
   struct Sentinel {};
@@ -122,6 +150,7 @@ class DataLoader {
   Dataset dataset_;
   DataLoaderOptions options_;
   std::vector<BatchTransform> transforms_;
+  RowSelector select_rows_;
   std::size_t next_epoch_ = 0;
 };
 

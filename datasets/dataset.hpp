@@ -28,6 +28,11 @@ struct Batch {
   Tensor targets;                    ///< float [B, target_dim] (regression data), else undefined
   std::vector<std::size_t> indices;  ///< the samples' positions in the data set, in batch order
                                      ///< (may be left empty in a batch built by hand)
+  /// A rank's part of a larger batch (distributed training, DataLoader::select_rows): these
+  /// samples are rows [row_offset, row_offset + size()) of a batch of global_size samples that
+  /// several ranks share. 0: the batch is whole.
+  std::size_t global_size = 0;
+  std::size_t row_offset = 0;  ///< where these rows start in the shared batch (with global_size)
 
   /// Number of samples: the indices' count, or for a batch built by hand without indices, the
   /// inputs' rows (the labels' count when there are no inputs either).
@@ -36,6 +41,8 @@ struct Batch {
     if (inputs.defined() && inputs.dim() > 0) return inputs.shape()[0];
     return labels.size();
   }
+  /// Samples in the whole batch: global_size for a rank's part of a shared batch, else size().
+  std::size_t whole_size() const { return global_size ? global_size : size(); }
 };
 
 /// Sample features: uint8 (images: converted to float one batch at a time) or float.

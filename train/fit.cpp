@@ -120,8 +120,9 @@ Values train_epoch(EpochRun& run, datasets::DataLoader& train, std::size_t epoch
     run.optimizer.zero_grad();
     const double batch_loss = train_batch(run, batch);
     ++progress.global_step;
-    loss_sum += batch_loss * static_cast<double>(batch.size());
-    seen += batch.size();
+    // Distributed, the batch is this rank's rows; the loss and the count are the whole batch's.
+    loss_sum += batch_loss * static_cast<double>(batch.whole_size());
+    seen += batch.whole_size();
     if (run.options.verbose_ > 0 && interactive) {
       Values running{{"loss", loss_sum / static_cast<double>(seen)}};
       for (auto& m : run.metrics) running.emplace_back(m->name(), m->value());
@@ -218,6 +219,13 @@ History fit_here(nn::Module& model, optim::Optimizer& optimizer, const LossFunct
   TrainContext ctx{model, optimizer, progress.history, options.epochs_};
   auto metrics = make_metrics(options.metrics_, train.dataset().num_classes());
   EpochRun run{model, optimizer, loss, options, sharded, metrics, ctx};
+  // Distributed, each rank loads only the rows it trains; the loader is given back as it came.
+  struct RestoreRows {
+    datasets::DataLoader& loader;
+    datasets::RowSelector before;
+    ~RestoreRows() { loader.select_rows(std::move(before)); }
+  } restore_rows{train, train.row_selector()};
+  if (is_distributed(world)) train.select_rows(rank_rows(options.shard_size_, *world));
 
   for (auto& cb : options.callbacks_) cb->on_train_begin(ctx);
   for (std::size_t epoch = progress.next_epoch; epoch <= options.epochs_; ++epoch) {
@@ -308,39 +316,32 @@ EpochLogs evaluate(nn::Module& model, const LossFunction& loss, datasets::DataLo
       update_metrics(metrics, r.output(), batch);
     }
   } else {
-    // Rank r runs batches r, r + size, ...; every rank then adds every batch up in order, as one
-    // process would.
+    // Rank r loads and runs batches r, r + size, ... only, and sends their losses, outputs and
+    // rows (labels, targets); every rank then adds every batch up in order, as one process would.
     const std::size_t ranks = world->size();
-    std::vector<datasets::Batch> batches;  // without their inputs
+    const std::vector<std::size_t> order = data.order(0);
+    const std::size_t batches = data.num_batches();
     std::vector<std::byte> mine;
     MessageWriter w(mine);
-    for (datasets::Batch& batch : data.epoch(0)) {
-      if (batches.size() % ranks == world->rank()) {
-        const ForwardResult r = forward_with_loss(model, loss, batch, "evaluate");
-        const Tensor& output = r.output();
-        w.value(loss ? static_cast<double>(r.loss.item()) : 0.0);
-        w.value(static_cast<std::uint64_t>(output.dim()));
-        for (std::size_t d : output.shape()) w.value(static_cast<std::uint64_t>(d));
-        w.bytes(output.data_ptr(), sizeof(float) * output.numel());
-      }
-      if (batch.indices.empty()) batch.indices.resize(batch.size());  // keeps size() without inputs
-      batch.inputs = Tensor();
-      batch.extra_inputs.clear();
-      batches.push_back(std::move(batch));
+    for (std::size_t b = world->rank(); b < batches; b += ranks) {
+      const datasets::RowRange span = data.batch_span(order, b);
+      const datasets::Batch batch = data.make_batch(order, b, {0, span.end - span.begin});
+      const ForwardResult r = forward_with_loss(model, loss, batch, "evaluate");
+      w.value(loss ? static_cast<double>(r.loss.item()) : 0.0);
+      write_tensor(w, r.output());
+      write_batch_rows(w, batch);
     }
     const auto messages = world->allgather(mine);
     std::vector<MessageReader> readers;
     for (std::size_t r = 0; r < ranks; ++r) readers.emplace_back(messages[r], r, "evaluate");
-    for (std::size_t i = 0; i < batches.size(); ++i) {
-      MessageReader& r = readers[i % ranks];
+    for (std::size_t b = 0; b < batches; ++b) {
+      MessageReader& r = readers[b % ranks];
       const double batch_loss = r.value<double>();
-      autograd::Shape shape(r.value<std::uint64_t>());
-      for (auto& d : shape) d = static_cast<std::size_t>(r.value<std::uint64_t>());
-      auto value = xt::xarray<float>::from_shape(shape);
-      r.bytes(value.data(), sizeof(float) * value.size());
-      if (loss) loss_sum += batch_loss * batches[i].size();
-      seen += batches[i].size();
-      update_metrics(metrics, Tensor(std::move(value)), batches[i]);
+      const Tensor output = read_tensor<float>(r);
+      const datasets::Batch rows = read_batch_rows(r);
+      if (loss) loss_sum += batch_loss * rows.size();
+      seen += rows.size();
+      update_metrics(metrics, output, rows);
     }
   }
   // No batch (an empty data set, or drop_last with a batch larger than it): there is no loss to

@@ -101,6 +101,11 @@ datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std
     throw ShapeError("slice_batch: " + std::to_string(batch.labels.size()) +
                      " labels for a batch of " + std::to_string(n) + " samples");
   }
+  if (begin == 0 && end == n) {  // all of it: the same tensors, no copy
+    datasets::Batch out = batch;
+    out.global_size = out.row_offset = 0;
+    return out;
+  }
   auto rows = [&](const Tensor& t) {
     if (!t.defined()) return Tensor();
     autograd::Shape shape = t.shape();
@@ -171,6 +176,16 @@ BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction
     throw IndexError("run_shards: shards [" + std::to_string(run.begin) + ", " +
                      std::to_string(run.end) + ") of " + std::to_string(count));
   }
+  // A rank's part of a shared batch holds rows [offset, offset + batch.size()) of it.
+  const std::size_t offset = batch.global_size ? batch.row_offset : 0;
+  if (run.begin < run.end &&
+      (shards[run.begin].begin < offset || shards[run.end - 1].end > offset + batch.size())) {
+    throw IndexError("run_shards: shards [" + std::to_string(run.begin) + ", " +
+                     std::to_string(run.end) + ") are rows [" +
+                     std::to_string(shards[run.begin].begin) + ", " +
+                     std::to_string(shards[run.end - 1].end) + "), but the batch holds rows [" +
+                     std::to_string(offset) + ", " + std::to_string(offset + batch.size()) + ")");
+  }
   buffers.reserve(count);
   BasicStepResult<T> result;
   result.outputs.resize(count);
@@ -180,7 +195,7 @@ BasicStepResult<T> run_shards(nn::BasicModule<T>& model, const BasicLossFunction
 
   auto run_shard = [&](std::size_t s) {
     datasets::Batch& rows = result.shards[s];
-    rows = slice_batch(batch, shards[s].begin, shards[s].end);
+    rows = slice_batch(batch, shards[s].begin - offset, shards[s].end - offset);
     ShardScopes<T> scopes(*buffers.tapes[s], buffers.sinks[s], root, step, s, count);
     autograd::BasicTensor<T> out, l;
     if (rows.extra_inputs.empty() && !loss.takes_outputs()) {
@@ -261,9 +276,20 @@ BasicStepResult<T> BasicShardedStep<T>::step(nn::BasicModule<T>& model,
                                              const BasicLossFunction<T>& loss,
                                              const datasets::Batch& batch,
                                              optim::BasicOptimizer<T>* optimizer) {
-  const std::size_t n = batch.size();
+  // A rank's part of a shared batch (DataLoader::select_rows) is one of n = global_size samples.
+  const std::size_t n = batch.whole_size();
   if (n == 0) throw ValueError("ShardedStep::run: empty batch");
-  if (!batch.inputs.defined() || batch.inputs.dim() == 0 || batch.inputs.shape()[0] != n) {
+  const bool partial = batch.global_size != 0;
+  if (partial && !is_distributed(world_) && (batch.row_offset != 0 || batch.size() != n)) {
+    throw ValueError("ShardedStep::run: the batch holds rows [" + std::to_string(batch.row_offset) +
+                     ", " + std::to_string(batch.row_offset + batch.size()) + ") of a batch of " +
+                     std::to_string(n) +
+                     " (DataLoader::select_rows); a step without a world of several ranks needs "
+                     "whole batches");
+  }
+  const bool no_rows = partial && batch.size() == 0;  // a rank with no shard of this batch
+  if (!no_rows && (!batch.inputs.defined() || batch.inputs.dim() == 0 ||
+                   batch.inputs.shape()[0] != batch.size())) {
     throw ShapeError("ShardedStep::run: batch inputs do not have one row per sample");
   }
   const std::vector<LeafRange> shards = shard_ranges(n, shard_size_);

@@ -63,7 +63,8 @@ std::size_t num_threads();
 /// a tbb::task_arena of 16 runs 16, oversubscribed). Examples and benchmarks report this.
 std::size_t workers();
 
-/// Rows [begin, end) of a batch (inputs, extra inputs, labels, targets and indices). IndexError
+/// Rows [begin, end) of a batch (inputs, extra inputs, labels, targets and indices), a whole batch
+/// of its own (global_size 0); all of the rows share the batch's tensors. IndexError
 /// when the range is not within the batch; ShapeError when the inputs, extra inputs, targets or
 /// labels do not have one row per sample (batch.size(), the number of indices).
 datasets::Batch slice_batch(const datasets::Batch& batch, std::size_t begin, std::size_t end);

@@ -76,8 +76,13 @@ std::vector<LocalSum<T>> reduce_local(std::vector<autograd::BasicTensor<T>>& par
   return sums;
 }
 
-/// This rank's message: its shards' losses and outputs, then per parameter and subtree a
-/// presence byte, the pending root weight and the partial sum.
+/// Where the partial sums sit in a message (from its start; every message's length is a multiple
+/// of it too), so that they can be read in place from the received buffer.
+constexpr std::size_t kSumAlignment = 64;
+
+/// This rank's message: per shard of its run, the shard's loss, output and rows (labels, targets,
+/// indices: what metrics read); then per parameter and subtree a presence byte, the pending root
+/// weight and the partial sum, aligned.
 template <class T>
 void pack(const BasicStepResult<T>& local, LeafRange run, const std::vector<LocalSum<T>>& sums,
           std::vector<std::byte>& out) {
@@ -85,10 +90,8 @@ void pack(const BasicStepResult<T>& local, LeafRange run, const std::vector<Loca
   Writer w(out);
   for (std::size_t s = run.begin; s < run.end; ++s) {
     w.value(local.shard_losses[s]);
-    const autograd::BasicTensor<T>& o = local.outputs[s];
-    w.value(static_cast<std::uint64_t>(o.dim()));
-    for (std::size_t d : o.shape()) w.value(static_cast<std::uint64_t>(d));
-    w.bytes(o.data_ptr(), sizeof(T) * o.numel());
+    write_tensor(w, local.outputs[s]);
+    write_batch_rows(w, local.shards[s]);
   }
   for (const auto& sum : sums) {
     const bool present = sum.plan.root != ReductionPlan<T>::kNone;
@@ -96,33 +99,51 @@ void pack(const BasicStepResult<T>& local, LeafRange run, const std::vector<Loca
     if (!present) continue;
     w.value(sum.plan.root_weight);
     w.value(static_cast<std::uint64_t>(sum.size));
+    w.align(kSumAlignment);
     w.bytes(sum.buffers[sum.plan.root], sizeof(T) * sum.size);
   }
+  w.align(kSumAlignment);
 }
 
-/// Reads rank `rank`'s message into the result (its shards' losses, outputs and rows) and into
-/// the partial sums placed at their subtrees' first leaves.
+/// Every rank's partial sums, placed at their subtrees' first leaves: per parameter, the pending
+/// weights, the sums' data and (for sums this rank holds as arrays) the arrays.
 template <class T>
-void unpack(const std::byte* data, std::size_t bytes, std::size_t rank, LeafRange run,
+struct PlacedSums {
+  PlacedSums(std::size_t params, std::size_t count)
+      : leaves(params, std::vector<std::optional<T>>(count)),
+        data(params, std::vector<T*>(count, nullptr)),
+        arrays(params, std::vector<xt::xarray<T>*>(count, nullptr)) {}
+  std::vector<std::vector<std::optional<T>>> leaves;
+  std::vector<std::vector<T*>> data;
+  std::vector<std::vector<xt::xarray<T>*>> arrays;
+};
+
+/// Reads rank `rank`'s message (in `received`, which this rank owns) into the result (its shards'
+/// losses, outputs and rows) and places its partial sums. Another rank's sums are used where they
+/// lie in `received`, without a copy; this rank's own are its sinks' arrays (`own`, in message
+/// order), so nothing of its own message but the layout is read.
+template <class T>
+void unpack(std::byte* message, std::size_t bytes, std::size_t rank, LeafRange run,
             std::vector<autograd::BasicTensor<T>>& params, const std::vector<LeafRange>& shards,
             const datasets::Batch& batch, BasicStepResult<T>& result,
-            std::deque<xt::xarray<T>>& storage, std::vector<std::vector<std::optional<T>>>& leaves,
-            std::vector<std::vector<xt::xarray<T>*>>& arrays) {
-  Reader r(data, bytes, rank);
+            const std::vector<LocalSum<T>>* own, std::vector<autograd::LeafGradients<T>>& sinks,
+            PlacedSums<T>& placed) {
+  Reader r(message, bytes, rank);
   const std::size_t count = shards.size();
+  const bool partial = batch.global_size != 0;
   for (std::size_t s = run.begin; s < run.end; ++s) {
     result.shard_losses[s] = r.value<double>();
-    autograd::Shape shape(r.value<std::uint64_t>());
-    for (auto& d : shape) d = static_cast<std::size_t>(r.value<std::uint64_t>());
-    auto value = xt::xarray<T>::from_shape(shape);
-    r.bytes(value.data(), sizeof(T) * value.size());
-    if (!result.outputs[s].defined()) {  // another rank's shard
-      result.outputs[s] = autograd::BasicTensor<T>(std::move(value));
-      result.shards[s] = slice_batch(batch, shards[s].begin, shards[s].end);
-    }
+    autograd::BasicTensor<T> output = read_tensor<T>(r);
+    datasets::Batch rows = read_batch_rows(r);
+    if (own) continue;  // this rank's shard: run_shards filled it
+    result.outputs[s] = std::move(output);
+    result.shards[s] =
+        partial ? std::move(rows) : slice_batch(batch, shards[s].begin, shards[s].end);
   }
+  std::size_t k = 0;  // the next of this rank's own sums
   for (std::size_t p = 0; p < params.size(); ++p) {
     for (const LeafRange& tree : subtrees(run, count)) {
+      const LocalSum<T>* mine = own ? &(*own)[k++] : nullptr;
       if (r.value<std::uint8_t>() == 0) continue;
       const T weight = r.value<T>();
       const auto size = static_cast<std::size_t>(r.value<std::uint64_t>());
@@ -133,16 +154,37 @@ void unpack(const std::byte* data, std::size_t bytes, std::size_t rank, LeafRang
                          std::to_string(p) + " of shape " + autograd::shape_str(param.shape()) +
                          " (do all ranks train the same model?)");
       }
-      xt::xarray<T>& sum = storage.emplace_back(xt::xarray<T>::from_shape(param.shape()));
-      r.bytes(sum.data(), sizeof(T) * size);
-      leaves[p][tree.begin] = weight;
-      arrays[p][tree.begin] = &sum;
+      r.align(kSumAlignment);
+      // The received buffer is this rank's to change: the tree adds into its left operands.
+      const std::byte* at = r.view(sizeof(T) * size);
+      placed.leaves[p][tree.begin] = weight;
+      if (mine) {
+        placed.data[p][tree.begin] = mine->buffers[mine->plan.root];
+        placed.arrays[p][tree.begin] = sinks[mine->plan.root].find(&params[p].impl());
+      } else {
+        placed.data[p][tree.begin] = reinterpret_cast<T*>(const_cast<std::byte*>(at));
+      }
     }
   }
+  r.align(kSumAlignment);
   if (!r.done()) {
     throw ValueError("distributed step: the message from rank " + std::to_string(rank) +
                      " is longer than expected (do all ranks train the same model?)");
   }
+}
+
+/// ValueError unless a partial batch holds exactly the rows of this rank's run of shards.
+/// (run_rank_step's handler prefixes the step's name.)
+void check_rows(const datasets::Batch& batch, const std::vector<LeafRange>& shards, LeafRange run) {
+  const std::size_t begin = run.begin < run.end ? shards[run.begin].begin : 0;
+  const std::size_t end = run.begin < run.end ? shards[run.end - 1].end : 0;
+  if (batch.size() == end - begin && (begin == end || batch.row_offset == begin)) return;
+  throw ValueError("this rank's batch holds rows [" + std::to_string(batch.row_offset) + ", " +
+                   std::to_string(batch.row_offset + batch.size()) + ") of a batch of " +
+                   std::to_string(batch.global_size) + ", but it trains rows [" +
+                   std::to_string(begin) + ", " + std::to_string(end) +
+                   ") (select the loader's rows with train::rank_rows(shard_size, world), with "
+                   "the step's shard size)");
 }
 
 /// Copies the modules' buffers (BatchNorm's running statistics, updated by shard 0) from rank 0.
@@ -168,37 +210,40 @@ BasicStepResult<T> rank_step(nn::BasicModule<T>& model, const BasicLossFunction<
                              optim::BasicOptimizer<T>* optimizer, const char* who) {
   const std::size_t count = shards.size(), ranks = world.size();
   const LeafRange mine = rank_run(count, ranks, world.rank());
+  if (batch.global_size != 0) check_rows(batch, shards, mine);
   BasicStepResult<T> result = run_shards(model, loss, batch, shards, mine, root, step, buffers);
   std::vector<autograd::BasicTensor<T>> params = model.parameters();
   const std::vector<LocalSum<T>> sums = reduce_local(params, buffers.sinks, shards, mine);
   pack(result, mine, sums, buffers.sent);
   world.allgather(buffers.sent, buffers.received, buffers.offsets);
 
-  // Every rank's partial sums, placed at their subtrees' first leaves.
-  std::deque<xt::xarray<T>> storage;
-  std::vector<std::vector<std::optional<T>>> leaves(params.size(),
-                                                    std::vector<std::optional<T>>(count));
-  std::vector<std::vector<xt::xarray<T>*>> arrays(params.size(),
-                                                  std::vector<xt::xarray<T>*>(count, nullptr));
+  PlacedSums<T> placed(params.size(), count);
   for (std::size_t r = 0; r < ranks; ++r) {
     unpack(buffers.received.data() + buffers.offsets[r],
            buffers.offsets[r + 1] - buffers.offsets[r], r, rank_run(count, ranks, r), params,
-           shards, batch, result, storage, leaves, arrays);
+           shards, batch, result, r == world.rank() ? &sums : nullptr, buffers.sinks, placed);
   }
   result.loss = weighted_loss(result.shard_losses, shards, LeafRange{0, count});
 
+  std::deque<xt::xarray<T>> storage;  // roots that came from another rank
   std::vector<ParameterReduction<T>> reductions;
   for (std::size_t p = 0; p < params.size(); ++p) {
     ParameterReduction<T> red;
     red.param = &params[p].impl();
-    red.arrays = arrays[p];
-    red.buffers.assign(count, nullptr);
-    for (std::size_t s = 0; s < count; ++s) {
-      if (arrays[p][s]) red.buffers[s] = arrays[p][s]->data();
-    }
-    red.plan = plan_reduction(leaves[p]);
+    red.arrays = std::move(placed.arrays[p]);
+    red.buffers = std::move(placed.data[p]);
+    red.plan = plan_reduction(placed.leaves[p]);
     if (red.plan.root == ReductionPlan<T>::kNone) continue;
     red.size = params[p].numel();
+    const std::size_t at = red.plan.root;
+    if (!red.arrays[at]) {
+      // The sum becomes the gradient's array (reduce_and_update moves it there): copy another
+      // rank's out of the received buffer, the one copy of a remote sum.
+      xt::xarray<T>& own = storage.emplace_back(xt::xarray<T>::from_shape(params[p].shape()));
+      std::memcpy(own.data(), red.buffers[at], sizeof(T) * red.size);
+      red.arrays[at] = &own;
+      red.buffers[at] = own.data();
+    }
     reductions.push_back(std::move(red));
   }
   for (const auto& red : reductions) autograd::check_grad_shape(*red.param, who);
@@ -218,6 +263,22 @@ LeafRange rank_run(std::size_t shards, std::size_t ranks, std::size_t rank) {
     throw IndexError("rank_run: rank " + std::to_string(rank) + " of " + std::to_string(ranks));
   }
   return split_leaves(shards, ranks)[rank];
+}
+
+datasets::RowRange rank_rows(std::size_t batch_size, std::size_t shard_size, std::size_t ranks,
+                             std::size_t rank) {
+  const std::vector<LeafRange> shards = shard_ranges(batch_size, shard_size);
+  const LeafRange run = rank_run(shards.size(), ranks, rank);
+  if (run.begin == run.end) return {batch_size, batch_size};
+  return {shards[run.begin].begin, shards[run.end - 1].end};
+}
+
+datasets::RowSelector rank_rows(std::size_t shard_size, const Communicator& world) {
+  if (shard_size == 0) throw ValueError("rank_rows: shard_size must be at least 1");
+  const std::size_t ranks = world.size(), rank = world.rank();
+  return [shard_size, ranks, rank](std::size_t batch_size) {
+    return rank_rows(batch_size, shard_size, ranks, rank);
+  };
 }
 
 template <class T>

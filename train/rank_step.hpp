@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "axon/datasets/dataloader.hpp"
 #include "axon/train/communicator.hpp"
 #include "axon/train/parallel.hpp"
 
@@ -24,12 +25,24 @@ namespace axon::train {
 /// The shards [begin, end) that rank `rank` of `ranks` runs in a batch of `shards` shards.
 LeafRange rank_run(std::size_t shards, std::size_t ranks, std::size_t rank);
 
+/// The rows of a batch of `batch_size` samples that rank `rank` of `ranks` trains, in shards of
+/// `shard_size`: those of its run of shards (rank_run over shard_ranges), empty when it has none.
+datasets::RowRange rank_rows(std::size_t batch_size, std::size_t shard_size, std::size_t ranks,
+                             std::size_t rank);
+
+/// The rows this rank of `world` trains, as a DataLoader row selector:
+/// `loader.select_rows(train::rank_rows(shard_size, world))` makes each rank load only the
+/// samples it trains (fit does this itself). `world` must outlive the selector.
+datasets::RowSelector rank_rows(std::size_t shard_size, const Communicator& world);
+
 /// The distributed body of BasicShardedStep::run and train_step (`optimizer` nullptr: run):
-/// runs this rank's shards of `batch`, exchanges the partial sums with `world` and finishes the
+/// runs this rank's shards of `batch` (the whole batch, or a batch of exactly this rank's rows,
+/// rank_rows: ValueError otherwise), exchanges the partial sums with `world` and finishes the
 /// tree on every rank, then (train_step) updates the parameters. The result has every shard's
-/// loss and output, as one process's would, and the modules' buffers (BatchNorm's running
-/// statistics, kept by shard 0) are copied from rank 0. An exception on this rank ends the job
-/// (Communicator::abort).
+/// loss and output, as one process's would (and every shard's labels, targets and indices in
+/// `shards`, without inputs for other ranks' shards of a partial batch), and the modules' buffers
+/// (BatchNorm's running statistics, kept by shard 0) are copied from rank 0. An exception on this
+/// rank ends the job (Communicator::abort).
 template <class T>
 BasicStepResult<T> run_rank_step(nn::BasicModule<T>& model, const BasicLossFunction<T>& loss,
                                  const datasets::Batch& batch, const std::vector<LeafRange>& shards,

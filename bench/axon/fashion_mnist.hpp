@@ -42,8 +42,11 @@ inline Result time_training(const Options& opt, const axon::datasets::Dataset& d
   datasets::DataLoader loader(data, datasets::DataLoaderOptions(batch).shuffle(true).seed(0));
   loader.transform(datasets::scale_to_unit());
   optim::Adam adam(model.parameters(), optim::AdamOptions(setup.learning_rate));
-  // Under mpirun every rank runs its run of each batch's shards (ranks x threads).
-  if (world()) train::broadcast_model(model, *world());
+  // Under mpirun every rank loads and runs only its run of each batch's shards (ranks x threads).
+  if (world()) {
+    train::broadcast_model(model, *world());
+    loader.select_rows(train::rank_rows(shard_size, *world()));
+  }
   train::ShardedStep step(shard_size, 0, world());
   std::size_t steps = 0;
   const train::LossFunction loss = [](const autograd::Tensor& out, const datasets::Batch& b) {

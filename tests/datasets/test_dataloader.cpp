@@ -168,4 +168,65 @@ TEST_CASE("datasets/dataloader: a first scale transform is fused into conversion
   }
 }
 
+TEST_CASE("datasets/dataloader: select_rows loads only the selected rows of each batch") {
+  // 10 samples in batches of 4: 4, 4, 2. The selector takes rows [1, 3) of the full batches and
+  // row [1, 2) of the last.
+  DataLoader loader(counting(10), DataLoaderOptions(4).shuffle(true).seed(3));
+  std::vector<std::size_t> transformed;  // the samples the transforms saw
+  loader.transform(
+      [&](Batch& b) { transformed.insert(transformed.end(), b.indices.begin(), b.indices.end()); });
+  const std::vector<std::size_t> order = loader.order(0);
+  loader.select_rows([](std::size_t n) {
+    return n == 4 ? datasets::RowRange{1, 3} : datasets::RowRange{1, 2};
+  });
+  std::vector<Batch> batches;
+  for (Batch& b : loader.epoch(0)) batches.push_back(b);
+  REQUIRE(batches.size() == 3);
+  const std::vector<std::vector<std::size_t>> expected = {
+      {order[1], order[2]}, {order[5], order[6]}, {order[9]}};
+  std::vector<std::size_t> all;
+  for (std::size_t b = 0; b < 3; ++b) {
+    CAPTURE(b);
+    CHECK(batches[b].indices == expected[b]);
+    CHECK(batches[b].global_size == (b < 2 ? 4u : 2u));
+    CHECK(batches[b].whole_size() == (b < 2 ? 4u : 2u));
+    CHECK(batches[b].row_offset == 1);
+    REQUIRE(batches[b].inputs.shape()[0] == expected[b].size());
+    for (std::size_t r = 0; r < expected[b].size(); ++r) {
+      CHECK(batches[b].inputs.data()(r, 0) == static_cast<float>(expected[b][r]));
+      CHECK(batches[b].labels[r] == expected[b][r] % 3);
+    }
+    all.insert(all.end(), expected[b].begin(), expected[b].end());
+  }
+  CHECK(transformed == all);  // no other sample was read
+
+  // A selection of the whole batch is a whole batch; an empty selector loads whole batches again.
+  loader.select_rows([](std::size_t n) { return datasets::RowRange{0, n}; });
+  CHECK(loader.make_batch(order, 0).global_size == 0);
+  loader.select_rows({});
+  const Batch whole = loader.make_batch(order, 1);
+  CHECK(whole.size() == 4);
+  CHECK(whole.global_size == 0);
+  CHECK(whole.row_offset == 0);
+}
+
+TEST_CASE("datasets/dataloader: make_batch of a row range; empty ranges and bad ones") {
+  DataLoader loader(counting(10), DataLoaderOptions(4));
+  const std::vector<std::size_t> order = loader.order(0);
+  CHECK(loader.batch_span(order, 2) == datasets::RowRange{8, 10});
+  const Batch rows = loader.make_batch(order, 1, {2, 4});
+  CHECK(rows.indices == std::vector<std::size_t>{6, 7});
+  CHECK(rows.global_size == 4);
+  CHECK(rows.row_offset == 2);
+  // An idle rank's rows: none.
+  const Batch none = loader.make_batch(order, 2, {2, 2});
+  CHECK(none.size() == 0);
+  CHECK(none.whole_size() == 2);
+  CHECK_THROWS_WITH_AS(loader.make_batch(order, 2, {1, 3}),
+                       "DataLoader::make_batch: rows [1, 3) of batch 2, which has 2 samples",
+                       IndexError);
+  CHECK_THROWS_AS(loader.make_batch(order, 1, {3, 2}), IndexError);
+  CHECK_THROWS_AS(loader.batch_span(order, 3), IndexError);
+}
+
 }  // namespace axon::test

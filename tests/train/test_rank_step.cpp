@@ -4,6 +4,7 @@
 // build; tests/distributed/ runs the same step over real MPI processes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <barrier>
 #include <cstring>
 #include <memory>
@@ -89,8 +90,10 @@ datasets::Batch make_batch(std::size_t step, std::size_t rows) {
   return batch;
 }
 
-/// What a run leaves: every parameter's bytes and every step's loss and outputs.
-std::string train_steps(std::size_t rank, const train::Communicator* world) {
+/// What a run leaves: every parameter's bytes and every step's loss and outputs. With `local`,
+/// each rank is handed only the rows it trains (train::rank_rows), as a loader with select_rows
+/// would load them.
+std::string train_steps(std::size_t rank, const train::Communicator* world, bool local = false) {
   auto model = make_model(rank == 0 ? 5 : 50 + rank);  // only the broadcast makes them agree
   if (world) train::broadcast_model(*model, *world);
   optim::Adam adam(model->parameters(), optim::AdamOptions(1e-2));
@@ -98,7 +101,14 @@ std::string train_steps(std::size_t rank, const train::Communicator* world) {
   std::string out;
   for (std::size_t s = 0; s < 4; ++s) {
     adam.zero_grad();
-    const auto r = step.train_step(*model, train::cross_entropy_loss(), make_batch(s, 23), adam);
+    datasets::Batch batch = make_batch(s, 23);
+    if (local && world) {
+      const datasets::RowRange rows = train::rank_rows(23, 3, world->size(), rank);
+      batch = train::slice_batch(batch, rows.begin, rows.end);
+      batch.global_size = 23;
+      batch.row_offset = rows.begin;
+    }
+    const auto r = step.train_step(*model, train::cross_entropy_loss(), batch, adam);
     out.append(reinterpret_cast<const char*>(&r.loss), sizeof r.loss);
     for (const auto& o : r.outputs) {
       out.append(reinterpret_cast<const char*>(o.data_ptr()), sizeof(float) * o.numel());
@@ -110,7 +120,87 @@ std::string train_steps(std::size_t rank, const train::Communicator* world) {
   return out;
 }
 
+/// What fit over `world` (nullptr: one process) leaves: the history as CSV and the parameters'
+/// bytes. `seen` and `val_seen` get the samples this rank's training and validation loaders read
+/// (through a transform), `restored` whether fit gave the training loader back as it came.
+struct FitRun {
+  std::string result;
+  std::vector<std::size_t> seen, val_seen;
+  bool restored = false;
+};
+
+FitRun fit_run(std::size_t rank, const train::Communicator* world) {
+  autograd::Generator gen(7);
+  std::vector<float> x(50 * 6);
+  for (auto& v : x) v = static_cast<float>(gen.next_u64() >> 40) / static_cast<float>(1 << 23) - 1;
+  std::vector<std::size_t> labels(50);
+  for (auto& l : labels) l = gen.next_u64() % 3;
+  const datasets::Dataset data = datasets::Dataset::classification(x, {6}, labels, 3);
+  std::vector<std::size_t> train_rows(40), val_rows(10);
+  for (std::size_t i = 0; i < 50; ++i) (i < 40 ? train_rows[i] : val_rows[i - 40]) = i;
+  FitRun run;
+  // Batches of 16, 16 and 8 in shards of 3; 3 ranks leave a rank idle in the last batch.
+  datasets::DataLoader train(data.subset(train_rows),
+                             datasets::DataLoaderOptions(16).shuffle(true).seed(2));
+  train.transform([&run](datasets::Batch& b) {
+    run.seen.insert(run.seen.end(), b.indices.begin(), b.indices.end());
+  });
+  datasets::DataLoader val(data.subset(val_rows), datasets::DataLoaderOptions(4));
+  val.transform([&run](datasets::Batch& b) {
+    run.val_seen.insert(run.val_seen.end(), b.indices.begin(), b.indices.end());
+  });
+  auto model = make_model(rank == 0 ? 5 : 60 + rank);  // only the broadcast makes them agree
+  optim::Adam adam(model->parameters(), optim::AdamOptions(1e-2));
+  auto options =
+      train::FitOptions().epochs(2).shard_size(3).seed(4).verbose(0).metrics({"accuracy"});
+  if (world) options.distributed(*world);
+  const train::History history =
+      train::fit(*model, adam, train::cross_entropy_loss(), train, options, &val);
+  run.result = history.to_csv();
+  for (const auto& p : model->parameters()) {
+    run.result.append(reinterpret_cast<const char*>(p.data_ptr()), sizeof(float) * p.numel());
+  }
+  run.restored = !train.row_selector();
+  return run;
+}
+
 }  // namespace
+
+TEST_CASE(
+    "distributed fit over 2 and 3 thread ranks: each rank reads only the samples it trains and "
+    "evaluates, and the history and parameters are one process's") {
+  const FitRun one = fit_run(0, nullptr);
+  REQUIRE(one.seen.size() == 80);  // 40 samples, 2 epochs
+  REQUIRE(one.val_seen.size() == 20);
+  for (std::size_t ranks : {2, 3}) {
+    CAPTURE(ranks);
+    ThreadWorld::Shared shared(ranks);
+    std::vector<FitRun> runs(ranks);
+    std::vector<std::thread> threads;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      threads.emplace_back([&, r] {
+        ThreadWorld world(shared, r);
+        runs[r] = fit_run(r, &world);
+      });
+    }
+    for (auto& t : threads) t.join();
+    std::vector<std::size_t> seen, val_seen;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      CHECK(runs[r].result == one.result);
+      CHECK(runs[r].restored);
+      CHECK(runs[r].seen.size() < one.seen.size());
+      seen.insert(seen.end(), runs[r].seen.begin(), runs[r].seen.end());
+      val_seen.insert(val_seen.end(), runs[r].val_seen.begin(), runs[r].val_seen.end());
+    }
+    // Together the ranks read every sample exactly as often as one process: none twice.
+    auto sorted = [](std::vector<std::size_t> v) {
+      std::sort(v.begin(), v.end());
+      return v;
+    };
+    CHECK(sorted(seen) == sorted(one.seen));
+    CHECK(sorted(val_seen) == sorted(one.val_seen));
+  }
+}
 
 TEST_CASE("rank_run: contiguous runs covering the shards in order, as split_leaves") {
   CHECK(train::rank_run(8, 3, 0) == train::LeafRange{0, 3});
@@ -120,25 +210,73 @@ TEST_CASE("rank_run: contiguous runs covering the shards in order, as split_leav
   CHECK_THROWS_AS(train::rank_run(8, 3, 3), IndexError);
 }
 
+TEST_CASE("rank_rows: the rows of each rank's run of shards; none for an idle rank") {
+  // 23 samples in shards of 3: 8 shards, the last [21, 23).
+  CHECK(train::rank_rows(23, 3, 3, 0) == datasets::RowRange{0, 9});
+  CHECK(train::rank_rows(23, 3, 3, 1) == datasets::RowRange{9, 18});
+  CHECK(train::rank_rows(23, 3, 3, 2) == datasets::RowRange{18, 23});
+  CHECK(train::rank_rows(23, 3, 1, 0) == datasets::RowRange{0, 23});
+  CHECK(train::rank_rows(4, 3, 2, 1) == datasets::RowRange{4, 4});  // one shard of 4: idle
+  CHECK_THROWS_AS(train::rank_rows(23, 3, 3, 3), IndexError);
+  ThreadWorld::Shared shared(2);
+  ThreadWorld world(shared, 1);
+  CHECK(train::rank_rows(64, world)(128) == datasets::RowRange{64, 128});
+  CHECK_THROWS_AS(train::rank_rows(0, world), ValueError);
+}
+
 TEST_CASE(
-    "distributed step over 1 to 9 thread ranks: the losses, outputs and parameters of one "
-    "process") {
+    "distributed step over 1 to 9 thread ranks, given whole batches or only their own rows: the "
+    "losses, outputs and parameters of one process") {
   const std::string expected = train_steps(0, nullptr);
   // 23 samples in shards of 3: 8 shards (the last of 2), so 9 ranks leave one idle.
-  for (std::size_t ranks = 1; ranks <= 9; ++ranks) {
-    CAPTURE(ranks);
-    ThreadWorld::Shared shared(ranks);
-    std::vector<std::string> results(ranks);
-    std::vector<std::thread> threads;
-    for (std::size_t r = 0; r < ranks; ++r) {
-      threads.emplace_back([&, r] {
-        ThreadWorld world(shared, r);
-        results[r] = train_steps(r, &world);
-      });
+  for (const bool local : {false, true}) {
+    for (std::size_t ranks = 1; ranks <= 9; ++ranks) {
+      CAPTURE(local);
+      CAPTURE(ranks);
+      ThreadWorld::Shared shared(ranks);
+      std::vector<std::string> results(ranks);
+      std::vector<std::thread> threads;
+      for (std::size_t r = 0; r < ranks; ++r) {
+        threads.emplace_back([&, r] {
+          ThreadWorld world(shared, r);
+          results[r] = train_steps(r, &world, local);
+        });
+      }
+      for (auto& t : threads) t.join();
+      for (std::size_t r = 0; r < ranks; ++r) CHECK(results[r] == expected);
     }
-    for (auto& t : threads) t.join();
-    for (std::size_t r = 0; r < ranks; ++r) CHECK(results[r] == expected);
   }
+}
+
+TEST_CASE("distributed step: a rank handed rows other than its own is refused, naming the fix") {
+  ThreadWorld::Shared shared(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> threads;
+  for (std::size_t r = 0; r < 2; ++r) {
+    threads.emplace_back([&, r] {
+      ThreadWorld world(shared, r);
+      auto model = make_model(5);
+      optim::Adam adam(model->parameters(), optim::AdamOptions(1e-2));
+      train::ShardedStep step(3, 9, &world);
+      // Rows selected for shards of 5, not the step's 3: rank 0 gets [0, 15), rank 1 [15, 23).
+      const datasets::RowRange rows = train::rank_rows(23, 5, 2, r);
+      datasets::Batch batch = train::slice_batch(make_batch(0, 23), rows.begin, rows.end);
+      batch.global_size = 23;
+      batch.row_offset = rows.begin;
+      try {
+        step.train_step(*model, train::cross_entropy_loss(), batch, adam);
+      } catch (const std::runtime_error& e) {  // ThreadWorld's abort
+        errors[r] = e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(errors[0] ==
+        "abort: ShardedStep::train_step: this rank's batch holds rows [0, 15) of a batch of 23, "
+        "but it trains rows [0, 12) (select the loader's rows with train::rank_rows(shard_size, "
+        "world), with the step's shard size)");
+  CHECK(errors[1].find("holds rows [15, 23) of a batch of 23, but it trains rows [12, 23)") !=
+        std::string::npos);
 }
 
 TEST_CASE("check_same_setup names the first field the ranks disagree on") {
