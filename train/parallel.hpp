@@ -132,6 +132,10 @@ struct ParameterReduction {
   std::size_t size = 0;                ///< elements of the parameter
   /// The gradient the sum is added to, elementwise after the tree (nullptr: none).
   T* add_into = nullptr;
+  /// Where the root leaf's values come from when they are not in its buffer yet (nullptr: they
+  /// are): each piece is copied into the root's buffer right before its adds (the distributed
+  /// step, for a partial sum another rank sent, which then becomes the gradient's array).
+  const T* root_source = nullptr;
   /// The optimizer's update of the parameter, run on each piece after its sum (nullptr: none).
   const optim::RangeUpdate* update = nullptr;
 };

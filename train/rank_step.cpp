@@ -237,10 +237,10 @@ BasicStepResult<T> rank_step(nn::BasicModule<T>& model, const BasicLossFunction<
     red.size = params[p].numel();
     const std::size_t at = red.plan.root;
     if (!red.arrays[at]) {
-      // The sum becomes the gradient's array (reduce_and_update moves it there): copy another
-      // rank's out of the received buffer, the one copy of a remote sum.
+      // The sum becomes the gradient's array (reduce_and_update moves it there): another rank's
+      // is copied out of the received buffer, piece by piece as the tree reaches it.
       xt::xarray<T>& own = storage.emplace_back(xt::xarray<T>::from_shape(params[p].shape()));
-      std::memcpy(own.data(), red.buffers[at], sizeof(T) * red.size);
+      red.root_source = red.buffers[at];
       red.arrays[at] = &own;
       red.buffers[at] = own.data();
     }

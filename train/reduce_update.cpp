@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Parts 2 and 3 of a batch-parallel step (train/parallel.hpp): the fixed reduction tree over the
 // shards' gradient buffers, and the update fused into it.
+#include <cstring>
 #include <optional>
 
 #include "axon/autograd/parallel_for.hpp"
@@ -25,6 +26,9 @@ std::vector<std::size_t> sizes_of(const std::vector<ParameterReduction<T>>& redu
 /// are cut, so the bits do not depend on the thread count.
 template <class T>
 void reduce_piece(const ParameterReduction<T>& r, std::size_t begin, std::size_t end) {
+  if (r.root_source) {
+    std::memcpy(r.buffers[r.plan.root] + begin, r.root_source + begin, sizeof(T) * (end - begin));
+  }
   reduce_range(r.plan, r.buffers.data(), begin, end, /*apply_root_weight=*/true);
   if (r.add_into) {
     T* __restrict d = r.add_into;
