@@ -39,16 +39,7 @@ std::string sample(CharLSTM& model, const datasets::CharVocab& vocab, const std:
   Tensor logits;
   for (std::size_t c : codes) logits = model.step(autograd::full<float>({1, 1}, float(c)), state);
   for (std::size_t i = 0; i < length; ++i) {
-    const Tensor p = autograd::softmax(autograd::mul(logits, 1.0f / temperature), -1);
-    double u = gen.uniform(), cumulative = 0;
-    std::size_t next = vocab.size() - 1;
-    for (std::size_t k = 0; k < vocab.size(); ++k) {
-      cumulative += p.data_ptr()[k];
-      if (u < cumulative) {
-        next = k;
-        break;
-      }
-    }
+    const std::size_t next = examples::draw_next(logits, vocab.size(), temperature, gen);
     text += vocab.char_at(next);
     logits = model.step(autograd::full<float>({1, 1}, float(next)), state);
   }

@@ -9,7 +9,10 @@
 #include <string>
 
 #include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/elementwise.hpp"
 #include "axon/autograd/ops/shape.hpp"
+#include "axon/autograd/ops/softmax.hpp"
+#include "axon/autograd/random.hpp"
 #include "axon/datasets/dataloader.hpp"
 #include "axon/datasets/text.hpp"
 #include "axon/nn/linear.hpp"
@@ -68,6 +71,20 @@ inline autograd::Tensor one_hot(const autograd::Tensor& indices, std::size_t voc
     px[k * vocab + static_cast<std::size_t>(indices.data_ptr()[k])] = 1.0f;
   }
   return x;
+}
+
+/// The index of the next character, drawn from softmax(logits / temperature) over a row of
+/// `vocab` logits with one uniform draw of `gen` (the last index if rounding leaves the sum short).
+inline std::size_t draw_next(const autograd::Tensor& logits, std::size_t vocab, float temperature,
+                             autograd::Generator& gen) {
+  const autograd::Tensor p = autograd::softmax(autograd::mul(logits, 1.0f / temperature), -1);
+  const double u = gen.uniform();
+  double cumulative = 0;
+  for (std::size_t k = 0; k < vocab; ++k) {
+    cumulative += p.data_ptr()[k];
+    if (u < cumulative) return k;
+  }
+  return vocab - 1;
 }
 
 /// char_rnn's model. One-hot -> LSTM -> Linear: logits of the next character at every position.

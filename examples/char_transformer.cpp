@@ -92,16 +92,7 @@ std::string sample(CharTransformer& model, const datasets::CharVocab& vocab,
     Tensor window = autograd::zeros<float>({1, n});
     for (std::size_t k = 0; k < n; ++k) window.mutable_data_ptr()[k] = float(codes[start + k]);
     const Tensor last = autograd::slice(model.forward(window), 0, long(n) - 1, long(n));
-    const Tensor p = autograd::softmax(autograd::mul(last, 1.0f / temperature), -1);
-    double u = gen.uniform(), cumulative = 0;
-    std::size_t next = vocab.size() - 1;
-    for (std::size_t k = 0; k < vocab.size(); ++k) {
-      cumulative += p.data_ptr()[k];
-      if (u < cumulative) {
-        next = k;
-        break;
-      }
-    }
+    const std::size_t next = examples::draw_next(last, vocab.size(), temperature, gen);
     codes.push_back(next);
     text += vocab.char_at(next);
   }
