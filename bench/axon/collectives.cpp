@@ -8,6 +8,7 @@
 #include <mpi.h>
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,15 @@ std::pair<double, double> fit_line(const std::vector<double>& x, const std::vect
 }
 
 Result run(const Options& opt) {
-  const axon::train::Communicator& world = *axon_side::world();
+  const axon::train::Communicator* ranks = axon_side::world();
+  // Without mpirun the program is a world of one that never starts MPI, and MPI_Allreduce would
+  // abort the process: refuse with the command instead.
+  if (!ranks || ranks->size() < 2) {
+    throw std::runtime_error(
+        "needs 2 or more ranks: run it as `mpirun -np 2 axon_bench --workload collectives` "
+        "(scripts/bench.sh all leaves it out)");
+  }
+  const axon::train::Communicator& world = *ranks;
   const int reps = opt.reps ? opt.reps : 30;
   Result r;
   r.threads = 1;
