@@ -108,6 +108,22 @@ auto BasicMultiheadAttention<T>::forward(const Tensor& x) -> Tensor {
 }
 
 template <class T>
+auto BasicMultiheadAttention<T>::forward(const typename BasicModule<T>::Tensors& inputs) ->
+    typename BasicModule<T>::Tensors {
+  const std::size_t n = inputs.size();
+  if (n != 1 && (n < 3 || n > 5)) {
+    throw ValueError(where() + ": takes {x} or {query, key, value[, key_padding_mask[, " +
+                     "attn_mask]]}, given " + std::to_string(n) + " tensors");
+  }
+  Args args;
+  if (n >= 4) args.key_padding_mask = inputs[3];
+  if (n == 5) args.attn_mask = inputs[4];
+  const Tensor& q = inputs[0];
+  Output out = n == 1 ? forward(q, q, q, args) : forward(q, inputs[1], inputs[2], args);
+  return {std::move(out.output), std::move(out.weights)};
+}
+
+template <class T>
 auto BasicMultiheadAttention<T>::forward(const Tensor& query, const Tensor& key,
                                          const Tensor& value, const Args& args) -> Output {
   const std::size_t E = options_.embed_dim(), H = options_.num_heads(), D = E / H;

@@ -101,6 +101,14 @@ class BasicMultiheadAttention : public BasicModule<T> {
                  const Args& args = Args{});
   /// Self-attention without masks: forward(x, x, x).output, so the layer fits in Sequential.
   Tensor forward(const Tensor& x) override;
+  /// The many-tensor form, in the order of PyTorch's positional arguments: `{query, key, value}`,
+  /// optionally followed by `key_padding_mask` and `attn_mask` (boolean masks; an undefined
+  /// tensor is no mask), or `{x}` for self-attention; returns `{output, weights}` (the weights
+  /// averaged over the heads, as PyTorch's default). So `mha(q, k, v)` and `mha(q, k, v, pad)`
+  /// run with the module's hooks and fit a model of several inputs. ValueError naming the module
+  /// for 0, 2 or more than 5 inputs. Additive masks and the other MhaArgs need forward(q, k, v,
+  /// args).
+  typename BasicModule<T>::Tensors forward(const typename BasicModule<T>::Tensors& inputs) override;
   std::string name() const override { return "MultiheadAttention"; }
   std::string extra_repr() const override;
   autograd::Generator* own_generator() override { return &gen_; }

@@ -13,6 +13,7 @@
 #include "axon/autograd/autograd.hpp"
 #include "axon/datasets/dataloader.hpp"
 #include "axon/nn/activation.hpp"
+#include "axon/nn/attention.hpp"
 #include "axon/nn/linear.hpp"
 #include "axon/nn/losses.hpp"
 #include "axon/nn/sequential.hpp"
@@ -233,6 +234,45 @@ TEST_CASE("nn multi-io: hooks of both forms on many-tensor and one-tensor calls"
   CHECK_THROWS_WITH_AS(fc(x), doctest::Contains("Linear: a forward hook turned the one output"),
                        ValueError);
   two.remove();
+}
+
+TEST_CASE("nn multi-io: MultiheadAttention's many-tensor form is forward(q, k, v, masks)") {
+  Generator gen(3);
+  nn::MultiheadAttention mha(nn::MultiheadAttentionOptions(8, 2).batch_first(true), gen);
+  Generator data(4);
+  const Tensor q = randn<float>({2, 3, 8}, data), kv = randn<float>({2, 5, 8}, data);
+  auto same = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() &&
+           std::memcmp(a.data_ptr(), b.data_ptr(), sizeof(float) * a.numel()) == 0;
+  };
+  // {q, k, v}: output and head-averaged weights, bit for bit forward(q, k, v).
+  const Tensors cross = mha(q, kv, kv);
+  const auto expected = mha.forward(q, kv, kv);
+  REQUIRE(cross.size() == 2);
+  CHECK(same(cross[0], expected.output));
+  CHECK(same(cross[1], expected.weights));
+  // {x}: self-attention, with its weights (forward(x) alone skips them, on the fused path).
+  const Tensors self = mha(Tensors{q});
+  const auto self_expected = mha.forward(q, q, q);
+  CHECK(same(self[0], self_expected.output));
+  CHECK(same(self[1], self_expected.weights));
+  // With a key padding mask (the last two keys of sample 1 blocked) and an attention mask.
+  xt::xarray<float> pad = xt::zeros<float>({2, 5});
+  pad(1, 3) = pad(1, 4) = 1;
+  xt::xarray<float> am = xt::zeros<float>({3, 5});
+  am(0, 0) = 1;
+  nn::MhaArgs<float> args;
+  args.key_padding_mask = Tensor(pad);
+  args.attn_mask = Tensor(am);
+  const auto masked = mha.forward(q, kv, kv, args);
+  const Tensors with_masks = mha(q, kv, kv, Tensor(pad), Tensor(am));
+  CHECK(same(with_masks[0], masked.output));
+  CHECK(same(with_masks[1], masked.weights));
+  CHECK(with_masks[1].data()(1, 0, 3) == 0.0f);  // a blocked key gets no weight
+  // An undefined tensor is no mask.
+  CHECK(same(mha(q, kv, kv, Tensor())[0], expected.output));
+  CHECK_THROWS_WITH_AS(mha(q, kv), doctest::Contains("takes {x} or {query, key, value"),
+                       ValueError);
 }
 
 TEST_CASE("fit: a loss of several outputs, extra inputs from a transform, metrics on output 0") {
