@@ -221,19 +221,19 @@ auto BasicModule<T>::call_with_hooks(const Tensors& x) -> Tensors {
   return run_forward_hooks(inputs, std::move(outputs));
 }
 
-#define AXON_INSTANTIATE(T)                                                                  \
-  template auto BasicModule<T>::forward(const Tensor&) -> Tensor;                            \
-  template auto BasicModule<T>::forward(const Tensors&) -> Tensors;                          \
-  template void BasicModule<T>::HookHandle::remove();                                        \
-  template bool BasicModule<T>::HookHandle::active() const;                                  \
-  template auto BasicModule<T>::add_pre_hook(ForwardPreHook) -> HookHandle;                  \
-  template auto BasicModule<T>::add_pre_hook(ForwardPreHookMany) -> HookHandle;              \
-  template auto BasicModule<T>::add_forward_hook(ForwardHook) -> HookHandle;                 \
-  template auto BasicModule<T>::add_forward_hook(ForwardHookMany) -> HookHandle;             \
-  template auto BasicModule<T>::run_pre_hooks(Tensors) -> Tensors;                           \
-  template auto BasicModule<T>::run_forward_hooks(const Tensors&, Tensors) -> Tensors;       \
-  template auto BasicModule<T>::call_with_hooks(const Tensor&) -> Tensor;                    \
-  template auto BasicModule<T>::call_with_hooks(const Tensors&) -> Tensors;
+#define AXON_INSTANTIATE(T)                                                          \
+  template auto BasicModule<T>::forward(const Tensor&)->Tensor;                      \
+  template auto BasicModule<T>::forward(const Tensors&)->Tensors;                    \
+  template void BasicModule<T>::HookHandle::remove();                                \
+  template bool BasicModule<T>::HookHandle::active() const;                          \
+  template auto BasicModule<T>::add_pre_hook(ForwardPreHook)->HookHandle;            \
+  template auto BasicModule<T>::add_pre_hook(ForwardPreHookMany)->HookHandle;        \
+  template auto BasicModule<T>::add_forward_hook(ForwardHook)->HookHandle;           \
+  template auto BasicModule<T>::add_forward_hook(ForwardHookMany)->HookHandle;       \
+  template auto BasicModule<T>::run_pre_hooks(Tensors)->Tensors;                     \
+  template auto BasicModule<T>::run_forward_hooks(const Tensors&, Tensors)->Tensors; \
+  template auto BasicModule<T>::call_with_hooks(const Tensor&)->Tensor;              \
+  template auto BasicModule<T>::call_with_hooks(const Tensors&)->Tensors;
 AXON_INSTANTIATE(float)
 AXON_INSTANTIATE(double)
 #undef AXON_INSTANTIATE

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "axon/autograd/error.hpp"
@@ -67,6 +68,24 @@ class ThreadWorld : public train::Communicator {
   Shared& shared_;
   std::size_t rank_;
 };
+
+/// Runs `fn(rank, world)` for every rank of a world of `ranks` threads, each on its own thread,
+/// and returns what each returned, in rank order.
+template <class F>
+auto on_thread_ranks(std::size_t ranks, const F& fn) {
+  using Result = decltype(fn(std::size_t{0}, std::declval<const train::Communicator&>()));
+  ThreadWorld::Shared shared(ranks);
+  std::vector<Result> results(ranks);
+  std::vector<std::thread> threads;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    threads.emplace_back([&, r] {
+      ThreadWorld world(shared, r);
+      results[r] = fn(r, world);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return results;
+}
 
 /// A small MLP with Dropout (its draws must follow the shard, not the rank), initialised from
 /// `seed`.
@@ -174,16 +193,8 @@ TEST_CASE(
   REQUIRE(one.val_seen.size() == 20);
   for (std::size_t ranks : {2, 3}) {
     CAPTURE(ranks);
-    ThreadWorld::Shared shared(ranks);
-    std::vector<FitRun> runs(ranks);
-    std::vector<std::thread> threads;
-    for (std::size_t r = 0; r < ranks; ++r) {
-      threads.emplace_back([&, r] {
-        ThreadWorld world(shared, r);
-        runs[r] = fit_run(r, &world);
-      });
-    }
-    for (auto& t : threads) t.join();
+    const std::vector<FitRun> runs = on_thread_ranks(
+        ranks, [](std::size_t r, const train::Communicator& world) { return fit_run(r, &world); });
     std::vector<std::size_t> seen, val_seen;
     for (std::size_t r = 0; r < ranks; ++r) {
       CHECK(runs[r].result == one.result);
@@ -233,44 +244,32 @@ TEST_CASE(
     for (std::size_t ranks = 1; ranks <= 9; ++ranks) {
       CAPTURE(local);
       CAPTURE(ranks);
-      ThreadWorld::Shared shared(ranks);
-      std::vector<std::string> results(ranks);
-      std::vector<std::thread> threads;
-      for (std::size_t r = 0; r < ranks; ++r) {
-        threads.emplace_back([&, r] {
-          ThreadWorld world(shared, r);
-          results[r] = train_steps(r, &world, local);
-        });
-      }
-      for (auto& t : threads) t.join();
+      const std::vector<std::string> results =
+          on_thread_ranks(ranks, [local](std::size_t r, const train::Communicator& world) {
+            return train_steps(r, &world, local);
+          });
       for (std::size_t r = 0; r < ranks; ++r) CHECK(results[r] == expected);
     }
   }
 }
 
 TEST_CASE("distributed step: a rank handed rows other than its own is refused, naming the fix") {
-  ThreadWorld::Shared shared(2);
-  std::vector<std::string> errors(2);
-  std::vector<std::thread> threads;
-  for (std::size_t r = 0; r < 2; ++r) {
-    threads.emplace_back([&, r] {
-      ThreadWorld world(shared, r);
-      auto model = make_model(5);
-      optim::Adam adam(model->parameters(), optim::AdamOptions(1e-2));
-      train::ShardedStep step(3, 9, &world);
-      // Rows selected for shards of 5, not the step's 3: rank 0 gets [0, 15), rank 1 [15, 23).
-      const datasets::RowRange rows = train::rank_rows(23, 5, 2, r);
-      datasets::Batch batch = train::slice_batch(make_batch(0, 23), rows.begin, rows.end);
-      batch.global_size = 23;
-      batch.row_offset = rows.begin;
-      try {
-        step.train_step(*model, train::cross_entropy_loss(), batch, adam);
-      } catch (const std::runtime_error& e) {  // ThreadWorld's abort
-        errors[r] = e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto errors = on_thread_ranks(2, [](std::size_t r, const train::Communicator& world) {
+    auto model = make_model(5);
+    optim::Adam adam(model->parameters(), optim::AdamOptions(1e-2));
+    train::ShardedStep step(3, 9, &world);
+    // Rows selected for shards of 5, not the step's 3: rank 0 gets [0, 15), rank 1 [15, 23).
+    const datasets::RowRange rows = train::rank_rows(23, 5, 2, r);
+    datasets::Batch batch = train::slice_batch(make_batch(0, 23), rows.begin, rows.end);
+    batch.global_size = 23;
+    batch.row_offset = rows.begin;
+    try {
+      step.train_step(*model, train::cross_entropy_loss(), batch, adam);
+    } catch (const std::runtime_error& e) {  // ThreadWorld's abort
+      return std::string(e.what());
+    }
+    return std::string();
+  });
   CHECK(errors[0] ==
         "abort: ShardedStep::train_step: this rank's batch holds rows [0, 15) of a batch of 23, "
         "but it trains rows [0, 12) (select the loader's rows with train::rank_rows(shard_size, "
@@ -280,22 +279,16 @@ TEST_CASE("distributed step: a rank handed rows other than its own is refused, n
 }
 
 TEST_CASE("check_same_setup names the first field the ranks disagree on") {
-  ThreadWorld::Shared shared(2);
-  std::vector<std::string> errors(2);
-  std::vector<std::thread> threads;
-  for (std::size_t r = 0; r < 2; ++r) {
-    threads.emplace_back([&, r] {
-      ThreadWorld world(shared, r);
-      auto model = make_model(1);
-      auto fields = train::setup_fingerprint(*model, /*seed=*/0, 16, r == 0 ? 128 : 64);
-      try {
-        train::check_same_setup(world, fields, "fit");
-      } catch (const ValueError& e) {
-        errors[r] = e.what();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  const auto errors = on_thread_ranks(2, [](std::size_t r, const train::Communicator& world) {
+    auto model = make_model(1);
+    auto fields = train::setup_fingerprint(*model, /*seed=*/0, 16, r == 0 ? 128 : 64);
+    try {
+      train::check_same_setup(world, fields, "fit");
+    } catch (const ValueError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  });
   for (const auto& e : errors) {
     CHECK(e == "fit: the ranks disagree on the batch size: rank 1 has 64, rank 0 has 128");
   }
