@@ -32,7 +32,8 @@ datasets::RowRange rank_rows(std::size_t batch_size, std::size_t shard_size, std
 
 /// The rows this rank of `world` trains, as a DataLoader row selector:
 /// `loader.select_rows(train::rank_rows(shard_size, world))` makes each rank load only the
-/// samples it trains (fit does this itself). `world` must outlive the selector.
+/// samples it trains (fit does this itself). The selector keeps the rank and the number of ranks,
+/// not `world`. ValueError when shard_size is 0.
 datasets::RowSelector rank_rows(std::size_t shard_size, const Communicator& world);
 
 /// The distributed body of BasicShardedStep::run and train_step (`optimizer` nullptr: run):
