@@ -14,6 +14,7 @@
 #include "axon/autograd/ops/conv.hpp"
 #include "axon/autograd/ops/elementwise.hpp"
 #include "axon/autograd/ops/embedding.hpp"
+#include "axon/autograd/ops/indexing.hpp"
 #include "axon/autograd/ops/linalg.hpp"
 #include "axon/autograd/ops/normalization.hpp"
 #include "axon/autograd/ops/pooling.hpp"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "axon/autograd/error.hpp"
+#include "axon/autograd/ops/indexing.hpp"  // index_select, gather: one include brings both families
 #include "axon/autograd/tensor.hpp"
 
 /// Shape ops. Tensors always own contiguous row-major storage, so each op here produces a new
@@ -98,16 +99,6 @@ BasicTensor<T> broadcast_to(const BasicTensor<T>& x, const Shape& shape);
 /// else ValueError.  dx = g scattered back, zeros elsewhere
 template <class T>
 BasicTensor<T> slice(const BasicTensor<T>& x, int axis, long start, long stop, long step = 1);
-/// Picks entries `indices` along `axis` (repeats allowed; IndexError for one >= the extent).
-/// dx = g scatter-added back (repeated indices accumulate)
-template <class T>
-BasicTensor<T> index_select(const BasicTensor<T>& x, int axis,
-                            const std::vector<std::size_t>& indices);
-/// out[i][j][k] = x[index[i][j][k]][j][k] for axis 0 (and so on), as torch.gather: `index` has
-/// x's rank and, on every other axis, extents no larger than x's (ShapeError otherwise); an
-/// index value >= x's extent along `axis` is an IndexError.  dx = g scatter-added back
-template <class T>
-BasicTensor<T> gather(const BasicTensor<T>& x, int axis, const xt::xarray<std::size_t>& index);
 /// Joins tensors along an existing axis; all other extents must agree (ShapeError); an empty
 /// list is a ValueError.  dx = slices of g
 template <class T>

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Tests autograd/ops/shape.cpp: the op-case table, float vs double, exact values, the error table.
+// (index_select and gather, which ops/shape.hpp brings in from ops/indexing.hpp:
+// test_indexing.cpp.)
 #include <doctest/doctest.h>
 
 #include <type_traits>
@@ -12,13 +14,9 @@ namespace axon::test {
 namespace {
 
 using namespace axon::autograd;
-using Index = xt::xarray<std::size_t>;
 using Widths = std::vector<std::pair<std::size_t, std::size_t>>;
 
 std::vector<OpCase> shape_cases() {
-  const Index gather_rows = {{2, 0}, {1, 1}, {0, 2}};            // [3,2] into x [3,4] along axis 1
-  const Index gather_cols = {{2, 0, 1, 1}, {0, 0, 2, 1}};        // [2,4] into x [3,4] along axis 0
-  const Index gather_3d = {{{1, 0}, {0, 0}}, {{1, 1}, {0, 1}}};  // [2,2,2] into x [2,3,2], axis -1
   // clang-format off
   return {
     {"reshape", "[2,3] -> [3,2]", {{2, 3}}, [](const auto& x) { return reshape(x[0], {3, 2}); }},
@@ -53,12 +51,6 @@ std::vector<OpCase> shape_cases() {
     {"slice", "step 2", {{7, 2}}, [](const auto& x) { return slice(x[0], 0, 1, 7, 2); }},
     {"slice", "negative bounds and axis", {{2, 6}}, [](const auto& x) { return slice(x[0], -1, -4, -1); }},
     {"slice", "clamped bounds, step 3", {{2, 8, 2}}, [](const auto& x) { return slice(x[0], 1, -100, 100, 3); }},
-    {"index_select", "repeated indices", {{2, 3}}, [](const auto& x) { return index_select(x[0], 1, {0, 2, 0, 0}); }},
-    {"index_select", "axis 0", {{4, 2}}, [](const auto& x) { return index_select(x[0], 0, {3, 1}); }},
-    {"index_select", "negative axis", {{2, 3, 2}}, [](const auto& x) { return index_select(x[0], -2, {2, 2, 1}); }},
-    {"gather", "axis 1, repeats", {{3, 4}}, [gather_rows](const auto& x) { return gather(x[0], 1, gather_rows); }},
-    {"gather", "axis 0, smaller index", {{3, 4}}, [gather_cols](const auto& x) { return gather(x[0], 0, gather_cols); }},
-    {"gather", "3-D negative axis", {{2, 3, 2}}, [gather_3d](const auto& x) { return gather(x[0], -1, gather_3d); }},
     {"concat", "axis 0, unequal extents", {{2, 3}, {4, 3}}, [](const auto& x) { return concat(x, 0); }},
     {"concat", "three inputs, negative axis", {{2, 1}, {2, 3}, {2, 2}}, [](const auto& x) { return concat(x, -1); }},
     {"concat", "value used twice", {{2, 3}}, [](const auto& x) { return concat(std::vector{x[0], x[0]}, 1); }},
@@ -213,21 +205,6 @@ TEST_CASE("shape: slice follows Python's rules") {
   CHECK(x.grad().data() == xt::xarray<double>({0, 10, 0, 0, 20, 0, 0, 30, 0, 0}));
 }
 
-TEST_CASE("shape: index_select and gather accumulate repeated indices") {
-  auto x = from_vector<double>({1, 2, 3, 4, 5, 6}, {2, 3}, true);
-  auto s = index_select(x, 1, {2, 0, 2});
-  CHECK(s.data() == xt::xarray<double>({{3, 1, 3}, {6, 4, 6}}));
-  s.backward(ones<double>({2, 3}));
-  CHECK(x.grad().data() == xt::xarray<double>({{1, 0, 2}, {1, 0, 2}}));
-
-  // torch.gather's documented example.
-  auto t = from_vector<double>({1, 2, 3, 4}, {2, 2}, true);
-  auto g = gather(t, 1, Index{{0, 0}, {1, 0}});
-  CHECK(g.data() == xt::xarray<double>({{1, 1}, {4, 3}}));
-  g.backward(ones<double>({2, 2}));
-  CHECK(t.grad().data() == xt::xarray<double>({{2, 0}, {1, 1}}));
-}
-
 TEST_CASE("shape: concat, stack, split and pad values") {
   auto a = from_vector<double>({1, 2, 3, 4}, {2, 2}, true);
   auto b = from_vector<double>({5, 6}, {2, 1});  // no gradient
@@ -322,12 +299,6 @@ TEST_CASE("shape: bad inputs give typed errors naming the op and the shapes") {
     expect<ShapeError>("broadcast_to rank", [&] { broadcast_to(x, Shape{3}); }, "broadcast_to: cannot broadcast [2,3] to [3]"),
     expect<ValueError>("slice step", [&] { slice(x, 1, 0, 2, 0); }, "slice: step must be >= 1, got 0 (shape [2,3], axis 1)"),
     expect<ValueError>("slice axis", [&] { slice(x, 2, 0, 1); }, "slice: axis 2 is out of range for shape [2,3]"),
-    expect<IndexError>("index_select index", [&] { index_select(x, 1, {0, 3}); }, "index_select: index 3 is out of range for axis 1 with extent 3 (shape [2,3])"),
-    expect<ValueError>("index_select axis", [&] { index_select(x, -3, {0}); }, "index_select: axis -3 is out of range for shape [2,3]"),
-    expect<IndexError>("gather index", [&] { gather(x, 1, Index{{0, 5}, {1, 1}}); }, "gather: index 5 is out of range for axis 1 with extent 3 (shape [2,3])"),
-    expect<ShapeError>("gather rank", [&] { gather(x, 1, Index{0, 1}); }, "gather: index of shape [2] must have the rank of x [2,3]"),
-    expect<ShapeError>("gather extent", [&] { gather(x, 1, Index(xt::zeros<std::size_t>({3, 1}))); }, "gather: index of shape [3,1] must have the rank of x [2,3]"),
-    expect<ValueError>("gather axis", [&] { gather(x, 2, Index(xt::zeros<std::size_t>({1, 1}))); }, "gather: axis 2 is out of range for shape [2,3]"),
     expect<ValueError>("concat empty", [&] { concat(std::vector<TensorD>{}); }, "concat: needs at least one tensor"),
     expect<ShapeError>("concat extents", [&] { concat(std::vector{x, y}, 1); }, "concat: shapes [2,3], [3,3] differ off axis 1"),
     expect<ShapeError>("concat ranks", [&] { concat(std::vector{x, zeros<double>({2})}, 0); }, "concat: shapes [2,3], [2] differ off axis 0"),
