@@ -13,7 +13,9 @@
 #include <cstdlib>
 #include <exception>
 #include <nlohmann/json.hpp>
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "axon/autograd/error.hpp"
 #include "axon/datasets/dataloader.hpp"
@@ -170,6 +172,15 @@ inline void parse(CLI::App& app, int argc, char** argv, Args& args) {
       args.resumed_epochs = io::parse_u64(epoch->second, args.resume + ": epoch");
     }
   }
+}
+
+/// The first `n` samples of `data` (a --limit / --train-samples flag); all of them when n is 0 or
+/// at least its size.
+inline datasets::Dataset first_samples(const datasets::Dataset& data, std::size_t n) {
+  if (n == 0 || n >= data.size()) return data;
+  std::vector<std::size_t> first(n);
+  std::iota(first.begin(), first.end(), std::size_t{0});
+  return data.subset(first);
 }
 
 /// Fails before training when `loader`, the data an example evaluates on once training is done,

@@ -8,7 +8,6 @@
 // quick run).
 #include <cstdio>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -54,12 +53,8 @@ int main(int argc, char** argv) try {
   examples::add_integer(app, "--limit", limit, "N", "train on the first N images only, 0: all");
   examples::parse(app, argc, argv, args);
 
-  datasets::Dataset train_data = datasets::load_fashion_mnist(datasets::Split::Train, args.data);
-  if (limit > 0 && limit < train_data.size()) {
-    std::vector<std::size_t> first(limit);
-    std::iota(first.begin(), first.end(), std::size_t{0});
-    train_data = train_data.subset(first);
-  }
+  const datasets::Dataset train_data = examples::first_samples(
+      datasets::load_fashion_mnist(datasets::Split::Train, args.data), limit);
   // Images stay uint8 in memory; each batch is converted to float [B, 28, 28] in [0, 1].
   datasets::DataLoader train_loader(
       train_data, datasets::DataLoaderOptions(args.batch_size).shuffle(true).seed(args.seed));

@@ -11,7 +11,6 @@
 // line.
 #include <cstdio>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -100,13 +99,9 @@ int main(int argc, char** argv) try {
   examples::parse(app, argc, argv, args);
 
   // Images as [784] rows, scaled to [0, 1]: both the input and the reconstruction's target.
-  datasets::Dataset train_data =
-      datasets::load_fashion_mnist(datasets::Split::Train, args.data).reshaped({784});
-  if (train_samples > 0 && train_samples < train_data.size()) {
-    std::vector<std::size_t> first(train_samples);
-    std::iota(first.begin(), first.end(), std::size_t{0});
-    train_data = train_data.subset(first);
-  }
+  const datasets::Dataset train_data = examples::first_samples(
+      datasets::load_fashion_mnist(datasets::Split::Train, args.data).reshaped({784}),
+      train_samples);
   datasets::DataLoader train_loader(
       train_data, datasets::DataLoaderOptions(args.batch_size).shuffle(true).seed(args.seed));
   train_loader.transform(datasets::scale_to_unit());
