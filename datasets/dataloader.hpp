@@ -21,7 +21,7 @@ using BatchTransform = std::function<void(Batch&)>;
 struct RowRange {
   std::size_t begin = 0;  ///< first row
   std::size_t end = 0;    ///< one past the last row
-  bool operator==(const RowRange&) const = default;
+  bool operator==(const RowRange&) const = default;  ///< the same rows
 };
 
 /// Given a batch's number of samples, the rows of it to load (DataLoader::select_rows).
