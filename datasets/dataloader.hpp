@@ -19,8 +19,8 @@ using BatchTransform = std::function<void(Batch&)>;
 
 /// Rows [begin, end) of a batch.
 struct RowRange {
-  std::size_t begin = 0;  ///< first row
-  std::size_t end = 0;    ///< one past the last row
+  std::size_t begin = 0;                             ///< first row
+  std::size_t end = 0;                               ///< one past the last row
   bool operator==(const RowRange&) const = default;  ///< the same rows
 };
 

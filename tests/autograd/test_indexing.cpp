@@ -66,7 +66,8 @@ TEST_CASE("indexing: bad inputs give typed errors naming the op and the shapes")
   auto x = zeros<double>({2, 3});
   CHECK_THROWS_WITH_AS(
       index_select(x, 1, {0, 3}),
-      doctest::Contains("index_select: index 3 is out of range for axis 1 with extent 3 (shape [2,3])"),
+      doctest::Contains(
+          "index_select: index 3 is out of range for axis 1 with extent 3 (shape [2,3])"),
       IndexError);
   CHECK_THROWS_WITH_AS(index_select(x, -3, {0}),
                        doctest::Contains("index_select: axis -3 is out of range for shape [2,3]"),
@@ -75,9 +76,9 @@ TEST_CASE("indexing: bad inputs give typed errors naming the op and the shapes")
       gather(x, 1, Index{{0, 5}, {1, 1}}),
       doctest::Contains("gather: index 5 is out of range for axis 1 with extent 3 (shape [2,3])"),
       IndexError);
-  CHECK_THROWS_WITH_AS(gather(x, 1, Index{0, 1}),
-                       doctest::Contains("gather: index of shape [2] must have the rank of x [2,3]"),
-                       ShapeError);
+  CHECK_THROWS_WITH_AS(
+      gather(x, 1, Index{0, 1}),
+      doctest::Contains("gather: index of shape [2] must have the rank of x [2,3]"), ShapeError);
   CHECK_THROWS_WITH_AS(
       gather(x, 1, Index(xt::zeros<std::size_t>({3, 1}))),
       doctest::Contains("gather: index of shape [3,1] must have the rank of x [2,3]"), ShapeError);
