@@ -2,7 +2,10 @@
 # Checks every C++ file of the project against .clang-format; --fix rewrites them in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find . -name '*.[ch]pp' -not -path './build*')
+# Tracked files and new ones not yet added (--others --exclude-standard: not the ignored build
+# folders), so that a new file is checked before its first commit.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp' 2>/dev/null ||
+  find . -name '*.[ch]pp' -not -path './build*')
 if [[ ${1:-} == "--fix" ]]; then
   clang-format -i "${files[@]}"
   exit 0
