@@ -39,18 +39,6 @@ std::string file_bytes(const std::filesystem::path& path) {
   return bytes;
 }
 
-bool fashion_mnist_installed() {
-  try {
-    for (const auto split : {datasets::Split::Train, datasets::Split::Test}) {
-      datasets::mnist_file(datasets::kFashionMnistDir, split, false);
-      datasets::mnist_file(datasets::kFashionMnistDir, split, true);
-    }
-    return true;
-  } catch (const IOError&) {
-    return false;
-  }
-}
-
 /// Decided when the tests register, so that doctest counts the cases that need Fashion-MNIST as
 /// skipped (not passed) without it.
 const bool kNoFashionMnist = !fashion_mnist_installed();

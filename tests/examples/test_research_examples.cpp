@@ -18,22 +18,6 @@
 
 namespace axon::test {
 
-namespace {
-
-bool has_fashion_mnist() {
-  try {
-    for (const auto split : {datasets::Split::Train, datasets::Split::Test}) {
-      datasets::mnist_file(datasets::kFashionMnistDir, split, false);
-      datasets::mnist_file(datasets::kFashionMnistDir, split, true);
-    }
-    return true;
-  } catch (const IOError&) {
-    return false;
-  }
-}
-
-}  // namespace
-
 TEST_CASE("examples/pinn: second derivatives of the network solve u'' = -pi^2 sin(pi x)") {
   const Run run = run_example("pinn", "");
   INFO("output:\n", run.output);
@@ -102,7 +86,7 @@ TEST_CASE("examples/char_transformer: one epoch beats the unigram model on held-
 }
 
 TEST_CASE("examples/vae: a model of three outputs and a loss of all three train with fit" *
-          doctest::skip(!has_fashion_mnist()) *
+          doctest::skip(!fashion_mnist_installed()) *
           doctest::description("skipped unless dataset-fashion-mnist is installed")) {
   // 2 epochs on 6000 images: the test -ELBO falls from 549 nats per image untrained to 315
   // (seed 0; 2026-12-04).
