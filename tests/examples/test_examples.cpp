@@ -16,7 +16,6 @@
 
 #include "axon/autograd/error.hpp"
 #include "axon/autograd/tape.hpp"
-#include "axon/datasets/mnist.hpp"
 #include "axon/io/serialize.hpp"
 #include "axon/nn/activation.hpp"
 #include "axon/nn/linear.hpp"

@@ -12,8 +12,6 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "axon/autograd/error.hpp"
-#include "axon/datasets/mnist.hpp"
 #include "tests/examples/run_example.hpp"
 
 namespace axon::test {
