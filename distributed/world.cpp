@@ -81,6 +81,32 @@ void World::barrier() const {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+namespace {
+
+/// Every rank's message length, from one MPI_Allgather of `mine`: as MPI_Allgatherv's counts and
+/// displacements, and as offsets[0..size]. ValueError when the lengths exceed an int.
+void exchange_lengths(std::size_t mine, std::size_t size, std::vector<int>& counts,
+                      std::vector<int>& displs, std::vector<std::size_t>& offsets) {
+  if (mine > static_cast<std::size_t>(INT_MAX)) {
+    throw ValueError("distributed::World::allgather: " + std::to_string(mine) + " bytes, at most " +
+                     std::to_string(INT_MAX) + " per rank");
+  }
+  const int length = static_cast<int>(mine);
+  counts.assign(size, 0);
+  displs.assign(size, 0);
+  MPI_Allgather(&length, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+  for (std::size_t r = 0; r < size; ++r) {
+    offsets[r + 1] = offsets[r] + static_cast<std::size_t>(counts[r]);
+  }
+  if (offsets[size] > static_cast<std::size_t>(INT_MAX)) {
+    throw ValueError("distributed::World::allgather: " + std::to_string(offsets[size]) +
+                     " bytes in all, at most " + std::to_string(INT_MAX));
+  }
+  for (std::size_t r = 0; r < size; ++r) displs[r] = static_cast<int>(offsets[r]);
+}
+
+}  // namespace
+
 void World::allgather(const std::vector<std::byte>& bytes, std::vector<std::byte>& out,
                       std::vector<std::size_t>& offsets) const {
   offsets.assign(size_ + 1, 0);
@@ -89,25 +115,34 @@ void World::allgather(const std::vector<std::byte>& bytes, std::vector<std::byte
     offsets[1] = bytes.size();
     return;
   }
-  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError("distributed::World::allgather: " + std::to_string(bytes.size()) +
-                     " bytes, at most " + std::to_string(INT_MAX) + " per rank");
-  }
   Timed t(mpi_seconds_, mpi_calls_);
-  const int mine = static_cast<int>(bytes.size());
-  std::vector<int> counts(size_), displs(size_);
-  MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
-  for (std::size_t r = 0; r < size_; ++r) {
-    offsets[r + 1] = offsets[r] + static_cast<std::size_t>(counts[r]);
-  }
-  if (offsets[size_] > static_cast<std::size_t>(INT_MAX)) {
-    throw ValueError("distributed::World::allgather: " + std::to_string(offsets[size_]) +
-                     " bytes in all, at most " + std::to_string(INT_MAX));
-  }
-  for (std::size_t r = 0; r < size_; ++r) displs[r] = static_cast<int>(offsets[r]);
+  std::vector<int> counts, displs;
+  exchange_lengths(bytes.size(), size_, counts, displs, offsets);
   out.resize(offsets[size_]);
-  MPI_Allgatherv(bytes.data(), mine, MPI_BYTE, out.data(), counts.data(), displs.data(), MPI_BYTE,
-                 MPI_COMM_WORLD);
+  MPI_Allgatherv(bytes.data(), counts[rank_], MPI_BYTE, out.data(), counts.data(), displs.data(),
+                 MPI_BYTE, MPI_COMM_WORLD);
+}
+
+void World::allgather_filled(std::size_t bytes, const std::function<void(std::byte*)>& fill,
+                             std::vector<std::byte>& out, std::vector<std::size_t>& offsets,
+                             std::vector<std::byte>& /*scratch*/) const {
+  offsets.assign(size_ + 1, 0);
+  if (!active_) {
+    out.resize(bytes);
+    fill(out.data());
+    offsets[1] = bytes;
+    return;
+  }
+  std::vector<int> counts, displs;
+  {
+    Timed t(mpi_seconds_, mpi_calls_);
+    exchange_lengths(bytes, size_, counts, displs, offsets);
+  }
+  out.resize(offsets[size_]);
+  fill(out.data() + offsets[rank_]);
+  Timed t(mpi_seconds_, mpi_calls_);
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, out.data(), counts.data(), displs.data(),
+                 MPI_BYTE, MPI_COMM_WORLD);
 }
 
 void World::broadcast(void* data, std::size_t bytes, std::size_t root) const {

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,11 @@ class World : public train::Communicator {
   void allgather(const std::vector<std::byte>& bytes, std::vector<std::byte>& out,
                  std::vector<std::size_t>& offsets) const override;
   using train::Communicator::allgather;
+  /// allgather() with this rank's message written straight into `out` and gathered in place
+  /// (MPI_IN_PLACE), one copy of it fewer; `scratch` is not used.
+  void allgather_filled(std::size_t bytes, const std::function<void(std::byte*)>& fill,
+                        std::vector<std::byte>& out, std::vector<std::size_t>& offsets,
+                        std::vector<std::byte>& scratch) const override;
   /// MPI_Bcast, in pieces of at most 1 GiB.
   void broadcast(void* data, std::size_t bytes, std::size_t root) const override;
   /// Prints "axon: rank R of N: <message>" to stderr, then MPI_Abort (std::exit in a world of

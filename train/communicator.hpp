@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,17 @@ class Communicator {
   /// shared-memory transport 100x slower here, docs/DISTRIBUTED.md).
   virtual void allgather(const std::vector<std::byte>& bytes, std::vector<std::byte>& out,
                          std::vector<std::size_t>& offsets) const = 0;
+  /// allgather() of a message this rank writes in place: `fill(at)` writes this rank's `bytes`
+  /// bytes at `at`, which lies in `out` at offsets[rank()] when the implementation can send from
+  /// there (MPI_IN_PLACE: no copy of the message into the gather), else in `scratch`. The result
+  /// is allgather()'s. The default fills `scratch` and calls allgather().
+  virtual void allgather_filled(std::size_t bytes, const std::function<void(std::byte*)>& fill,
+                                std::vector<std::byte>& out, std::vector<std::size_t>& offsets,
+                                std::vector<std::byte>& scratch) const {
+    scratch.resize(bytes);
+    fill(scratch.data());
+    allgather(scratch, out, offsets);
+  }
   /// Every rank's `bytes`, in rank order (out[r] is rank r's): allgather() into fresh vectors, for
   /// small messages.
   std::vector<std::vector<std::byte>> allgather(const std::vector<std::byte>& bytes) const {

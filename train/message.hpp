@@ -42,6 +42,38 @@ class MessageWriter {
   std::vector<std::byte>& out_;
 };
 
+/// Writes plain values in MessageWriter's layout at a fixed place instead of appending: a filler
+/// made without a place only counts the bytes (size()), so that a message can be measured, given
+/// room, and then written where it is sent from (Communicator::allgather_filled).
+class MessageFiller {
+ public:
+  /// Writes at `at` (which must have room for the message), or only counts when `at` is null.
+  explicit MessageFiller(std::byte* at = nullptr) : at_(at) {}
+  /// Writes `n` bytes from `data`.
+  void bytes(const void* data, std::size_t n) {
+    if (at_ && n) std::memcpy(at_ + pos_, data, n);
+    pos_ += n;
+  }
+  /// Writes the bytes of a trivially copyable value.
+  template <class V>
+  void value(V v) {
+    static_assert(std::is_trivially_copyable_v<V>);
+    bytes(&v, sizeof v);
+  }
+  /// Zero bytes up to the next multiple of `alignment` bytes from the message's start.
+  void align(std::size_t alignment) {
+    const std::size_t to = (pos_ + alignment - 1) / alignment * alignment;
+    if (at_ && to > pos_) std::memset(at_ + pos_, 0, to - pos_);
+    pos_ = to;
+  }
+  /// Bytes written (or counted) so far.
+  std::size_t size() const { return pos_; }
+
+ private:
+  std::byte* at_;
+  std::size_t pos_ = 0;
+};
+
 /// Reads MessageWriter's values back. ValueError naming `who` and the rank when the message ends
 /// early: the ranks did not run the same model or data.
 class MessageReader {
@@ -95,9 +127,9 @@ class MessageReader {
   std::size_t pos_ = 0;
 };
 
-/// Appends a tensor: its rank, its shape and its elements.
-template <class T>
-void write_tensor(MessageWriter& w, const autograd::BasicTensor<T>& t) {
+/// Appends a tensor: its rank, its shape and its elements (`w` a MessageWriter or MessageFiller).
+template <class W, class T>
+void write_tensor(W& w, const autograd::BasicTensor<T>& t) {
   w.value(static_cast<std::uint64_t>(t.dim()));
   for (std::size_t d : t.shape()) w.value(static_cast<std::uint64_t>(d));
   w.bytes(t.data_ptr(), sizeof(T) * t.numel());
@@ -114,7 +146,8 @@ autograd::BasicTensor<T> read_tensor(MessageReader& r) {
 }
 
 /// Appends what metrics read of a batch: its labels, targets and indices (not its inputs).
-inline void write_batch_rows(MessageWriter& w, const datasets::Batch& batch) {
+template <class W>
+void write_batch_rows(W& w, const datasets::Batch& batch) {
   w.value(static_cast<std::uint64_t>(batch.size()));
   w.value(static_cast<std::uint64_t>(batch.labels.size()));
   w.bytes(batch.labels.data(), sizeof(std::size_t) * batch.labels.size());

@@ -90,8 +90,8 @@ template <class T>
 struct ShardBuffers {
   std::vector<std::unique_ptr<autograd::Tape>> tapes;  ///< tapes[s]: shard s records here
   std::vector<autograd::LeafGradients<T>> sinks;       ///< sinks[s]: shard s's parameter gradients
-  /// The distributed step's outgoing message, kept across steps (MPI is much slower on fresh
-  /// large buffers).
+  /// The distributed step's outgoing message when the Communicator cannot gather in place
+  /// (allgather_filled), kept across steps (MPI is much slower on fresh large buffers).
   std::vector<std::byte> sent;
   std::vector<std::byte> received;   ///< every rank's message, in rank order (kept, as `sent`)
   std::vector<std::size_t> offsets;  ///< rank r's message: received[offsets[r], offsets[r + 1])

@@ -83,11 +83,10 @@ constexpr std::size_t kSumAlignment = 64;
 /// This rank's message: per shard of its run, the shard's loss, output and rows (labels, targets,
 /// indices: what metrics read); then per parameter and subtree a presence byte, the pending root
 /// weight and the partial sum, aligned.
+/// `w` a MessageFiller: run once to count the bytes, once to write them where they are sent from.
 template <class T>
 void pack(const BasicStepResult<T>& local, LeafRange run, const std::vector<LocalSum<T>>& sums,
-          std::vector<std::byte>& out) {
-  out.clear();
-  Writer w(out);
+          MessageFiller& w) {
   for (std::size_t s = run.begin; s < run.end; ++s) {
     w.value(local.shard_losses[s]);
     write_tensor(w, local.outputs[s]);
@@ -214,8 +213,17 @@ BasicStepResult<T> rank_step(nn::BasicModule<T>& model, const BasicLossFunction<
   BasicStepResult<T> result = run_shards(model, loss, batch, shards, mine, root, step, buffers);
   std::vector<autograd::BasicTensor<T>> params = model.parameters();
   const std::vector<LocalSum<T>> sums = reduce_local(params, buffers.sinks, shards, mine);
-  pack(result, mine, sums, buffers.sent);
-  world.allgather(buffers.sent, buffers.received, buffers.offsets);
+  // The message is measured, then written straight into the receive buffer and gathered in place
+  // (World: MPI_IN_PLACE), so it is copied once on its way out, not twice.
+  MessageFiller measure;
+  pack(result, mine, sums, measure);
+  world.allgather_filled(
+      measure.size(),
+      [&](std::byte* at) {
+        MessageFiller w(at);
+        pack(result, mine, sums, w);
+      },
+      buffers.received, buffers.offsets, buffers.sent);
 
   PlacedSums<T> placed(params.size(), count);
   for (std::size_t r = 0; r < ranks; ++r) {
