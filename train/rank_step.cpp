@@ -172,16 +172,25 @@ void unpack(std::byte* message, std::size_t bytes, std::size_t rank, LeafRange r
   }
 }
 
+/// The rows of the shards [run.begin, run.end) of `shards`; [n, n) for an empty run (n the
+/// batch's size).
+datasets::RowRange run_rows(const std::vector<LeafRange>& shards, LeafRange run) {
+  if (run.begin == run.end) return {shards.back().end, shards.back().end};
+  return {shards[run.begin].begin, shards[run.end - 1].end};
+}
+
 /// ValueError unless a partial batch holds exactly the rows of this rank's run of shards.
 /// (run_rank_step's handler prefixes the step's name.)
 void check_rows(const datasets::Batch& batch, const std::vector<LeafRange>& shards, LeafRange run) {
-  const std::size_t begin = run.begin < run.end ? shards[run.begin].begin : 0;
-  const std::size_t end = run.begin < run.end ? shards[run.end - 1].end : 0;
-  if (batch.size() == end - begin && (begin == end || batch.row_offset == begin)) return;
+  const datasets::RowRange rows = run_rows(shards, run);
+  if (batch.size() == rows.end - rows.begin &&
+      (rows.begin == rows.end || batch.row_offset == rows.begin)) {
+    return;
+  }
   throw ValueError("this rank's batch holds rows [" + std::to_string(batch.row_offset) + ", " +
                    std::to_string(batch.row_offset + batch.size()) + ") of a batch of " +
                    std::to_string(batch.global_size) + ", but it trains rows [" +
-                   std::to_string(begin) + ", " + std::to_string(end) +
+                   std::to_string(rows.begin) + ", " + std::to_string(rows.end) +
                    ") (select the loader's rows with train::rank_rows(shard_size, world), with "
                    "the step's shard size)");
 }
@@ -276,9 +285,7 @@ LeafRange rank_run(std::size_t shards, std::size_t ranks, std::size_t rank) {
 datasets::RowRange rank_rows(std::size_t batch_size, std::size_t shard_size, std::size_t ranks,
                              std::size_t rank) {
   const std::vector<LeafRange> shards = shard_ranges(batch_size, shard_size);
-  const LeafRange run = rank_run(shards.size(), ranks, rank);
-  if (run.begin == run.end) return {batch_size, batch_size};
-  return {shards[run.begin].begin, shards[run.end - 1].end};
+  return run_rows(shards, rank_run(shards.size(), ranks, rank));
 }
 
 datasets::RowSelector rank_rows(std::size_t shard_size, const Communicator& world) {

@@ -278,6 +278,27 @@ TEST_CASE("distributed step: a rank handed rows other than its own is refused, n
         std::string::npos);
 }
 
+TEST_CASE("a rank's part of a batch without a world of several ranks is refused, naming the rows") {
+  auto model = make_model(5);
+  optim::Adam adam(model->parameters(), optim::AdamOptions(1e-2));
+  datasets::Batch part = train::slice_batch(make_batch(0, 23), 9, 18);
+  part.global_size = 23;
+  part.row_offset = 9;
+  train::ShardedStep step(3, 9);
+  CHECK_THROWS_WITH_AS(step.train_step(*model, train::cross_entropy_loss(), part, adam),
+                       "ShardedStep::run: the batch holds rows [9, 18) of a batch of 23 "
+                       "(DataLoader::select_rows); a step without a world of several ranks needs "
+                       "whole batches",
+                       ValueError);
+  // run_shards on shards outside the rows the batch holds.
+  train::ShardBuffers<float> buffers;
+  const auto shards = train::shard_ranges(23, 3);
+  CHECK_THROWS_WITH_AS(
+      train::run_shards(*model, train::cross_entropy_loss(), part, shards, train::LeafRange{0, 3},
+                        autograd::Generator(9), 0, buffers),
+      "run_shards: shards [0, 3) are rows [0, 9), but the batch holds rows [9, 18)", IndexError);
+}
+
 TEST_CASE("check_same_setup names the first field the ranks disagree on") {
   const auto errors = on_thread_ranks(2, [](std::size_t r, const train::Communicator& world) {
     auto model = make_model(1);
